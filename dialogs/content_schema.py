@@ -1,0 +1,276 @@
+"""The shape of everything in `content/`, as pydantic models.
+
+Each YAML file maps to one `*File` model. `dialogs.content_loader` reads the
+files, validates them with these models and then checks cross-references,
+reporting every problem with file, entry and field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ProblemId = Literal["uncertainty", "confidence", "inconsistency", "control"]
+Move = Literal["lead", "manage"]
+FirstMove = Literal["lead", "manage", "escalate", "none"]
+PatternId = Literal[
+    "specialist_promoted",
+    "charisma",
+    "paperwork",
+    "over_managing",
+    "over_leading",
+    "agreement_not_commitment",
+]
+Theme = Literal["lead", "manage", "balance"]
+
+PROBLEM_MOVE: dict[str, str] = {
+    "uncertainty": "lead",
+    "confidence": "lead",
+    "inconsistency": "manage",
+    "control": "manage",
+}
+
+Slug = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")
+
+
+class Entry(BaseModel):
+    """Content authors make typos: unknown fields are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- principles.yaml ---------------------------------------------------------
+
+
+class Principle(Entry):
+    id: str = Slug
+    title: str = Field(min_length=3, max_length=80)
+    text: str = Field(min_length=10, max_length=320)  # in our own words, a sentence or two
+    quote: str | None = Field(default=None, max_length=200)  # a short quotation, if quoting is the point
+    source: str = Field(min_length=2, max_length=160)  # who said it, or which article it is drawn from
+    problems: list[ProblemId] = Field(default_factory=list)
+    first_moves: list[Move] = Field(default_factory=list)
+    patterns: list[PatternId] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def serves_something(self) -> "Principle":
+        if not (self.problems or self.first_moves or self.patterns):
+            raise ValueError("a principle must serve at least one problem, first move or pattern")
+        return self
+
+
+class PrinciplesFile(Entry):
+    principles: list[Principle] = Field(min_length=1)
+
+
+# --- problems.yaml -----------------------------------------------------------
+
+
+class Problem(Entry):
+    id: ProblemId
+    name: str = Field(max_length=40)
+    first_move: Move
+    # One sentence for the diagnosis reply: why this problem calls for this move.
+    why: str = Field(min_length=10, max_length=240)
+    question: str = Field(min_length=10, max_length=200)  # the quick-test question
+    choice_label: str = Field(min_length=3, max_length=60)  # the button that picks this problem
+
+    @model_validator(mode="after")
+    def move_matches(self) -> "Problem":
+        if PROBLEM_MOVE[self.id] != self.first_move:
+            raise ValueError(f"{self.id} is a {PROBLEM_MOVE[self.id]} problem, not {self.first_move}")
+        return self
+
+
+class QuickTest(Entry):
+    intro: str = Field(max_length=240)
+    side_question: str = Field(max_length=200)  # direction or delivery?
+    side_lead_label: str = Field(max_length=60)
+    side_manage_label: str = Field(max_length=60)
+    side_both_label: str = Field(max_length=60)
+    side_unsure_label: str = Field(max_length=60)
+    lead_question: str = Field(max_length=200)  # uncertainty or confidence?
+    manage_question: str = Field(max_length=200)  # inconsistency or control?
+    any_question: str = Field(max_length=200)  # all four at once, when they are unsure
+    order_question: str = Field(max_length=200)  # both: which first?
+    order_lead_label: str = Field(max_length=60)
+    order_manage_label: str = Field(max_length=60)
+
+
+class ProblemsFile(Entry):
+    quick_test: QuickTest
+    problems: list[Problem] = Field(min_length=4, max_length=4)
+
+
+# --- patterns.yaml -----------------------------------------------------------
+
+
+class Pattern(Entry):
+    id: PatternId
+    name: str = Field(max_length=60)
+    looks_like: str = Field(min_length=10, max_length=240)
+    first_move: Move
+    problem: ProblemId | None = None  # the usual symptom; None where it varies
+    advice: str = Field(min_length=10, max_length=240)
+
+
+class PatternsFile(Entry):
+    patterns: list[Pattern] = Field(min_length=6, max_length=6)
+
+
+# --- next_steps.yaml ---------------------------------------------------------
+
+
+class NextStep(Entry):
+    id: str = Slug
+    text: str = Field(min_length=20, max_length=300)  # concrete, doable this week
+    follow_up: str = Field(min_length=10, max_length=200)  # a question to take away
+    problems: list[ProblemId] = Field(default_factory=list)
+    patterns: list[PatternId] = Field(default_factory=list)
+    principle: str | None = None  # reference to a principle id
+
+    @model_validator(mode="after")
+    def targets_something(self) -> "NextStep":
+        if not (self.problems or self.patterns):
+            raise ValueError("a next step must name at least one problem or pattern")
+        return self
+
+
+class NextStepsFile(Entry):
+    next_steps: list[NextStep] = Field(min_length=1)
+
+
+# --- nudges.yaml -------------------------------------------------------------
+
+
+class Nudge(Entry):
+    id: str = Slug
+    title: str = Field(min_length=3, max_length=80)
+    theme: Theme
+    principle: str  # reference to a principle id
+    text: str = Field(min_length=20, max_length=400)  # the principle in a sentence or two
+    question: str = Field(min_length=10, max_length=200)  # for the team to reflect on together
+    poll: bool = True  # offer the one-click "this week we need more..." poll
+
+
+class NudgesFile(Entry):
+    nudges: list[Nudge] = Field(min_length=1)
+
+
+# --- escalation.yaml ---------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Z][A-Z0-9_]*)\s*\}\}")
+
+
+class EscalationRoute(Entry):
+    id: str = Slug
+    name: str = Field(max_length=80)
+    # How to reach it. `{{PLACEHOLDER}}` marks what an organisation fills in.
+    contact: str = Field(min_length=3, max_length=300)
+    when: str = Field(max_length=200)
+
+
+class EscalationTopic(Entry):
+    id: str = Slug
+    name: str = Field(max_length=80)
+    reply: str = Field(min_length=10, max_length=400)  # a kind sentence for this topic
+    routes: list[str] = Field(min_length=1)  # route ids
+    urgent: bool = False  # risk to life or of harm now: lead with the urgent line
+    # Words and phrases that signal this topic. Plain words match whole words;
+    # a trailing * matches any ending ("harass*"); entries in /slashes/ are regular expressions.
+    terms: list[str] = Field(default_factory=list)
+
+
+class EscalationFile(Entry):
+    intro: str = Field(max_length=300)
+    urgent_line: str = Field(max_length=300)
+    outro: str = Field(max_length=300)
+    topics: list[EscalationTopic] = Field(min_length=1)
+    routes: list[EscalationRoute] = Field(min_length=1)
+    # Everyday phrases that must not trigger an escalation ("killing it").
+    figures_of_speech: list[str] = Field(default_factory=list)
+
+
+# --- training/*.yaml ---------------------------------------------------------
+
+
+class TrainingExample(Entry):
+    text: str = Field(min_length=1, max_length=2000)
+    first_move: FirstMove
+    problem: ProblemId | None = None
+    both: bool = False
+    pattern: PatternId | None = None
+
+    @model_validator(mode="after")
+    def labels_agree(self) -> "TrainingExample":
+        if self.first_move in ("escalate", "none"):
+            if self.problem or self.both or self.pattern:
+                raise ValueError(f"a {self.first_move} example has no problem, both or pattern")
+        else:
+            if self.problem is None:
+                raise ValueError("a lead or manage example needs a problem")
+            if PROBLEM_MOVE[self.problem] != self.first_move:
+                raise ValueError(
+                    f"problem {self.problem} goes with first_move {PROBLEM_MOVE[self.problem]}, not {self.first_move}"
+                )
+        return self
+
+
+class TrainingFile(Entry):
+    examples: list[TrainingExample] = Field(min_length=1)
+
+
+# --- messages.yaml -----------------------------------------------------------
+
+
+class StoredItem(Entry):
+    what: str
+    why: str
+    how_long: str
+
+
+class Messages(Entry):
+    """Every fixed thing the bot says, so that HR or L&D can reword it."""
+
+    greeting: str
+    help_title: str
+    help: list[str] = Field(min_length=1)
+    thanks: str
+    about: list[str] = Field(min_length=1)
+    privacy_intro: str
+    stored: list[StoredItem] = Field(min_length=1)
+    forget_confirm: str
+    forget_done: str
+    forget_cancelled: str
+    empty: str
+    unclear: str
+    off_topic: str
+    not_a_team_problem: str
+    stale_choice: str
+    state_reset: str
+    done: str
+    feedback_question: str
+    feedback_thanks: str
+    no_more_steps: str
+    quiz_abandoned: str
+    unavailable: str
+    move_names: dict[str, str]  # lead -> "leadership", manage -> "management"
+    choice_labels: dict[str, str]  # that's it / not quite / another step / why? / yes / no
+
+    @field_validator("move_names")
+    @classmethod
+    def has_moves(cls, v: dict[str, str]) -> dict[str, str]:
+        missing = {"lead", "manage"} - set(v)
+        if missing:
+            raise ValueError(f"missing names for {sorted(missing)}")
+        return v
+
+    @field_validator("choice_labels")
+    @classmethod
+    def has_labels(cls, v: dict[str, str]) -> dict[str, str]:
+        missing = {"done", "not_quite", "another_step", "why", "useful_yes", "useful_no", "forget_yes", "forget_no", "restart"} - set(v)
+        if missing:
+            raise ValueError(f"missing labels for {sorted(missing)}")
+        return v

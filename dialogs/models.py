@@ -1,0 +1,100 @@
+"""The seam between platforms and dialogs.
+
+An adapter only ever builds an `Inbound` and consumes a `Reply`; a dialog only
+ever consumes an `Inbound` and builds a `Reply`. Nothing platform-specific
+crosses this line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Platform = Literal["slack", "teams", "console"]
+# Where the message came from, so a dialog can keep public replies short.
+Surface = Literal["dm", "mention", "slash", "button", "home", "console"]
+
+MAX_TEXT = 40_000  # anything longer is cut on the way in; nobody types more in one message
+
+
+class ConversationKey(BaseModel):
+    """Who a conversation belongs to. Every stored row carries the first three."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    workspace_id: str = Field(min_length=1, max_length=128)  # Slack team id, Teams tenant id, "local"
+    user_id: str = Field(min_length=1, max_length=128)
+    conversation_id: str = Field(min_length=1, max_length=256)  # DM / channel / Teams conversation
+
+
+class ChoicePress(BaseModel):
+    """A button pressed (Slack block action, Teams Action.Submit, a number typed in the console)."""
+
+    value: str = Field(max_length=200)
+    token: str | None = Field(default=None, max_length=64)  # the prompt it belonged to; stale if it differs
+
+
+class Inbound(BaseModel):
+    key: ConversationKey
+    surface: Surface
+    text: str | None = None
+    choice: ChoicePress | None = None
+    event_id: str | None = None  # the platform's id for this delivery, for de-duplication
+    user_name: str | None = None  # display name, only for attributions the user asked for (nudge on)
+    received_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def model_post_init(self, __context: object) -> None:
+        if self.text is not None and len(self.text) > MAX_TEXT:
+            object.__setattr__(self, "text", self.text[:MAX_TEXT])
+
+
+class Quote(BaseModel):
+    text: str
+    source: str
+
+
+class Choice(BaseModel):
+    label: str
+    value: str
+    primary: bool = False
+
+
+ReplyKind = Literal[
+    "diagnosis",  # what the team needs, the principle and a step
+    "question",  # a quick-test question
+    "escalation",  # a sensitive matter: routes, no coaching
+    "info",  # help, privacy, about
+    "notice",  # short acknowledgements: thanks, forgotten, feedback noted
+    "error",  # something went wrong on our side; try again
+]
+
+
+class Reply(BaseModel):
+    kind: ReplyKind
+    title: str | None = None
+    lines: list[str] = Field(default_factory=list)  # short paragraphs of plain text
+    quote: Quote | None = None
+    next_step: str | None = None
+    follow_up: str | None = None  # a question to take away with the step
+    choices: list[Choice] = Field(default_factory=list)
+    choice_token: str | None = None  # sent back with a press so stale presses can be told apart
+    table: list[tuple[str, str, str]] | None = None  # rows for "what do you store?"
+
+    def plain_text(self) -> str:
+        """The whole reply as plain text: notifications, screen readers, the console."""
+        parts: list[str] = []
+        if self.title:
+            parts.append(self.title)
+        parts.extend(self.lines)
+        if self.quote:
+            parts.append(f"\u201c{self.quote.text}\u201d \u2014 {self.quote.source}")
+        if self.next_step:
+            parts.append(f"Next step: {self.next_step}")
+        if self.follow_up:
+            parts.append(self.follow_up)
+        if self.table:
+            parts.extend(f"- {what}: {why} ({how_long})" for what, why, how_long in self.table)
+        return "\n".join(parts)
