@@ -193,6 +193,23 @@ class EscalationFile(Entry):
     figures_of_speech: list[str] = Field(default_factory=list)
 
 
+# --- cues.yaml ---------------------------------------------------------------
+
+
+class Cue(Entry):
+    """A phrase that points to a problem, so *why?* can say what in the message pointed where."""
+
+    id: str = Slug
+    points_to: ProblemId
+    says: str = Field(min_length=5, max_length=120)  # "people keep asking what it is for"
+    means: str = Field(min_length=5, max_length=120)  # "that is about purpose"
+    terms: list[str] = Field(min_length=1)  # same syntax as escalation terms
+
+
+class CuesFile(Entry):
+    cues: list[Cue] = Field(min_length=4)
+
+
 # --- training/*.yaml ---------------------------------------------------------
 
 
@@ -241,9 +258,7 @@ class Messages(Entry):
     about: list[str] = Field(min_length=1)
     privacy_intro: str
     stored: list[StoredItem] = Field(min_length=1)
-    forget_confirm: str
-    forget_done: str
-    forget_cancelled: str
+    forget_done: str  # {records} becomes "3 records"
     empty: str
     unclear: str
     off_topic: str
@@ -270,7 +285,7 @@ class Messages(Entry):
     @field_validator("choice_labels")
     @classmethod
     def has_labels(cls, v: dict[str, str]) -> dict[str, str]:
-        missing = {"done", "not_quite", "another_step", "why", "useful_yes", "useful_no", "forget_yes", "forget_no", "restart"} - set(v)
+        missing = {"done", "not_quite", "another_step", "why", "useful_yes", "useful_no"} - set(v)
         if missing:
             raise ValueError(f"missing labels for {sorted(missing)}")
         return v

@@ -1,0 +1,1 @@
+"""The adapter layer and the process around it: platforms, server, storage, CLI."""

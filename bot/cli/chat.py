@@ -1,0 +1,62 @@
+"""`leadbot chat`: the coaching conversation in a terminal, with state in the default database."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+
+from bot.cli.common import report_content_errors, settings_or_exit, setup_logging
+from bot.console.render import render
+from dialogs.content_loader import ContentInvalid
+from dialogs.models import ConversationKey, Inbound
+
+QUIT = {"quit", "exit", "bye", "/quit", "/exit", ":q"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("chat", help="talk to leadbot in the terminal")
+    p.add_argument("--user", default=None, help="who you are (default: your login name); state is kept per user")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    settings = settings_or_exit()
+    setup_logging(settings.model_copy(update={"log_level": "WARNING"}) if settings.log_level == "INFO" else settings)
+    return asyncio.run(chat(settings, args.user or getpass.getuser(), sys.stdin, sys.stdout))
+
+
+async def chat(settings, user: str, stdin, stdout) -> int:
+    from bot.services import build_services
+    from dialogs.store import StoreUnavailable
+
+    try:
+        services = await build_services(settings)
+    except ContentInvalid as exc:
+        report_content_errors(exc)
+        return 1
+    except StoreUnavailable:
+        print("leadbot: cannot open the database at DATABASE_URL; is it running?", file=sys.stderr)
+        return 1
+    try:
+        await services.store.purge(settings.retention_days)
+        key = ConversationKey(platform="console", workspace_id="local", user_id=user[:128] or "you", conversation_id="console")
+        interactive = stdin.isatty()
+        stdout.write(services.content.messages.greeting + "\n(Type quit to leave.)\n")
+        while True:
+            if interactive:
+                stdout.write("\nyou> ")
+            stdout.flush()
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            text = line.rstrip("\n")
+            if text.strip().lower() in QUIT:
+                break
+            result = await services.conversations.handle(Inbound(key=key, surface="console", text=text))
+            for reply in result.replies:
+                stdout.write("\n" + render(reply) + "\n")
+            stdout.flush()
+        return 0
+    finally:
+        await services.close()

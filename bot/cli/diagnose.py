@@ -1,0 +1,107 @@
+"""`leadbot diagnose`: one message, a JSONL stream, or an evaluation over a labelled file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bot.cli.common import report_content_errors, settings_or_exit
+from dialogs.content_loader import ContentInvalid, load_content
+from dialogs.diagnosis.report import record
+
+MAX_LINE = 1_000_000
+
+
+def register(sub) -> None:
+    p = sub.add_parser("diagnose", help="diagnose a message (or --jsonl on stdin, or --eval a labelled file)")
+    p.add_argument("text", nargs="*", help="the message, in plain words")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--jsonl", action="store_true", help='read {"id","text"} lines on stdin, write one result line each')
+    mode.add_argument("--eval", type=Path, metavar="FILE", help="score against a labelled JSONL file and print the figures")
+    p.add_argument("--misread", type=int, default=30, metavar="N", help="with --eval: list at most N misread messages (default 30)")
+    p.set_defaults(run=run)
+
+
+def _load(settings):
+    from bot.diagnoser import build_diagnoser
+
+    try:
+        content = load_content(settings.content_dir)
+    except ContentInvalid as exc:
+        report_content_errors(exc)
+        raise SystemExit(1)
+    return content, build_diagnoser(settings, content)
+
+
+def run(args) -> int:
+    settings = settings_or_exit()
+    if args.eval:
+        from bot.evaluation import evaluate_file
+
+        content, diagnoser = _load(settings)
+        return evaluate_file(content, diagnoser, args.eval, misread_limit=args.misread)
+    if args.jsonl:
+        content, diagnoser = _load(settings)
+        return run_jsonl(content, diagnoser, sys.stdin, sys.stdout)
+    text = " ".join(args.text).strip()
+    if not text:
+        print("leadbot diagnose: give a message, e.g. leadbot diagnose \"half the team still do the old triage\"", file=sys.stderr)
+        return 2
+    content, diagnoser = _load(settings)
+    print_human(content, record(content, "-", diagnoser.diagnose(text)), diagnoser)
+    return 0
+
+
+def _bad(item_id, message: str) -> dict:
+    return {"id": item_id, "error": message}
+
+
+def run_jsonl(content, diagnoser, stdin, stdout) -> int:
+    failed = False
+    for number, raw in enumerate(stdin, start=1):
+        if not raw.strip():
+            continue
+        out: dict
+        if len(raw) > MAX_LINE:
+            out = _bad(None, f"line {number}: longer than {MAX_LINE} characters")
+        else:
+            try:
+                item = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                item, out = None, _bad(None, f"line {number}: not valid JSON ({exc.msg})")
+            if item is not None:
+                item_id = item.get("id") if isinstance(item, dict) else None
+                if not isinstance(item, dict):
+                    out = _bad(None, f"line {number}: expected an object with id and text")
+                elif not isinstance(item_id, str) or not item_id:
+                    out = _bad(item_id if isinstance(item_id, (int, float)) else None, f"line {number}: id must be a non-empty string")
+                elif not isinstance(item.get("text"), str):
+                    out = _bad(item_id, f"line {number}: text must be a string")
+                else:
+                    out = record(content, item_id, diagnoser.diagnose(item["text"]))
+        failed = failed or "error" in out
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 2 if failed else 0
+
+
+def print_human(content, rec: dict, diagnoser) -> None:
+    names = content.messages.move_names
+    move = rec["first_move"]
+    if move == "escalate":
+        print("First move: escalate. This is a sensitive matter: leadbot does not coach it, it points to the right people.")
+        return
+    if move == "none":
+        print("First move: none. That does not read as a team problem.")
+        return
+    other = names["manage" if move == "lead" else "lead"]
+    order = f"both: {names[move]} first, then {other}" if rec["both"] else f"{names[move]} first"
+    print(f"What the team needs: {order}")
+    print(f"Problem: {rec['problem']}" + (f"   Pattern: {rec['pattern']}" if rec["pattern"] else ""))
+    print(f"Confidence: {rec['confidence']:.2f}" + ("  (below the bar: in a chat I would ask the quick test)" if rec["confidence"] < diagnoser.ask_below else ""))
+    print(f"Why: {content.problems[rec['problem']].why}")
+    if rec["principle"]:
+        print(f"Principle: \u201c{rec['principle']['text']}\u201d \u2014 {rec['principle']['source']}")
+    if rec["next_step"]:
+        print(f"Next step: {rec['next_step']['text']}")

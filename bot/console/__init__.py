@@ -1,0 +1,1 @@
+"""The console platform: `leadbot chat` in a terminal."""

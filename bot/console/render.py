@@ -1,0 +1,36 @@
+"""A Reply as terminal text: short lines, the quotation, numbered choices."""
+
+from __future__ import annotations
+
+import textwrap
+
+from dialogs.models import Reply
+
+WIDTH = 78
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def render(reply: Reply) -> str:
+    lines: list[str] = []
+    if reply.title:
+        lines.append(reply.title.upper() if reply.kind == "diagnosis" else reply.title)
+    for line in reply.lines:
+        lines.extend(_wrap(line))
+    if reply.quote:
+        lines.extend(_wrap(f"\u201c{reply.quote.text}\u201d", "  "))
+        lines.append(f"    \u2014 {reply.quote.source}")
+    if reply.next_step:
+        lines.extend(_wrap(f"Next step: {reply.next_step}"))
+    if reply.follow_up:
+        lines.extend(_wrap(reply.follow_up))
+    if reply.table:
+        for what, why, how_long in reply.table:
+            lines.extend(_wrap(f"- {what}", ""))
+            lines.extend(_wrap(f"Why: {why} Kept: {how_long}", "    "))
+    if reply.choices:
+        lines.append("")
+        lines.extend(f"  {n}) {c.label}" for n, c in enumerate(reply.choices, start=1))
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Logging that can never carry what a manager typed.
+
+Lines are JSON with a request id. leadbot's own code never logs message text;
+as a guard against libraries that do (Bolt logs whole unhandled payloads at
+WARNING, botbuilder and aiohttp echo requests at DEBUG), records from any
+logger outside leadbot keep their level, logger and exception type but not
+their message. Our own request log line (bot.server) says what happened.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import time
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+OURS = ("bot", "dialogs", "leadbot")
+STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
+# Extras with these names are dropped even from our own records, in case someone slips.
+FORBIDDEN_KEYS = {"text", "body", "message_text", "payload", "raw", "content"}
+WITHHELD = "(library message withheld: it may contain message text)"
+
+
+def _ours(name: str) -> bool:
+    return name == "root" or any(name == p or name.startswith(p + ".") for p in OURS)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        ours = _ours(record.name)
+        line = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage() if ours else WITHHELD,
+            "request_id": request_id.get(),
+        }
+        if ours:
+            for k, v in vars(record).items():
+                if k not in STANDARD and k not in FORBIDDEN_KEYS and not k.startswith("_"):
+                    line[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        if record.exc_info and record.exc_info[0] is not None:
+            # The type and where, never the exception's message: it can quote input.
+            line["error"] = record.exc_info[0].__name__
+            tb = record.exc_info[2]
+            while tb and tb.tb_next:
+                tb = tb.tb_next
+            if tb:
+                line["at"] = f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        return json.dumps(line, ensure_ascii=False)
+
+
+def setup(level: str = "INFO", stream=None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Libraries are quieter than us: their DEBUG output is large and withheld anyway.
+    for name in ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest", "msal", "aiohttp", "asyncio", "sqlalchemy", "alembic", "urllib3", "asyncpg", "aiosqlite"):
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.INFO))

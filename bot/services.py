@@ -1,0 +1,46 @@
+"""The composition root: build everything a command or the server needs from `Settings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from bot.storage.db import make_engine
+from bot.storage.migrate import upgrade
+from bot.storage.sql_store import SqlStore
+from bot.diagnoser import build_diagnoser
+from dialogs.content_loader import Content, load_content
+from dialogs.diagnosis.diagnoser import ContentDiagnoser
+from dialogs.engine import DialogEngine
+from dialogs.service import ConversationService
+
+
+@dataclass
+class Services:
+    settings: Settings
+    content: Content
+    diagnoser: ContentDiagnoser
+    db: AsyncEngine
+    store: SqlStore
+    conversations: ConversationService
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def build_services(settings: Settings, migrate: bool = True) -> Services:
+    """Load content (raising ContentInvalid if it is broken), open the database and migrate it."""
+    content = load_content(settings.content_dir)
+    diagnoser = build_diagnoser(settings, content)
+    db = make_engine(settings.database_url)
+    if migrate:
+        try:
+            await upgrade(db)
+        except BaseException:
+            await db.dispose()
+            raise
+    store = SqlStore(db)
+    engine = DialogEngine(content, diagnoser, settings.retention_days)
+    return Services(settings, content, diagnoser, db, store, ConversationService(engine, store))

@@ -1,0 +1,155 @@
+"""`dialogs.store.Store` on SQLAlchemy: SQLite by default, PostgreSQL to scale out.
+
+Guarantees that must hold across replicas rest on the database, not on memory:
+a delivery is claimed with an INSERT that only one replica can win; a
+conversation is saved only if nobody saved it since it was read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.db import transaction
+from bot.storage.tables import conversation_state, feedback_counts, metadata, misread_counts, processed_events
+from dialogs.models import ConversationKey
+from dialogs.store import StateConflict, StoredState
+
+RECEIPT_DAYS = 1  # Slack retries for minutes and Teams for less; a day is ample
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(ts: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we write is UTC.
+    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+
+
+def _key_clause(key: ConversationKey):
+    t = conversation_state.c
+    return and_(t.platform == key.platform, t.workspace_id == key.workspace_id, t.user_id == key.user_id, t.conversation_id == key.conversation_id)
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    async def load_state(self, key: ConversationKey) -> StoredState | None:
+        t = conversation_state.c
+        async with transaction(self.engine) as conn:
+            row = (await conn.execute(select(t.state, t.version, t.updated_at).where(_key_clause(key)))).first()
+        if row is None:
+            return None
+        return StoredState(data=row.state, version=row.version, updated_at=_aware(row.updated_at))
+
+    async def save_state(self, key: ConversationKey, data: dict[str, Any], expected_version: int | None) -> int:
+        now = _now()
+        try:
+            async with transaction(self.engine) as conn:
+                if expected_version is None:
+                    await conn.execute(insert(conversation_state).values(**key.model_dump(), state=data, version=1, updated_at=now))
+                    return 1
+                result = await conn.execute(
+                    update(conversation_state)
+                    .where(_key_clause(key), conversation_state.c.version == expected_version)
+                    .values(state=data, version=expected_version + 1, updated_at=now)
+                )
+                if result.rowcount != 1:
+                    raise StateConflict(key)
+                return expected_version + 1
+        except IntegrityError as exc:
+            raise StateConflict(key) from exc
+
+    async def delete_state(self, key: ConversationKey) -> None:
+        async with transaction(self.engine) as conn:
+            await conn.execute(delete(conversation_state).where(_key_clause(key)))
+
+    async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
+        """Delete from every table that declares a user column: nothing about this person is left."""
+        removed = 0
+        async with transaction(self.engine) as conn:
+            for table in metadata.sorted_tables:
+                column = table.info.get("user_column")
+                if not column:
+                    continue
+                result = await conn.execute(
+                    delete(table).where(table.c.platform == platform, table.c.workspace_id == workspace_id, table.c[column] == user_id)
+                )
+                removed += max(result.rowcount or 0, 0)
+            for hook in FORGET_HOOKS:
+                removed += await hook(conn, platform, workspace_id, user_id)
+        return removed
+
+    async def add_feedback(self, platform: str, workspace_id: str, step_id: str, useful: bool) -> None:
+        column = "useful" if useful else "not_useful"
+        stmt = self._insert(feedback_counts).values(platform=platform, workspace_id=workspace_id, step_id=step_id, useful=int(useful), not_useful=int(not useful))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "step_id"],
+            set_={column: getattr(feedback_counts.c, column) + 1},
+        )
+        async with transaction(self.engine) as conn:
+            await conn.execute(stmt)
+
+    async def add_misread(self, platform: str, workspace_id: str, first_guess: str, final: str) -> None:
+        stmt = self._insert(misread_counts).values(platform=platform, workspace_id=workspace_id, first_guess=first_guess, final=final, count=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "first_guess", "final"],
+            set_={"count": misread_counts.c.count + 1},
+        )
+        async with transaction(self.engine) as conn:
+            await conn.execute(stmt)
+
+    async def claim_event(self, platform: str, workspace_id: str, event_id: str) -> bool:
+        stmt = (
+            self._insert(processed_events)
+            .values(platform=platform, workspace_id=workspace_id, event_id=event_id[:200], seen_at=_now())
+            .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "event_id"])
+        )
+        async with transaction(self.engine) as conn:
+            result = await conn.execute(stmt)
+        return result.rowcount == 1
+
+    async def release_event(self, platform: str, workspace_id: str, event_id: str) -> None:
+        t = processed_events.c
+        async with transaction(self.engine) as conn:
+            await conn.execute(delete(processed_events).where(t.platform == platform, t.workspace_id == workspace_id, t.event_id == event_id[:200]))
+
+    # --- housekeeping and reporting -------------------------------------------
+
+    async def purge(self, retention_days: int, now: datetime | None = None) -> dict[str, int]:
+        """Delete conversation state past retention and delivery receipts older than a day."""
+        now = now or _now()
+        async with transaction(self.engine) as conn:
+            states = await conn.execute(delete(conversation_state).where(conversation_state.c.updated_at < now - timedelta(days=retention_days)))
+            receipts = await conn.execute(delete(processed_events).where(processed_events.c.seen_at < now - timedelta(days=RECEIPT_DAYS)))
+        return {"conversation_state": states.rowcount or 0, "processed_events": receipts.rowcount or 0}
+
+    async def feedback_report(self) -> list[tuple[str, int, int]]:
+        t = feedback_counts.c
+        async with transaction(self.engine) as conn:
+            rows = await conn.execute(select(t.step_id, func.sum(t.useful), func.sum(t.not_useful)).group_by(t.step_id).order_by(t.step_id))
+            return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    async def misread_report(self) -> list[tuple[str, str, int]]:
+        t = misread_counts.c
+        async with transaction(self.engine) as conn:
+            rows = await conn.execute(select(t.first_guess, t.final, func.sum(t.count)).group_by(t.first_guess, t.final).order_by(func.sum(t.count).desc(), t.first_guess, t.final))
+            return [(r[0], r[1], int(r[2])) for r in rows]
+
+    async def ping(self) -> None:
+        async with transaction(self.engine) as conn:
+            await conn.execute(text("SELECT 1"))
+
+
+# Modules whose rows about a user cannot simply be deleted (a nudge subscription
+# names who turned it on, but belongs to the channel) register a hook here that
+# scrubs the person and returns how many rows it changed.
+FORGET_HOOKS: list = []

@@ -1,0 +1,1 @@
+"""Platform-neutral conversation logic. Never imports slack_bolt, botbuilder or aiohttp."""

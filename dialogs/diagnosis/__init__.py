@@ -1,0 +1,8 @@
+"""Reading a manager's message: escalation first, then what the team needs.
+
+Everything here runs in-process with no network and no download.
+"""
+
+from dialogs.diagnosis.types import Diagnosis, Diagnoser
+
+__all__ = ["Diagnosis", "Diagnoser"]

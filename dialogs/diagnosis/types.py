@@ -1,0 +1,33 @@
+"""The one interface every diagnosis approach implements."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+Intent = Literal["greeting", "thanks", "help", "about", "privacy", "forget", "off_topic", "unclear", "empty", "vague"]
+
+
+class Diagnosis(BaseModel):
+    first_move: Literal["lead", "manage", "escalate", "none"]
+    problem: Literal["uncertainty", "confidence", "inconsistency", "control"] | None = None
+    both: bool = False
+    pattern: str | None = None
+    # How likely this reading is right, 0..1. The dialog asks the quick test below `ask_below`.
+    confidence: float = Field(ge=0.0, le=1.0)
+    topic: str | None = None  # escalation topic id
+    intent: Intent | None = None  # for first_move none: what kind of message it was
+    signals: list[str] = Field(default_factory=list)  # ids of what in the message pointed where
+    seed: int = 0  # stable per message: picks among equally good steps
+
+    @property
+    def label(self) -> str:
+        """`manage/control` style label used in counts and logs (never the text)."""
+        return f"{self.first_move}/{self.problem}" if self.problem else self.first_move
+
+
+class Diagnoser(Protocol):
+    ask_below: float
+
+    def diagnose(self, text: str) -> Diagnosis: ...

@@ -1,0 +1,191 @@
+"""Route one inbound message or button press to the right flow.
+
+`DialogEngine.handle` is pure: given an `Inbound` and the conversation's state
+it returns replies, the new state and effects for the store. It never raises
+for anything a user can send; `dialogs.service` wraps it with storage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dialogs.content_loader import Content
+from dialogs.diagnosis.types import Diagnoser, Diagnosis
+from dialogs.flows import coach, info, quick_test
+from dialogs.flows.escalation import escalation_reply
+from dialogs.models import Choice, Inbound, Reply
+from dialogs.outcome import ForgetUser, Outcome, RecordFeedback, RecordMisread, with_choices
+from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
+
+DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+class DialogEngine:
+    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30):
+        self.content = content
+        self.diagnoser = diagnoser
+        self.retention_days = retention_days
+
+    # --- entry point -------------------------------------------------------
+
+    def handle(self, inbound: Inbound, state: ConversationState) -> Outcome:
+        state = state.model_copy(deep=True)
+        if inbound.choice is not None:
+            return self._press(inbound.choice.value, inbound.choice.token, state)
+        text = inbound.text or ""
+        typed = self._typed_choice(text, state)
+        if typed is not None:
+            return self._press(typed, state.prompt, state)
+        return self._text(text, state)
+
+    # --- free text ---------------------------------------------------------
+
+    def _typed_choice(self, text: str, state: ConversationState) -> str | None:
+        """A number or a button's label typed instead of pressed counts as the press."""
+        if not state.live:
+            return None
+        m = DIGIT.match(text)
+        if m:
+            n = int(m.group(1))
+            return state.live[n - 1].value if 1 <= n <= len(state.live) else None
+        folded = text.strip().strip(".!?").casefold()
+        for live in state.live:
+            if folded and folded == live.label.strip(".!?").casefold():
+                return live.value
+        return None
+
+    def _text(self, text: str, state: ConversationState) -> Outcome:
+        d = self.diagnoser.diagnose(text)
+        if d.first_move == "escalate":
+            # Escalation wins over everything, including a quiz in progress.
+            fresh = ConversationState()
+            return Outcome([escalation_reply(self.content, d.topic)], fresh, event="escalation", first_move="escalate")
+        if d.first_move == "none":
+            return self._none(d, state)
+        if d.confidence < self.diagnoser.ask_below:
+            return self._start_quiz(state, first_guess=None, pattern=d.pattern, seed=d.seed, unsure=True)
+        snap = Snapshot(
+            first_move=d.first_move,
+            problem=d.problem,  # type: ignore[arg-type]
+            both=d.both,
+            pattern=d.pattern,
+            confidence=d.confidence,
+            signal_ids=d.signals,
+            seed=d.seed,
+        )
+        return self._offer(snap, ConversationState(), event="diagnosis")
+
+    def _none(self, d: Diagnosis, state: ConversationState) -> Outcome:
+        if d.intent == "forget":
+            return Outcome([], ConversationState(), [ForgetUser()], event="forget")
+        if d.intent == "vague":
+            return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True)
+        reply = info.none_reply(self.content, d.intent, self.retention_days)
+        # Greetings and thanks leave a live prompt alone: the manager can still press its buttons.
+        return Outcome([reply], state, event="info", first_move="none")
+
+    # --- button presses ----------------------------------------------------
+
+    def _press(self, value: str, token: str | None, state: ConversationState) -> Outcome:
+        if state.prompt is None or token != state.prompt or value not in {c.value for c in state.live}:
+            return self._stale(state)
+        if value.startswith("quiz:") and state.quiz is not None:
+            return self._quiz_answer(value, state)
+        snap = state.snapshot
+        if value == "done" and snap:
+            return self._done(state)
+        if value == "not_quite" and snap:
+            return self._start_quiz(state, first_guess=_label(snap), pattern=snap.pattern, seed=snap.seed, unsure=False)
+        if value == "another_step" and snap:
+            return self._another(state)
+        if value == "why" and snap:
+            reply = coach.why_reply(self.content, snap)
+            return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event="why")
+        if value in ("useful:yes", "useful:no") and snap:
+            return self._feedback(state, value == "useful:yes")
+        return self._stale(state)
+
+    def _stale(self, state: ConversationState) -> Outcome:
+        """An old or repeated press: say so, and offer the choices that are live now."""
+        reply = Reply(kind="notice", lines=[self.content.messages.stale_choice])
+        if state.prompt and state.live:
+            reply = reply.model_copy(
+                update={
+                    "choices": [Choice(label=c.label, value=c.value) for c in state.live],
+                    "choice_token": state.prompt,
+                }
+            )
+        return Outcome([reply], state, event="stale")
+
+    def _done(self, state: ConversationState) -> Outcome:
+        labels = self.content.messages.choice_labels
+        reply = Reply(kind="notice", lines=[self.content.messages.done, self.content.messages.feedback_question])
+        choices = [Choice(label=labels["useful_yes"], value="useful:yes"), Choice(label=labels["useful_no"], value="useful:no")]
+        state.stage = "feedback"
+        return Outcome([self._live(reply, state, choices)], state, event="done")
+
+    def _feedback(self, state: ConversationState, useful: bool) -> Outcome:
+        snap = state.snapshot
+        effects = []
+        if snap and snap.step_ids and snap.step_ids[-1] not in state.rated:
+            effects.append(RecordFeedback(step_id=snap.step_ids[-1], useful=useful))
+            state.rated.append(snap.step_ids[-1])
+        state.stage = "idle"
+        state.prompt, state.live = None, []
+        return Outcome([Reply(kind="notice", lines=[self.content.messages.feedback_thanks])], state, effects, event="feedback")
+
+    def _another(self, state: ConversationState) -> Outcome:
+        snap = state.snapshot
+        assert snap is not None
+        reply = coach.another_step_reply(self.content, snap)
+        if reply is None:
+            labels = self.content.messages.choice_labels
+            reply = Reply(kind="notice", lines=[self.content.messages.no_more_steps])
+            choices = [Choice(label=labels["not_quite"], value="not_quite"), Choice(label=labels["done"], value="done")]
+            return Outcome([self._live(reply, state, choices)], state, event="another_step")
+        return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event="another_step")
+
+    # --- the quick test ----------------------------------------------------
+
+    def _start_quiz(self, state: ConversationState, first_guess: str | None, pattern: str | None, seed: int, unsure: bool) -> Outcome:
+        quiz = Quiz(first_guess=first_guess, pattern=pattern, seed=seed)
+        new = ConversationState(stage="quiz", quiz=quiz, snapshot=state.snapshot if not unsure else None, rated=state.rated)
+        q = quick_test.question(self.content, quiz)
+        return Outcome([self._live(q, new, q.choices)], new, event="quiz")
+
+    def _quiz_answer(self, value: str, state: ConversationState) -> Outcome:
+        assert state.quiz is not None
+        result = quick_test.answer(state.quiz, value)
+        if result is None:
+            return self._stale(state)
+        if isinstance(result, Quiz):
+            state.quiz = result
+            q = quick_test.question(self.content, result)
+            return Outcome([self._live(q, state, q.choices)], state, event="quiz")
+        snap = result
+        pattern = self.content.patterns.get(snap.pattern or "")
+        if pattern and pattern.id != "specialist_promoted" and pattern.first_move != snap.first_move:
+            snap.pattern = None  # the answers moved away from what the pattern implies
+        effects = []
+        guess = state.quiz.first_guess
+        if guess and guess != _label(snap):
+            effects.append(RecordMisread(first_guess=guess, final=_label(snap)))
+        out = self._offer(snap, ConversationState(rated=state.rated), event="quiz_result")
+        out.effects.extend(effects)
+        return out
+
+    # --- helpers -----------------------------------------------------------
+
+    def _offer(self, snap: Snapshot, state: ConversationState, event: str) -> Outcome:
+        reply = coach.first_reply(self.content, snap)
+        state.stage, state.snapshot, state.quiz = "offered", snap, None
+        return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event=event, first_move=snap.first_move)
+
+    def _live(self, reply: Reply, state: ConversationState, choices: list[Choice]) -> Reply:
+        state.live = [LiveChoice(value=c.value, label=c.label) for c in choices]
+        return with_choices(reply, state, choices)
+
+
+def _label(snap: Snapshot) -> str:
+    """`lead/uncertainty`, with `+both` when both were needed: what misread counts compare."""
+    return f"{snap.first_move}/{snap.problem}" + ("+both" if snap.both else "")

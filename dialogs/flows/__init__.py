@@ -1,0 +1,1 @@
+"""One module per conversation flow; `dialogs.engine` routes between them."""

@@ -1,0 +1,53 @@
+"""What a turn produces: replies, the new state, and side effects for the store."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from dialogs.models import Choice, Reply
+from dialogs.state import ConversationState
+
+
+@dataclass(frozen=True)
+class RecordFeedback:
+    step_id: str
+    useful: bool
+
+
+@dataclass(frozen=True)
+class RecordMisread:
+    first_guess: str
+    final: str
+
+
+@dataclass(frozen=True)
+class ForgetUser:
+    pass
+
+
+Effect = RecordFeedback | RecordMisread | ForgetUser
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply]
+    state: ConversationState
+    effects: list[Effect] = field(default_factory=list)
+    # what happened, for metrics: "diagnosis", "escalation", "quiz", "info", ... (never text)
+    event: str = "info"
+    first_move: str | None = None
+
+
+def new_token() -> str:
+    return secrets.token_hex(4)
+
+
+def with_choices(reply: Reply, state: ConversationState, choices: list[Choice]) -> Reply:
+    """Attach choices to a reply and make them the live prompt; older buttons become stale."""
+    if not choices:
+        state.prompt = None
+        return reply
+    token = new_token()
+    state.prompt = token
+    return reply.model_copy(update={"choices": choices, "choice_token": token})

@@ -1,0 +1,107 @@
+"""One turn of a conversation with storage around it: load, handle, save, apply effects.
+
+Every adapter calls `ConversationService.handle(inbound)` and renders what comes
+back. Failures a user can cause never escape; a store that is down yields the
+kind "try again in a minute" reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from dialogs.engine import DialogEngine
+from dialogs.flows.info import help_reply
+from dialogs.models import Inbound, Reply
+from dialogs.outcome import ForgetUser, Outcome, RecordFeedback, RecordMisread
+from dialogs.state import ConversationState
+from dialogs.store import StateConflict, Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # a conflict means another replica saved first: reload and handle again
+
+
+@dataclass
+class TurnResult:
+    replies: list[Reply]
+    event: str  # what happened ("diagnosis", "escalation", "duplicate", "unavailable"...), never text
+    first_move: str | None = None
+    effects: list = field(default_factory=list)
+
+
+class ConversationService:
+    def __init__(self, engine: DialogEngine, store: Store):
+        self.engine = engine
+        self.store = store
+        self.content = engine.content
+
+    async def handle(self, inbound: Inbound) -> TurnResult:
+        key = inbound.key
+        claimed = False
+        try:
+            if inbound.event_id:
+                claimed = await self.store.claim_event(key.platform, key.workspace_id, inbound.event_id)
+                if not claimed:
+                    log.info("duplicate delivery ignored", extra={"platform": key.platform, "event": "duplicate"})
+                    return TurnResult([], "duplicate")
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    return await self._turn(inbound)
+                except StateConflict:
+                    continue
+            log.warning("conversation kept changing under us; giving up this turn", extra={"platform": key.platform})
+            return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "conflict")
+        except StoreUnavailable:
+            log.warning("store unavailable", extra={"platform": key.platform, "event": "unavailable"})
+            await self._release(inbound, claimed)
+            return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "unavailable")
+        except Exception:
+            # A bug must not silence the bot or lose the platform's retry.
+            log.exception("turn failed", extra={"platform": key.platform})
+            await self._release(inbound, claimed)
+            return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "error")
+
+    async def _release(self, inbound: Inbound, claimed: bool) -> None:
+        if claimed and inbound.event_id:
+            try:
+                await self.store.release_event(inbound.key.platform, inbound.key.workspace_id, inbound.event_id)
+            except StoreUnavailable:
+                pass
+
+    async def _turn(self, inbound: Inbound) -> TurnResult:
+        key = inbound.key
+        stored = await self.store.load_state(key)
+        state, lost = _parse(stored.data if stored else None)
+        if lost and inbound.choice is not None:
+            # The press belongs to a conversation we can no longer read (content or code changed).
+            reset = Reply(kind="notice", lines=[self.content.messages.state_reset])
+            outcome = Outcome([reset, help_reply(self.content)], ConversationState(), event="state_reset")
+        else:
+            outcome = self.engine.handle(inbound, state)
+
+        if any(isinstance(e, ForgetUser) for e in outcome.effects):
+            count = await self.store.forget_user(key.platform, key.workspace_id, key.user_id)
+            records = f"{count} record" if count == 1 else f"{count} records"
+            reply = Reply(kind="notice", lines=[self.content.messages.forget_done.replace("{records}", records)])
+            return TurnResult([reply], "forget")
+
+        await self.store.save_state(key, outcome.state.model_dump(mode="json"), stored.version if stored else None)
+        for effect in outcome.effects:
+            if isinstance(effect, RecordFeedback):
+                await self.store.add_feedback(key.platform, key.workspace_id, effect.step_id, effect.useful)
+            elif isinstance(effect, RecordMisread):
+                await self.store.add_misread(key.platform, key.workspace_id, effect.first_guess, effect.final)
+        return TurnResult(outcome.replies, outcome.event, outcome.first_move, outcome.effects)
+
+
+def _parse(data: dict | None) -> tuple[ConversationState, bool]:
+    """The stored state, or a fresh one and True if it no longer parses."""
+    if data is None:
+        return ConversationState(), False
+    try:
+        return ConversationState.model_validate(data), False
+    except ValidationError:
+        return ConversationState(), True

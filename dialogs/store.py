@@ -1,0 +1,114 @@
+"""What the dialogs need from storage, and an in-memory implementation for tests.
+
+`bot.storage.sql_store.SqlStore` is the real one (SQLite or PostgreSQL). Every
+key carries platform and workspace so that one organisation never sees
+another's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from dialogs.models import ConversationKey
+
+
+class StateConflict(Exception):
+    """Someone else saved this conversation since we loaded it (another replica, a double click)."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached right now. Callers answer kindly and try again later."""
+
+
+@dataclass
+class StoredState:
+    data: dict[str, Any]
+    version: int
+    updated_at: datetime
+
+
+class Store(Protocol):
+    async def load_state(self, key: ConversationKey) -> StoredState | None: ...
+
+    async def save_state(self, key: ConversationKey, data: dict[str, Any], expected_version: int | None) -> int:
+        """Save and return the new version; raise StateConflict if the stored version moved on."""
+        ...
+
+    async def delete_state(self, key: ConversationKey) -> None: ...
+
+    async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
+        """Delete every row held about this user; return how many went."""
+        ...
+
+    async def add_feedback(self, platform: str, workspace_id: str, step_id: str, useful: bool) -> None: ...
+
+    async def add_misread(self, platform: str, workspace_id: str, first_guess: str, final: str) -> None: ...
+
+    async def claim_event(self, platform: str, workspace_id: str, event_id: str) -> bool:
+        """True the first time an event id is seen, False on any repeat (across replicas)."""
+        ...
+
+    async def release_event(self, platform: str, workspace_id: str, event_id: str) -> None:
+        """Undo a claim when handling failed, so the platform's retry is processed."""
+        ...
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MemoryStore:
+    """A Store in a dict, for dialog tests and the console when asked for no persistence."""
+
+    def __init__(self) -> None:
+        self.states: dict[ConversationKey, StoredState] = {}
+        self.feedback: dict[tuple[str, str, str, bool], int] = {}
+        self.misreads: dict[tuple[str, str, str, str], int] = {}
+        self.events: dict[tuple[str, str, str], datetime] = {}
+
+    async def load_state(self, key: ConversationKey) -> StoredState | None:
+        return self.states.get(key)
+
+    async def save_state(self, key: ConversationKey, data: dict[str, Any], expected_version: int | None) -> int:
+        current = self.states.get(key)
+        if (current.version if current else None) != expected_version:
+            raise StateConflict(key)
+        version = (expected_version or 0) + 1
+        self.states[key] = StoredState(data=data, version=version, updated_at=_now())
+        return version
+
+    async def delete_state(self, key: ConversationKey) -> None:
+        self.states.pop(key, None)
+
+    async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
+        doomed = [k for k in self.states if (k.platform, k.workspace_id, k.user_id) == (platform, workspace_id, user_id)]
+        for k in doomed:
+            del self.states[k]
+        return len(doomed)
+
+    async def add_feedback(self, platform: str, workspace_id: str, step_id: str, useful: bool) -> None:
+        k = (platform, workspace_id, step_id, useful)
+        self.feedback[k] = self.feedback.get(k, 0) + 1
+
+    async def add_misread(self, platform: str, workspace_id: str, first_guess: str, final: str) -> None:
+        k = (platform, workspace_id, first_guess, final)
+        self.misreads[k] = self.misreads.get(k, 0) + 1
+
+    async def claim_event(self, platform: str, workspace_id: str, event_id: str) -> bool:
+        k = (platform, workspace_id, event_id)
+        if k in self.events:
+            return False
+        self.events[k] = _now()
+        return True
+
+    async def release_event(self, platform: str, workspace_id: str, event_id: str) -> None:
+        self.events.pop((platform, workspace_id, event_id), None)
+
+    def purge(self, now: datetime, retention_days: int) -> int:
+        cutoff = now - timedelta(days=retention_days)
+        old = [k for k, v in self.states.items() if v.updated_at < cutoff]
+        for k in old:
+            del self.states[k]
+        return len(old)

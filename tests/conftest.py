@@ -1,0 +1,126 @@
+"""Shared fixtures: content, a diagnoser, stores on SQLite and on the real PostgreSQL server.
+
+PostgreSQL: each test session creates its own database on the server at
+LEADBOT_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test) and drops
+it at the end, so parallel runs never see each other's rows. With CI=true an
+unreachable server fails the run: a skipped PostgreSQL test is not a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dialogs.content_loader import Content, load_content
+from dialogs.diagnosis.diagnoser import ContentDiagnoser
+from dialogs.engine import DialogEngine
+from dialogs.service import ConversationService
+from dialogs.store import MemoryStore
+
+PG_ADMIN = os.environ.get("LEADBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ROOT = Path(__file__).resolve().parent.parent
+# The installed console script, exactly as a user runs it.
+LEADBOT = str(Path(sys.executable).parent / "leadbot")
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    # Share the fitted model across the session; a fresh directory per session keeps runs independent.
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_env(cache_dir):
+    """Tests never read a developer's .env or write the default database or cache."""
+    os.environ["LEADBOT_CACHE_DIR"] = str(cache_dir)
+    os.environ.setdefault("LEADBOT_LOG_LEVEL", "INFO")
+    yield
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    return load_content()
+
+
+@pytest.fixture(scope="session")
+def diagnoser(content, cache_dir) -> ContentDiagnoser:
+    return ContentDiagnoser(content, cache_dir=cache_dir)
+
+
+@pytest.fixture
+def engine(content, diagnoser) -> DialogEngine:
+    return DialogEngine(content, diagnoser, retention_days=30)
+
+
+@pytest.fixture
+def memory_store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def service(engine, memory_store) -> ConversationService:
+    return ConversationService(engine, memory_store)
+
+
+# --- PostgreSQL ----------------------------------------------------------------
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh PostgreSQL database for this session; yields its SQLAlchemy URL."""
+    name = f"leadbot_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means the same thing
+        message = f"PostgreSQL not reachable at {PG_ADMIN}: {type(exc).__name__}: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: a skipped PostgreSQL test would hide a failure)")
+        pytest.skip(message)
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    yield f"{base}/{name}"
+    try:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except Exception:  # noqa: BLE001 - leave it for the server's owner rather than fail teardown
+        pass
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """Run a test once on SQLite and once on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}"
+    return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+async def sql_store(database_url):
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import upgrade
+    from bot.storage.sql_store import SqlStore
+    from bot.storage.tables import metadata
+
+    db = make_engine(database_url)
+    await upgrade(db)
+    store = SqlStore(db)
+    yield store
+    # PostgreSQL is shared by the session: empty every table so tests stay independent.
+    async with db.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
+    await db.dispose()

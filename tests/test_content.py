@@ -1,0 +1,122 @@
+"""Content files: the packaged content is valid and complete; broken content is reported precisely."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dialogs.content_loader import ContentInvalid, default_content_dir, load_content
+from dialogs.content_schema import PLACEHOLDER
+from tests.conftest import LEADBOT
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(default_content_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return target
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _errors(directory: Path) -> list[str]:
+    with pytest.raises(ContentInvalid) as info:
+        load_content(directory)
+    return [str(e) for e in info.value.errors]
+
+
+def test_packaged_content_meets_the_brief(content):
+    assert len(content.nudges) >= 52, "a year of weekly nudges without repeats"
+    assert {n.theme for n in content.nudges.values()} == {"lead", "manage", "balance"}
+    for problem in ("uncertainty", "confidence", "inconsistency", "control"):
+        assert sum(problem in s.problems for s in content.next_steps.values()) >= 4, problem
+    for pattern in content.patterns:
+        assert any(pattern in s.patterns for s in content.next_steps.values()), pattern
+    assert any(p.quote and "Drucker" in p.source for p in content.principles.values())
+    topics = " ".join(content.topics).lower()
+    for sensitive in ("bullying", "harassment", "discrimination", "self-harm", "safeguarding", "whistleblowing", "grievance", "disciplinary"):
+        assert sensitive.split("-")[0] in topics, f"no escalation topic for {sensitive}"
+    # Routes carry placeholders an organisation fills in.
+    assert any(PLACEHOLDER.search(r.contact) for r in content.routes.values())
+
+
+def test_british_spelling_in_what_the_bot_says(content):
+    american = ("organize", "prioritize", "color", "behavior", "center ", "program ", "recognize", "apologize", "favor", "analyze")
+    texts = [content.messages.model_dump_json()]
+    texts += [p.text for p in content.principles.values()] + [s.text + s.follow_up for s in content.next_steps.values()]
+    texts += [n.text + n.question + n.title for n in content.nudges.values()]
+    joined = " ".join(texts).lower()
+    assert not [w for w in american if w in joined]
+
+
+def test_yaml_syntax_error_names_the_file_and_line(content_copy):
+    (content_copy / "nudges.yaml").write_text("nudges:\n  - id: one\n    title: [unclosed\n")
+    errors = _errors(content_copy)
+    assert any(e.startswith("nudges.yaml: entry line") and "YAML syntax error" in e for e in errors), errors
+
+
+def test_missing_field_names_file_entry_and_field(content_copy):
+    first_id = None
+
+    def drop_question(data):
+        nonlocal first_id
+        first_id = data["nudges"][0]["id"]
+        del data["nudges"][0]["question"]
+
+    _edit(content_copy / "nudges.yaml", drop_question)
+    errors = _errors(content_copy)
+    assert f"nudges.yaml: entry nudges {first_id}: field question: Field required" in errors
+
+
+def test_duplicate_id_is_reported(content_copy):
+    def duplicate(data):
+        data["principles"][1]["id"] = data["principles"][0]["id"]
+
+    _edit(content_copy / "principles.yaml", duplicate)
+    errors = _errors(content_copy)
+    assert any("principles.yaml" in e and "duplicate id" in e for e in errors), errors
+
+
+def test_dangling_reference_is_reported(content_copy):
+    _edit(content_copy / "next_steps.yaml", lambda d: d["next_steps"][0].update(principle="no-such-principle"))
+    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][2].update(principle="also-missing"))
+    errors = _errors(content_copy)
+    assert any(e.startswith("next_steps.yaml: entry") and "field principle: names a missing principle 'no-such-principle'" in e for e in errors), errors
+    assert any(e.startswith("nudges.yaml: entry") and "'also-missing'" in e for e in errors), errors
+
+
+def test_every_error_is_reported_not_just_the_first(content_copy):
+    _edit(content_copy / "patterns.yaml", lambda d: d["patterns"][0].update(first_move="sideways"))
+    _edit(content_copy / "escalation.yaml", lambda d: d["topics"][0]["routes"].append("nowhere"))
+    (content_copy / "training" / "broken.yaml").write_text("examples:\n  - text: hi\n    first_move: lead\n")
+    errors = _errors(content_copy)
+    assert any(e.startswith("patterns.yaml:") and "first_move" in e for e in errors)
+    assert any(e.startswith("escalation.yaml:") and "'nowhere'" in e for e in errors)
+    assert any(e.startswith("training/broken.yaml: entry examples #1") for e in errors)
+
+
+def test_bad_regular_expression_in_terms_is_reported(content_copy):
+    _edit(content_copy / "cues.yaml", lambda d: d["cues"][0]["terms"].append("/(unclosed/"))
+    errors = _errors(content_copy)
+    assert any(e.startswith("cues.yaml:") and "terms." in e and "regular expression" in e for e in errors), errors
+
+
+def test_content_check_command_exits_nonzero_listing_errors(content_copy):
+    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
+    result = subprocess.run([LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "nudges.yaml: entry nudges" in result.stderr and "field theme" in result.stderr
+
+
+def test_content_check_command_passes_on_packaged_content():
+    result = subprocess.run([LEADBOT, "content", "check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("content OK")

@@ -1,0 +1,131 @@
+"""The SQL store, once on SQLite and once on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage.tables import conversation_state, feedback_counts, metadata, user_settings
+from dialogs.models import ConversationKey
+from dialogs.store import StateConflict
+
+ALICE = ConversationKey(platform="slack", workspace_id="T1", user_id="U_ALICE", conversation_id="D1")
+
+
+async def test_state_round_trip_and_version_check(sql_store):
+    assert await sql_store.load_state(ALICE) is None
+    v1 = await sql_store.save_state(ALICE, {"stage": "idle"}, None)
+    loaded = await sql_store.load_state(ALICE)
+    assert loaded.data == {"stage": "idle"} and loaded.version == v1 == 1
+    assert await sql_store.save_state(ALICE, {"stage": "quiz"}, 1) == 2
+    with pytest.raises(StateConflict):  # someone saved version 2 since we read version 1
+        await sql_store.save_state(ALICE, {"stage": "offered"}, 1)
+    with pytest.raises(StateConflict):  # a second "first save" loses to the first
+        await sql_store.save_state(ALICE, {"stage": "offered"}, None)
+    assert (await sql_store.load_state(ALICE)).data == {"stage": "quiz"}
+
+
+async def test_concurrent_saves_only_one_wins(sql_store):
+    await sql_store.save_state(ALICE, {"n": 0}, None)
+
+    async def attempt(i: int) -> bool:
+        try:
+            await sql_store.save_state(ALICE, {"n": i}, 1)
+            return True
+        except StateConflict:
+            return False
+
+    results = await asyncio.gather(*(attempt(i) for i in range(8)))
+    assert sum(results) == 1
+    assert (await sql_store.load_state(ALICE)).version == 2
+
+
+async def test_same_ids_in_two_workspaces_never_mix(sql_store):
+    other = ALICE.model_copy(update={"workspace_id": "T2"})
+    await sql_store.save_state(ALICE, {"who": "T1"}, None)
+    await sql_store.save_state(other, {"who": "T2"}, None)
+    assert (await sql_store.load_state(ALICE)).data == {"who": "T1"}
+    assert (await sql_store.forget_user("slack", "T2", "U_ALICE")) == 1
+    assert (await sql_store.load_state(ALICE)).data == {"who": "T1"}, "forget in T2 must not touch T1"
+    assert await sql_store.load_state(other) is None
+
+
+async def test_forget_user_deletes_every_row_about_them_and_nothing_else(sql_store):
+    bob = ALICE.model_copy(update={"user_id": "U_BOB"})
+    await sql_store.save_state(ALICE, {"a": 1}, None)
+    await sql_store.save_state(ALICE.model_copy(update={"conversation_id": "C9"}), {"a": 2}, None)
+    await sql_store.save_state(bob, {"b": 1}, None)
+    async with sql_store.engine.begin() as conn:
+        await conn.execute(user_settings.insert().values(platform="slack", workspace_id="T1", user_id="U_ALICE", settings={"x": 1}, updated_at=datetime.now(timezone.utc)))
+    await sql_store.add_feedback("slack", "T1", "step-a", True)
+
+    assert await sql_store.forget_user("slack", "T1", "U_ALICE") == 3
+    async with sql_store.engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            column = table.info.get("user_column")
+            if column:
+                rows = (await conn.execute(select(table).where(table.c[column] == "U_ALICE"))).all()
+                assert rows == [], f"{table.name} still holds rows about the user"
+        assert (await conn.execute(select(feedback_counts))).all(), "anonymous counts are not about anyone and stay"
+    assert (await sql_store.load_state(bob)).data == {"b": 1}
+
+
+async def test_feedback_and_misread_counts_accumulate(sql_store):
+    for useful in (True, True, False):
+        await sql_store.add_feedback("teams", "tenant", "step-x", useful)
+    await sql_store.add_feedback("slack", "T1", "step-x", True)
+    for _ in range(3):
+        await sql_store.add_misread("slack", "T1", "lead/uncertainty", "manage/control")
+    assert await sql_store.feedback_report() == [("step-x", 3, 1)]
+    assert await sql_store.misread_report() == [("lead/uncertainty", "manage/control", 3)]
+
+
+async def test_event_claimed_once_even_when_raced(sql_store):
+    results = await asyncio.gather(*(sql_store.claim_event("slack", "T1", "Ev123") for _ in range(10)))
+    assert sum(results) == 1
+    assert await sql_store.claim_event("slack", "T2", "Ev123"), "the same id in another workspace is another event"
+    await sql_store.release_event("slack", "T1", "Ev123")
+    assert await sql_store.claim_event("slack", "T1", "Ev123"), "a released claim can be taken by the retry"
+
+
+async def test_purge_removes_state_past_retention_only(sql_store):
+    await sql_store.save_state(ALICE, {"old": True}, None)
+    fresh = ALICE.model_copy(update={"conversation_id": "D2"})
+    await sql_store.save_state(fresh, {"old": False}, None)
+    async with sql_store.engine.begin() as conn:
+        await conn.execute(
+            conversation_state.update().where(conversation_state.c.conversation_id == "D1").values(updated_at=datetime.now(timezone.utc) - timedelta(days=31))
+        )
+    removed = await sql_store.purge(retention_days=30)
+    assert removed["conversation_state"] == 1
+    assert await sql_store.load_state(ALICE) is None
+    assert await sql_store.load_state(fresh) is not None
+
+
+async def test_migrations_match_the_table_definitions(sql_store):
+    """What Alembic built is what the code declares: no drift between tables.py and migrations."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def diff(sync_conn):
+        return compare_metadata(MigrationContext.configure(sync_conn), metadata)
+
+    async with sql_store.engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    assert changes == []
+
+
+async def test_migrating_twice_and_concurrently_is_safe(database_url):
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import upgrade
+
+    engines = [make_engine(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(e) for e in engines))
+        await upgrade(engines[0])
+    finally:
+        for e in engines:
+            await e.dispose()
