@@ -38,6 +38,18 @@ class DialogEngine:
             return self._press(typed, state.prompt, state)
         return self._text(text, state)
 
+    def resume(self, state: ConversationState) -> Outcome:
+        """Show the conversation where it is now: the live diagnosis or quiz question, with fresh buttons."""
+        state = state.model_copy(deep=True)
+        if state.stage == "quiz" and state.quiz is not None:
+            q = quick_test.question(self.content, state.quiz)
+            return Outcome([self._live(q, state, q.choices)], state, event="resume")
+        if state.snapshot is not None:
+            reply = coach.replay_reply(self.content, state.snapshot)
+            state.stage, state.quiz = "offered", None
+            return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event="resume")
+        return Outcome([Reply(kind="info", lines=[self.content.messages.greeting])], ConversationState(), event="resume")
+
     # --- free text ---------------------------------------------------------
 
     def _typed_choice(self, text: str, state: ConversationState) -> str | None:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from dialogs.engine import DialogEngine
 from dialogs.flows.info import help_reply
-from dialogs.models import Inbound, Reply
+from dialogs.models import ConversationKey, Inbound, Reply
 from dialogs.outcome import ForgetUser, Outcome, RecordFeedback, RecordMisread
 from dialogs.state import ConversationState
 from dialogs.store import StateConflict, Store, StoreUnavailable
@@ -63,6 +63,23 @@ class ConversationService:
             log.exception("turn failed", extra={"platform": key.platform})
             await self._release(inbound, claimed)
             return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "error")
+
+    async def move(self, source: ConversationKey, target: ConversationKey) -> TurnResult:
+        """Carry a conversation to another place (a channel thread -> a private chat) and show where it is.
+
+        The state moves, not a transcript: the diagnosis is rebuilt from its labels.
+        """
+        try:
+            stored = await self.store.load_state(source)
+            state, _ = _parse(stored.data if stored else None)
+            outcome = self.engine.resume(state)
+            existing = await self.store.load_state(target)
+            await self.store.save_state(target, outcome.state.model_dump(mode="json"), existing.version if existing else None)
+            if stored is not None:
+                await self.store.delete_state(source)
+            return TurnResult(outcome.replies, "moved")
+        except (StoreUnavailable, StateConflict):
+            return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "unavailable")
 
     async def _release(self, inbound: Inbound, claimed: bool) -> None:
         if claimed and inbound.event_id:

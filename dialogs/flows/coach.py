@@ -63,6 +63,22 @@ def first_reply(content: Content, snap: Snapshot) -> Reply:
     )
 
 
+def replay_reply(content: Content, snap: Snapshot) -> Reply:
+    """The diagnosis as last shown, rebuilt from labels (used when a conversation moves to a DM)."""
+    step = content.next_steps.get(snap.step_ids[-1]) if snap.step_ids else None
+    principle_id = snap.principle_id if snap.principle_id in content.principles else None
+    if principle_id is None:
+        principle_id = principle_for(content, snap.first_move, snap.problem, snap.pattern, snap.both, snap.seed, step).id
+    return Reply(
+        kind="diagnosis",
+        title=headline(content, snap),
+        lines=why_sentence(content, snap),
+        quote=quote_for(content, principle_id),
+        next_step=step.text if step else None,
+        follow_up=step.follow_up if step else None,
+    )
+
+
 def another_step_reply(content: Content, snap: Snapshot) -> Reply | None:
     step = next_step(content, snap.problem, snap.pattern, snap.seed, shown=snap.step_ids)
     if step is None:
