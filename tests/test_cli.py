@@ -1,0 +1,123 @@
+"""The `leadbot` command as a user runs it: a subprocess of the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import LEADBOT
+
+TIMEOUT = 120
+
+
+def run(args: list[str], stdin: str = "", env_extra: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([LEADBOT, *args], input=stdin, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=cwd)
+
+
+@pytest.fixture
+def db_env(tmp_path) -> dict:
+    return {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+
+
+def test_no_command_prints_help():
+    result = run([])
+    assert result.returncode == 2 and "chat" in result.stdout and "diagnose" in result.stdout
+
+
+def test_diagnose_text_prints_a_readable_diagnosis():
+    result = run(["diagnose", "a carer has been taking money from a client's purse"])
+    assert result.returncode == 0
+    assert result.stdout.startswith("First move: escalate")
+
+
+def test_diagnose_without_text_explains_itself():
+    result = run(["diagnose"])
+    assert result.returncode == 2 and "give a message" in result.stderr
+
+
+def test_diagnose_jsonl_contract_and_bad_lines(tmp_path):
+    lines = [
+        json.dumps({"id": "a", "text": "my manager told us to change the dates on the audit records"}),
+        "this is not json",
+        json.dumps({"id": "b"}),
+        json.dumps(["not", "an", "object"]),
+        "",
+        json.dumps({"id": 7, "text": "number id"}),
+        json.dumps({"id": "c", "text": "hello"}),
+        json.dumps({"id": "d", "text": "nobody knows who owns the repairs queue and jobs get done twice"}),
+    ]
+    result = run(["diagnose", "--jsonl"], stdin="\n".join(lines) + "\n")
+    assert result.returncode == 2, "bad lines make the run exit 2 at the end"
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 7, "one output per input line (blank lines are not inputs)"
+    assert out[0]["id"] == "a" and out[0]["first_move"] == "escalate"
+    assert set(out[0]) == {"id", "first_move", "problem", "both", "pattern", "confidence", "principle", "next_step"}
+    assert out[0]["problem"] is None and out[0]["both"] is False and out[0]["pattern"] is None
+    assert out[1] == {"id": None, "error": "line 2: not valid JSON (Expecting value)"}
+    assert out[2]["id"] == "b" and "text must be a string" in out[2]["error"]
+    assert out[3]["id"] is None and "object" in out[3]["error"]
+    assert out[4]["id"] == 7 and "id must be" in out[4]["error"]
+    assert out[5]["id"] == "c" and out[5]["first_move"] == "none" and out[5]["principle"] is None
+    coached = out[6]
+    assert coached["first_move"] in ("lead", "manage")
+    assert set(coached["principle"]) == {"id", "text", "source"} and set(coached["next_step"]) == {"id", "text"}
+    assert 0.0 <= coached["confidence"] <= 1.0
+
+
+def test_diagnose_jsonl_is_deterministic_across_runs():
+    text = "\n".join(json.dumps({"id": str(i), "text": t}) for i, t in enumerate(["the team don't get why we merged", "letters go out late", "cheers"]))
+    first, second = run(["diagnose", "--jsonl"], stdin=text), run(["diagnose", "--jsonl"], stdin=text)
+    assert first.returncode == 0 and first.stdout == second.stdout
+
+
+def test_scripted_chat_session(db_env):
+    script = "\n".join(
+        [
+            "hello",
+            "my colleague keeps making racist comments about her",
+            "help",
+            "what do you store?",
+            "forget me",
+            "quit",
+        ]
+    )
+    result = run(["chat", "--user", "alice"], stdin=script + "\n", env_extra=db_env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Hello, I'm leadbot" in out
+    assert "How leadbot works" in out
+    assert "(1 record)" in out or "records)" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_chat_quick_test_with_numbered_choices_and_state_kept_between_runs(db_env):
+    # A vague message asks the quick test; numbers pick the options shown.
+    first = run(["chat", "--user", "bob"], stdin="things are bad with the team\n", env_extra=db_env)
+    assert "1) " in first.stdout and "Quick test" in first.stdout
+    # A new session carries on where the last one stopped (state is in the database).
+    second = run(["chat", "--user", "bob"], stdin="2\n1\n", env_extra=db_env)
+    assert "MANAGEMENT FIRST" in second.stdout, second.stdout
+    assert "Next step:" in second.stdout and "\u2014 " in second.stdout
+
+
+def test_stats_shows_counts_without_text(db_env):
+    run(["chat", "--user", "carol"], stdin="things are bad with the team\n2\n1\n1\n1\n", env_extra=db_env)
+    result = run(["stats"], env_extra=db_env)
+    assert result.returncode == 0
+    assert "yes    1" in result.stdout
+
+
+def test_a_broken_content_dir_stops_start_up_with_a_clear_message(tmp_path, db_env):
+    (tmp_path / "content").mkdir()
+    result = run(["chat"], stdin="", env_extra={**db_env, "LEADBOT_CONTENT_DIR": str(tmp_path / "content")})
+    assert result.returncode == 1
+    assert "principles.yaml: entry -: field -: file is missing" in result.stderr
+
+
+def test_a_bad_setting_is_named(db_env):
+    result = run(["diagnose", "hello"], env_extra={"LEADBOT_TIMEZONE": "Mars/Olympus"})
+    assert result.returncode == 2 and "LEADBOT_TIMEZONE" in result.stderr

@@ -1,0 +1,338 @@
+"""The coaching conversation through the public API of dialogs/: ConversationService + MemoryStore.
+
+Flows that depend on what the diagnosis says use `FixedDiagnoser`, a stand-in
+that returns one chosen reading, so each test pins one path of the engine
+whatever the model learns. Escalation, intents and bad input use the real
+diagnoser.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.diagnosis.types import Diagnosis
+from dialogs.engine import DialogEngine
+from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
+from dialogs.service import ConversationService
+from dialogs.store import MemoryStore
+
+KEY = ConversationKey(platform="console", workspace_id="local", user_id="alice", conversation_id="c1")
+
+
+class FixedDiagnoser:
+    """Always reads a message the same way: lets a test choose the diagnosis it needs."""
+
+    def __init__(self, real, **reading):
+        self.real = real
+        self.ask_below = 0.5
+        self.reading = reading
+
+    def diagnose(self, text: str) -> Diagnosis:
+        d = self.real.diagnose(text)
+        if d.first_move in ("escalate",) or d.intent in ("help", "privacy", "forget", "about", "empty", "unclear", "greeting", "thanks"):
+            return d
+        return Diagnosis(**{"confidence": 0.9, "seed": 7, **self.reading})
+
+
+def make(content, diagnoser, store=None) -> tuple[ConversationService, MemoryStore]:
+    store = store or MemoryStore()
+    return ConversationService(DialogEngine(content, diagnoser, retention_days=30), store), store
+
+
+async def say(service, text: str, key: ConversationKey = KEY) -> list[Reply]:
+    return (await service.handle(Inbound(key=key, surface="console", text=text))).replies
+
+
+async def press(service, reply: Reply, label_or_value: str, key: ConversationKey = KEY) -> list[Reply]:
+    choice = next(c for c in reply.choices if label_or_value in (c.label, c.value))
+    return (await service.handle(Inbound(key=key, surface="button", choice=ChoicePress(value=choice.value, token=reply.choice_token)))).replies
+
+
+def values(reply: Reply) -> list[str]:
+    return [c.value for c in reply.choices]
+
+
+# --- the coaching reply -------------------------------------------------------
+
+
+async def test_diagnosis_reply_has_move_reason_quote_step_and_four_choices(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", signals=["work-out-of-sight"]))
+    [reply] = await say(service, "half the requests get worked on paper so we can't tell what's done")
+    assert reply.kind == "diagnosis"
+    assert reply.title == "Management first"
+    assert reply.lines[0] == content.problems["control"].why
+    assert reply.quote and reply.quote.source
+    assert reply.next_step and reply.follow_up
+    assert values(reply) == ["done", "not_quite", "another_step", "why"]
+    labels = [c.label for c in reply.choices]
+    assert labels == [content.messages.choice_labels[k] for k in ("done", "not_quite", "another_step", "why")]
+
+
+async def test_both_says_which_comes_first(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", both=True))
+    [reply] = await say(service, "backlog everywhere and the team think there's no point")
+    assert reply.title == "Both: management first, then leadership"
+    assert any("leadership" in line for line in reply.lines[1:])
+
+
+async def test_another_step_gives_a_different_step_each_time_until_none_left(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    [reply] = await say(service, "nobody knows what the new model is for")
+    seen = [reply.next_step]
+    for _ in range(len(content.next_steps)):
+        [reply] = await press(service, reply, "another_step")
+        if reply.next_step is None:
+            break
+        assert reply.next_step not in seen
+        seen.append(reply.next_step)
+    assert reply.lines == [content.messages.no_more_steps]
+    fitting = [s for s in content.next_steps.values() if "uncertainty" in s.problems]
+    assert len(seen) == len(fitting)
+
+
+async def test_why_names_what_pointed_where(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty", signals=["asking-why"]))
+    [reply] = await say(service, "they keep asking why we changed it")
+    [why] = await press(service, reply, "why")
+    cue = content.cues["asking-why"]
+    assert why.lines[0] == f"You said {cue.says}: {cue.means}."
+    assert "leadership" in why.lines[1]
+    assert values(why) == ["done", "not_quite", "another_step", "why"], "the coaching choices stay live after why"
+
+
+async def test_thats_it_then_useful_is_counted_once_per_step_with_no_text(content, diagnoser):
+    service, store = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="inconsistency"))
+    [reply] = await say(service, "letters go out anywhere from 2 days to 3 weeks")
+    step_text = reply.next_step
+    [done] = await press(service, reply, "done")
+    assert content.messages.feedback_question in done.lines
+    [thanks] = await press(service, done, "useful:yes")
+    assert thanks.lines == [content.messages.feedback_thanks]
+    step_id = next(s.id for s in content.next_steps.values() if s.text == step_text)
+    assert store.feedback == {("console", "local", step_id, True): 1}
+    # Pressing the same button again is stale and counts nothing more.
+    [again] = await press(service, done, "useful:yes")
+    assert again.lines[0] == content.messages.stale_choice
+    assert store.feedback == {("console", "local", step_id, True): 1}
+    assert "letters" not in repr(store.states) and "weeks" not in repr(store.states), "state must not hold message text"
+
+
+# --- the quick test -----------------------------------------------------------
+
+
+async def test_not_quite_runs_the_quick_test_and_counts_the_misread(content, diagnoser):
+    service, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    [reply] = await say(service, "the team are all over the place")
+    [q1] = await press(service, reply, "not_quite")
+    assert q1.kind == "question" and values(q1) == ["quiz:side:lead", "quiz:side:manage", "quiz:side:both", "quiz:side:unsure"]
+    [q2] = await press(service, q1, "quiz:side:manage")
+    assert values(q2) == ["quiz:problem:inconsistency", "quiz:problem:control"]
+    [result] = await press(service, q2, "quiz:problem:control")
+    assert result.kind == "diagnosis" and result.title == "Management first"
+    assert result.lines[0] == content.problems["control"].why
+    assert store.misreads == {("console", "local", "lead/uncertainty", "manage/control"): 1}
+
+
+async def test_quick_test_both_asks_four_questions_at_most_and_orders(content, diagnoser):
+    service, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    [reply] = await say(service, "it's a mess")
+    asked = 0
+    [q] = await press(service, reply, "not_quite")
+    for answer in ("quiz:side:both", "quiz:problem:confidence", "quiz:problem:control", "quiz:order:manage"):
+        asked += 1
+        [q] = await press(service, q, answer)
+    assert asked == 4 and q.kind == "diagnosis"
+    assert q.title == "Both: management first, then leadership"
+    assert q.lines[0] == content.problems["control"].why
+
+
+async def test_same_answer_as_first_guess_counts_no_misread(content, diagnoser):
+    service, store = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [reply] = await say(service, "nobody owns the queue")
+    [q] = await press(service, reply, "not_quite")
+    [q] = await press(service, q, "quiz:side:unsure")
+    assert len(q.choices) == 4, "not sure offers all four problems at once"
+    [result] = await press(service, q, "quiz:problem:control")
+    assert result.kind == "diagnosis" and store.misreads == {}
+
+
+async def test_unsure_diagnosis_asks_instead_of_guessing(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", confidence=0.3))
+    [reply] = await say(service, "work stuff is hard")
+    assert reply.kind == "question" and reply.lines[0] == content.quick_test.intro
+
+
+async def test_typed_number_or_label_works_like_a_press(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    await say(service, "nobody owns the queue")
+    [why] = await say(service, "4")
+    assert why.title == "Why I said that"
+    [q] = await say(service, "not quite, ask me questions")
+    assert q.kind == "question"
+
+
+# --- escalation -----------------------------------------------------------------
+
+ESCALATIONS = {
+    "bullying": "the others have been freezing out the new starter, hiding her post and mocking her in the group chat every day",
+    "harassment": "one of the drivers keeps making comments about a colleague's body and won't leave her alone",
+    "discrimination": "my deputy said he won't shortlist anyone who'll need time off for ramadan",
+    "self-harm": "one of my team told me she has been cutting herself again",
+    "safeguarding": "a foster carer we work with left a seven year old home alone overnight",
+    "whistleblowing": "my manager told us to backdate the inspection records before the audit",
+    "grievance": "a caseworker has raised a formal grievance against her line manager",
+    "disciplinary": "HR want me to chair a disciplinary hearing for one of my officers next week",
+}
+
+
+@pytest.mark.parametrize("topic", sorted(ESCALATIONS))
+async def test_sensitive_matters_are_routed_not_coached(content, diagnoser, topic):
+    service, _ = make(content, diagnoser)
+    [reply] = await say(service, ESCALATIONS[topic])
+    assert reply.kind == "escalation"
+    assert reply.choices == [] and reply.next_step is None and reply.quote is None, "no coaching"
+    assert content.escalation.intro in reply.lines
+    assert any(line.startswith("\u2022 ") for line in reply.lines), "points to at least one route"
+
+
+async def test_escalation_buried_in_an_ordinary_complaint_wins(content, diagnoser):
+    service, _ = make(content, diagnoser)
+    [reply] = await say(service, "the rota's a mess again and deadlines keep slipping, oh and one of the lads has been shoving a colleague about in the depot")
+    assert reply.kind == "escalation"
+
+
+async def test_escalation_interrupts_a_quick_test(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="confidence"))
+    [reply] = await say(service, "they doubt the new system")
+    [q] = await press(service, reply, "not_quite")
+    [esc] = await say(service, "sorry, more urgent: a resident threatened to stab one of my housing officers today")
+    assert esc.kind == "escalation"
+    [stale] = await press(service, q, "quiz:side:lead")
+    assert stale.lines[0] == content.messages.stale_choice
+
+
+@pytest.mark.parametrize("text", ["we're killing it this quarter", "the deadline is murder this week", "I'm drowning in DFG referrals", "the rota is a car crash"])
+async def test_figures_of_speech_are_not_escalated(content, diagnoser, text):
+    assert diagnoser.diagnose(text).first_move != "escalate"
+
+
+async def test_escalation_routes_show_placeholders_as_not_filled_in(content, diagnoser):
+    service, _ = make(content, diagnoser)
+    [reply] = await say(service, ESCALATIONS["grievance"])
+    assert not any("{{" in line for line in reply.lines)
+
+
+# --- help, greetings, privacy, forget me --------------------------------------
+
+
+async def test_help_greeting_thanks_and_about(content, diagnoser):
+    service, _ = make(content, diagnoser)
+    [help_] = await say(service, "help")
+    assert help_.title == content.messages.help_title and help_.lines == content.messages.help
+    [hello] = await say(service, "hiya")
+    assert hello.lines == [content.messages.greeting]
+    [thanks] = await say(service, "cheers!")
+    assert thanks.lines == [content.messages.thanks]
+    [about] = await say(service, "are you a bot?")
+    assert about.lines == content.messages.about
+
+
+async def test_what_do_you_store_lists_the_table_with_retention_filled(content, diagnoser):
+    service, _ = make(content, diagnoser)
+    [reply] = await say(service, "what do you store?")
+    assert reply.table and len(reply.table) == len(content.messages.stored)
+    assert any("30 days" in row[2] for row in reply.table)
+    assert not any("{retention_days}" in row[2] for row in reply.table)
+
+
+async def test_forget_me_deletes_every_row_and_says_so(content, diagnoser):
+    store = MemoryStore()
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"), store)
+    other = KEY.model_copy(update={"conversation_id": "c2"})
+    bob = KEY.model_copy(update={"user_id": "bob"})
+    await say(service, "nobody owns the queue")
+    await say(service, "nobody owns the queue", other)
+    await say(service, "nobody owns the queue", bob)
+    [reply] = await say(service, "please forget me")
+    assert "2 records" in reply.lines[0]
+    assert [k for k in store.states if k.user_id == "alice"] == []
+    assert [k for k in store.states if k.user_id == "bob"] == [bob]
+
+
+# --- bad input ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("\U0001f44d\U0001f389\U0001f644", "unclear"),
+        ("\x00\x07\x1b[31m", "unclear"),
+        ("¿hablas español? necesito ayuda con mi equipo de trabajo", "unclear"),
+        ("asdkjh qwpoeiru zxmcnv", "unclear"),
+    ],
+)
+async def test_strange_messages_get_a_helpful_reply(content, diagnoser, text, message):
+    service, _ = make(content, diagnoser)
+    [reply] = await say(service, text)
+    assert reply.lines == [getattr(content.messages, message)]
+
+
+async def test_a_forty_thousand_character_message_is_answered(content, diagnoser):
+    service, _ = make(content, diagnoser)
+    replies = await say(service, "the handovers between shifts are patchy and " * 1000)
+    assert replies and replies[0].kind in ("diagnosis", "question", "info")
+
+
+async def test_a_choice_that_no_longer_exists_is_stale_not_an_error(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [reply] = await say(service, "nobody owns the queue")
+    bogus = Inbound(key=KEY, surface="button", choice=ChoicePress(value="launch_missiles", token=reply.choice_token))
+    [stale] = (await service.handle(bogus)).replies
+    assert stale.lines[0] == content.messages.stale_choice
+    assert values(stale) == values(reply), "the live choices are offered again"
+
+
+async def test_state_that_no_longer_parses_recovers(content, diagnoser):
+    store = MemoryStore()
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"), store)
+    [reply] = await say(service, "nobody owns the queue")
+    stored = store.states[KEY]
+    stored.data = {"v": 1, "stage": "offered", "snapshot": {"first_move": "teleport"}}  # written by older code
+    replies = (await service.handle(Inbound(key=KEY, surface="button", choice=ChoicePress(value="why", token=reply.choice_token)))).replies
+    assert replies[0].lines == [content.messages.state_reset]
+    [fresh] = await say(service, "nobody owns the queue")
+    assert fresh.kind == "diagnosis", "the conversation carries on"
+
+
+async def test_a_store_that_is_down_gets_the_kind_reply(content, diagnoser):
+    from dialogs.store import StoreUnavailable
+
+    class DownStore(MemoryStore):
+        async def load_state(self, key):
+            raise StoreUnavailable("down")
+
+    service, _ = make(content, diagnoser, DownStore())
+    [reply] = await say(service, "hello")
+    assert reply.kind == "error" and reply.lines == [content.messages.unavailable]
+
+
+async def test_duplicate_delivery_is_answered_once(content, diagnoser):
+    service, _ = make(content, diagnoser)
+    inbound = Inbound(key=KEY, surface="dm", text="help", event_id="Ev1")
+    first, second = await service.handle(inbound), await service.handle(inbound)
+    assert len(first.replies) == 1 and second.replies == [] and second.event == "duplicate"
+
+
+async def test_moving_to_a_private_chat_shows_the_same_diagnosis(content, diagnoser):
+    store = MemoryStore()
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="confidence"), store)
+    channel = KEY.model_copy(update={"conversation_id": "C-public"})
+    dm = KEY.model_copy(update={"conversation_id": "D-private"})
+    [reply] = await say(service, "they don't believe the new system will work", channel)
+    [moved] = (await service.move(channel, dm)).replies
+    assert (moved.title, moved.next_step, moved.quote) == (reply.title, reply.next_step, reply.quote)
+    assert channel not in store.states and dm in store.states
+    [why] = await press(service, moved, "why", dm)
+    assert why.title == "Why I said that"
