@@ -120,3 +120,12 @@ def test_content_check_command_passes_on_packaged_content():
     result = subprocess.run([LEADBOT, "content", "check"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("content OK")
+
+
+def test_readme_storage_table_matches_what_the_bot_tells_users(content):
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## What is stored", 1)[1].split("\n## ", 1)[0]
+    for item in content.messages.stored:
+        assert f"| {item.what} | {item.why} |" in section, f"README's table is missing or differs for: {item.what}"

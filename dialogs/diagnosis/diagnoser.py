@@ -24,7 +24,7 @@ from dialogs.diagnosis.intents import RULES, intent_of, strip_openers
 from dialogs.diagnosis.model import MAIN_CLASSES, PATTERN_CLASSES, Heads, load_or_fit
 from dialogs.diagnosis.normalise import clean, expand, has_letters
 from dialogs.diagnosis.types import Diagnosis
-from dialogs.terms import compile_terms
+from dialogs.terms import TermMatcher
 
 FEATURE_VERSION = "1"
 PROBLEM_MOVE = {"uncertainty": "lead", "confidence": "lead", "inconsistency": "manage", "control": "manage"}
@@ -43,7 +43,7 @@ class ContentDiagnoser:
         self.content = content
         self.ask_below = ask_below
         self.lexicon = EscalationLexicon(content.escalation)
-        self.cues = [(c.id, c.points_to, compile_terms(c.terms)) for c in content.cues.values()]
+        self.cues = TermMatcher([(c.id, term) for c in content.cues.values() for term in c.terms])
         self.known_words = self._vocabulary(content)
         self.heads: Heads = load_or_fit(
             content.training,
@@ -61,12 +61,7 @@ class ContentDiagnoser:
         return words
 
     def cue_ids(self, expanded: str) -> list[str]:
-        found = []
-        for cue_id, _, pattern in self.cues:
-            m = pattern.search(expanded) if pattern else None
-            if m:
-                found.append((m.start(), cue_id))
-        return [cue_id for _, cue_id in sorted(found)]
+        return self.cues.labels(expanded)
 
     def features(self, expanded: str) -> list[str]:
         return word_features(expanded) + ["cue:" + c for c in self.cue_ids(expanded)]

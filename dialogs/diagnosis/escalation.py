@@ -3,29 +3,31 @@
 This layer is deliberately independent of the learned model, so that a model
 change can never quietly lower recall: anything these terms catch is escalated
 whatever the model thinks. Figures of speech ("killing it", "deadline is
-murder") are blanked out before matching so they cannot trigger it.
+murder") are found first, and a term that overlaps one does not count.
 """
 
 from __future__ import annotations
 
 from dialogs.content_schema import EscalationFile
-from dialogs.terms import compile_terms
+from dialogs.terms import TermMatcher
 
 
 class EscalationLexicon:
     def __init__(self, escalation: EscalationFile):
-        self.figures = compile_terms(escalation.figures_of_speech)
+        self.figures = TermMatcher([("figure", t) for t in escalation.figures_of_speech])
         # Urgent topics first: a message about bullying and self-harm must get the urgent line.
         ordered = sorted(escalation.topics, key=lambda t: not t.urgent)
-        self.topics = [(t.id, compile_terms(t.terms)) for t in ordered if t.terms]
+        self.priority = {t.id: i for i, t in enumerate(ordered)}
+        self.terms = TermMatcher([(t.id, term) for t in ordered for term in t.terms])
 
-    def mask_figures(self, text: str) -> str:
-        return self.figures.sub(" ~ ", text) if self.figures else text
+    def figure_spans(self, text: str) -> list[tuple[int, int]]:
+        return [(h.start, h.end) for h in self.figures.find(text)]
+
+    def topics(self, text: str) -> list[str]:
+        """Every topic whose terms appear outside a figure of speech, most urgent first."""
+        return sorted(self.terms.labels(text, self.figure_spans(text)), key=self.priority.__getitem__)
 
     def match(self, *texts: str) -> str | None:
-        """The first topic whose terms appear in any of the given forms of the message."""
-        masked = [self.mask_figures(t) for t in texts]
-        for topic_id, pattern in self.topics:
-            if pattern is not None and any(pattern.search(t) for t in masked):
-                return topic_id
-        return None
+        """The most urgent topic found in any of the given forms of the message."""
+        found = {topic for text in texts for topic in self.topics(text)}
+        return min(found, key=self.priority.__getitem__) if found else None
