@@ -59,6 +59,8 @@ def setup(level: str = "INFO", stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Libraries are quieter than us: their DEBUG output is large and withheld anyway.
+    # Libraries are a step quieter than us (SQLAlchemy logs every statement at INFO);
+    # what they do log is withheld anyway, so only its level and logger show.
+    library_level = logging.INFO if logging.getLevelName(level) <= logging.DEBUG else logging.WARNING
     for name in ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest", "msal", "aiohttp", "asyncio", "sqlalchemy", "alembic", "urllib3", "asyncpg", "aiosqlite"):
-        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.INFO))
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), library_level))
