@@ -214,6 +214,7 @@ def _term_lists(esc: s.EscalationFile | None, cues: dict[str, s.Cue]):
     if esc is not None:
         for topic in esc.topics:
             yield ("escalation.yaml", f"topics {topic.id}", "terms"), topic.terms
+            yield ("escalation.yaml", f"topics {topic.id}", "hints"), topic.hints
         yield ("escalation.yaml", "-", "figures_of_speech"), esc.figures_of_speech
     for cue in cues.values():
         yield ("cues.yaml", f"cues {cue.id}", "terms"), cue.terms

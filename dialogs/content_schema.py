@@ -181,6 +181,9 @@ class EscalationTopic(Entry):
     # Words and phrases that signal this topic. Plain words match whole words;
     # a trailing * matches any ending ("harass*"); entries in /slashes/ are regular expressions.
     terms: list[str] = Field(default_factory=list)
+    # Softer signals: ordinary words that often come up when this topic is sensitive.
+    # Never decisive alone; the diagnosis model learns how much they count.
+    hints: list[str] = Field(default_factory=list)
 
 
 class EscalationFile(Entry):

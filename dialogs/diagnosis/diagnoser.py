@@ -26,14 +26,22 @@ from dialogs.diagnosis.normalise import clean, expand, has_letters
 from dialogs.diagnosis.types import Diagnosis
 from dialogs.terms import TermMatcher
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "5"
 PROBLEM_MOVE = {"uncertainty": "lead", "confidence": "lead", "inconsistency": "manage", "control": "manage"}
 WORD = re.compile(r"[^\W\d_]+")
 # Words that make a short message about a team rather than small talk: "things are bad with the team".
 TEAMISH = re.compile(r"\b(team|staff|people|colleague|colleagues|they|them|everyone|nobody|work|service|shift|rota|manager|managers|boss|department|dept|ward|office|crew|officers?)\b")
 
-# The model's own escalate class only overrules coaching when it is this sure.
-MODEL_ESCALATE_AT = 0.5
+# Who a message is about: sensitive matters are nearly always about a particular person.
+ABOUT = [
+    ("person", re.compile(r"\b(he|she|him|her|his|hers|colleague|one of (my|the|our|mine)|member of staff|new starter|the new (guy|lad|girl|starter|woman|man)|team leader|deputy|supervisor|carer|officer|driver|nurse|porter|consultant|client|patient|resident|service user|child|kid|teenager|girl|boy|lad|apprentice)\b")),
+    ("self", re.compile(r"\b(i|me|myself)\b")),
+]
+
+# The model's escalation reading overrules coaching at this probability. Low on purpose:
+# a sensitive matter coached is the worst mistake the bot can make, a false alarm
+# costs the manager one polite redirect.
+MODEL_ESCALATE_AT = 0.4
 
 
 class ContentDiagnoser:
@@ -44,14 +52,19 @@ class ContentDiagnoser:
         self.ask_below = ask_below
         self.lexicon = EscalationLexicon(content.escalation)
         self.cues = TermMatcher([(c.id, term) for c in content.cues.values() for term in c.terms])
+        self.hints = TermMatcher([(t.id, term) for t in content.escalation.topics for term in t.hints])
         self.known_words = self._vocabulary(content)
         self.heads: Heads = load_or_fit(
             content.training,
-            lambda: [self.features(expand(clean(e.text))) for e in content.training],
+            lambda: self._training_docs(content),
             content.fingerprint,
             FEATURE_VERSION,
             cache_dir,
         )
+
+    def _training_docs(self, content: Content) -> tuple[list[list[str]], list[list[str]]]:
+        expanded = [expand(clean(e.text)) for e in content.training]
+        return [self.features(x) for x in expanded], [self.escalation_features(x) for x in expanded]
 
     @staticmethod
     def _vocabulary(content: Content) -> set[str]:
@@ -63,8 +76,29 @@ class ContentDiagnoser:
     def cue_ids(self, expanded: str) -> list[str]:
         return self.cues.labels(expanded)
 
-    def features(self, expanded: str) -> list[str]:
-        return word_features(expanded) + ["cue:" + c for c in self.cue_ids(expanded)]
+    def features(self, expanded: str, cues: list[str] | None = None) -> list[str]:
+        cues = self.cue_ids(expanded) if cues is None else cues
+        return word_features(expanded) + ["cue:" + c for c in cues] + self.hint_features(expanded)
+
+    def escalation_features(self, expanded: str) -> list[str]:
+        """The narrower view the escalation head reads: character n-grams and problem cues only add noise there."""
+        return word_features(expanded) + self.hint_features(expanded)
+
+    def hint_features(self, expanded: str) -> list[str]:
+        """Escalation hints by topic, and whether they concern a particular person or the manager.
+
+        "cash" alone is ordinary; "cash" with "she" or "one of my team" is worth a closer look.
+        A linear model cannot see such pairs by itself, so they are spelt out as features.
+        """
+        topics = self.hints.labels(self.lexicon.mask_text(expanded))
+        if not topics:
+            return []
+        about = [tag for tag, pattern in ABOUT if pattern.search(expanded)]
+        feats = ["hint:" + t for t in topics]
+        feats += [f"hint:{t}&{tag}" for t in topics for tag in about]
+        if len(topics) >= 2:
+            feats.append("hint:several")
+        return feats
 
     # ------------------------------------------------------------------
 
@@ -92,16 +126,15 @@ class ContentDiagnoser:
 
         rest_expanded = expand(rest)
         cues = self.cue_ids(rest_expanded)
-        row = self.heads.vectoriser.transform(word_features(rest_expanded) + ["cue:" + c for c in cues])
-        p_main = linear.predict_proba(self.heads.main, row)
-        best = int(np.argmax(p_main))
+        row = self.heads.vectoriser.transform(self.features(rest_expanded, cues))
+        p_main = linear.predict_proba(self.heads.main, row, self.heads.temperature)
+        # Layer two of escalation: two readings of the whole message, averaged.
+        esc_row = self.heads.escalate_vectoriser.transform(self.escalation_features(rest_expanded))
+        p_escalate = (float(linear.predict_proba(self.heads.escalate, esc_row)[1]) + float(linear.predict_proba(self.heads.main, row)[0])) / 2
+        if p_escalate >= MODEL_ESCALATE_AT:
+            return Diagnosis(first_move="escalate", topic=None, confidence=p_escalate, seed=seed)
+        best = 1 + int(np.argmax(p_main[1:]))  # escalation has been decided above
         label = MAIN_CLASSES[best]
-
-        if p_main[0] >= MODEL_ESCALATE_AT:
-            return Diagnosis(first_move="escalate", topic=None, confidence=float(p_main[0]), seed=seed)
-        if label == "escalate":  # escalate was top but below the bar: coach on the best coaching reading
-            best = 2 + int(np.argmax(p_main[2:]))
-            label = MAIN_CLASSES[best]
         if label == "none":
             lenient = next((name for name, pattern in RULES if pattern.search(cleaned)), None)
             if lenient:

@@ -20,6 +20,12 @@ class EscalationLexicon:
         self.priority = {t.id: i for i, t in enumerate(ordered)}
         self.terms = TermMatcher([(t.id, term) for t in ordered for term in t.terms])
 
+    def mask_text(self, text: str) -> str:
+        """The text with figures of speech blanked out (same length, so positions still line up)."""
+        for start, end in self.figure_spans(text):
+            text = text[:start] + " " * (end - start) + text[end:]
+        return text
+
     def figure_spans(self, text: str) -> list[tuple[int, int]]:
         return [(h.start, h.end) for h in self.figures.find(text)]
 

@@ -19,6 +19,7 @@ STOP = {
     "her", "its", "with", "as", "by", "from", "up", "out", "just", "so", "very", "really", "then", "than", "there",
     "have", "has", "had", "do", "does", "did", "am", "all", "some", "about", "into", "over", "after", "also", "get",
     "got", "one", "two", "if", "would", "will", "can", "could", "should", "us", "what", "which", "who",
+    "him", "hers", "mine", "myself", "herself", "himself", "themselves", "someone", "somebody", "told",
 }
 KEEP_SHORT = {"why", "who", "what", "how", "no", "not"}
 
@@ -57,6 +58,10 @@ def word_features(text: str) -> list[str]:
             negate = NEGATION_SPAN
         elif negate:
             negate -= 1
-        if i + 1 < len(toks):
+        # Word pairs, except those made only of common words: "one of", "of my", "she is"
+        # say who a message is about, not what is wrong, and would teach the model that
+        # any message about a person is a sensitive one.
+        if i + 1 < len(toks) and not (tok in STOP and toks[i + 1] in STOP):
             feats.append(st + "_" + stems[i + 1])
     return feats
+
