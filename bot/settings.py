@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # Where the fitted diagnosis model is cached between starts (it is refitted when content changes).
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "leadbot", validation_alias="LEADBOT_CACHE_DIR")
     # Below this confidence the bot asks the quick test rather than guess.
-    ask_below: float = Field(default=0.5, ge=0.0, le=1.0, validation_alias="LEADBOT_ASK_BELOW")
+    ask_below: float = Field(default=0.85, ge=0.0, le=1.0, validation_alias="LEADBOT_ASK_BELOW")
 
     @field_validator("slack_api_url")
     @classmethod

@@ -151,12 +151,23 @@ def fit_heads(examples: list[TrainingExample], docs: list[list[str]], escalate_d
     y_both = np.array([int(examples[i].both) for i in coaching])
     both = linear.fit(coaching_rows, y_both, 2, n, l2=L2, sample_weight=_balanced(y_both, 2))
     y_pat = np.array([PATTERN_CLASSES.index(examples[i].pattern or "-") for i in coaching])
-    pattern = linear.fit(coaching_rows, y_pat, len(PATTERN_CLASSES), n, l2=L2)
+    # Patterns are rare (most messages show none): weight them up, half-way to balanced,
+    # so the head will name one when it is there without seeing one everywhere.
+    pattern = linear.fit(coaching_rows, y_pat, len(PATTERN_CLASSES), n, l2=L2, sample_weight=np.sqrt(_balanced(y_pat, len(PATTERN_CLASSES))))
     return Heads(vec, main, both, pattern, temperature, esc_vec, escalate)
 
 
+def code_fingerprint() -> str:
+    """The diagnosis code itself, so that a cached model is never used by code that would fit it differently."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*here.glob("*.py"), here.parent / "terms.py"]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_key(fingerprint: str, feature_version: str) -> str:
-    return hashlib.sha256(f"{MODEL_VERSION}:{feature_version}:{fingerprint}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{MODEL_VERSION}:{feature_version}:{code_fingerprint()}:{fingerprint}".encode()).hexdigest()[:24]
 
 
 def load_or_fit(examples: list[TrainingExample], docs_fn, fingerprint: str, feature_version: str, cache_dir: Path | None) -> Heads:
