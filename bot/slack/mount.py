@@ -13,7 +13,6 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.metrics import Metrics
@@ -31,7 +30,6 @@ DRAIN_SECONDS = 5  # on shutdown, turns already acknowledged get this long to se
 
 SLACK = web.AppKey("slack", SlackRuntime)
 BOLT = web.AppKey("slack_bolt", AsyncApp)
-SOCKET = web.AppKey("slack_socket_mode", AsyncSocketModeHandler)
 
 SURFACES = {"message": "dm", "app_mention": "mention", "app_home_opened": "home"}
 
@@ -71,8 +69,7 @@ def mount(app: web.Application, services: Services, metrics: Metrics) -> str | N
         bolt.client.session = runtime.open_session()
         handler = None
         if socket_mode:
-            handler = build_socket_mode_handler(bolt, settings)
-            _app[SOCKET] = handler
+            handler = runtime.socket_mode = build_socket_mode_handler(bolt, settings)
             await handler.connect_async()
             log.info("slack socket mode connected")
         yield

@@ -32,6 +32,7 @@ class SlackRuntime:
         self.metrics = metrics
         self.prefs = PrefsStore(services.db)
         self.session: aiohttp.ClientSession | None = None
+        self.socket_mode: Any = None  # the AsyncSocketModeHandler, when serving over Socket Mode
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()

@@ -109,7 +109,8 @@ class FakeSlackApi:
         self.channel_errors: dict[str, str] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.hang: set[str] = set()
-        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections leadbot opened  # methods that never answer (client timeouts)
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections leadbot opened
+        self.on_call: list[Callable[[Call], None]] = []  # called with each accepted call (benchmarks)  # methods that never answer (client timeouts)
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._released = asyncio.Event()
@@ -156,6 +157,11 @@ class FakeSlackApi:
         for _ in range(times):
             self.failures.setdefault(method, []).append(Failure(status, headers or {}, {"ok": False, "error": error}))
 
+    def release(self) -> None:
+        """Let calls held by `hang` go through."""
+        self.hang.clear()
+        self._released.set()
+
     # --- reading what the bot did -------------------------------------------
 
     def of(self, method: str, **match: Any) -> list[Call]:
@@ -196,6 +202,9 @@ class FakeSlackApi:
         async with self._changed:
             into.append(call)
             self._changed.notify_all()
+        if into is self.calls:
+            for hook in self.on_call:
+                hook(call)
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -312,6 +321,8 @@ class FakeSlackApi:
     async def _respond(self, request: web.Request) -> web.StreamResponse:
         """response_url: what a slash command's or a button's ephemeral answer goes to."""
         body = await request.json()
+        if "respond" in self.hang:
+            await self._released.wait()
         call = Call("respond", None, {**body, "_name": request.match_info["name"]}, request.path)
         await self._record(self.attempts, call)
         await self._record(self.calls, call)
