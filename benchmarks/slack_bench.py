@@ -65,6 +65,28 @@ TEXTS = [
 ]
 
 
+# An experiment, not leadbot's configuration: `leadbot serve` with SQLite's WAL journal synced at
+# NORMAL (the SQLite documentation's advice for WAL) instead of FULL, to show what a turn's two
+# fsync'd commits cost. Only with --what-if-sqlite-normal.
+WHAT_IF_SQLITE_NORMAL = """
+import sys
+from sqlalchemy import event
+import bot.services, bot.storage.db as db
+made = db.make_engine
+def make_engine(url):
+    engine = made(url)
+    @event.listens_for(engine.sync_engine, "connect")
+    def _normal(conn, _record):
+        cur = conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+    return engine
+db.make_engine = bot.services.make_engine = make_engine
+from bot.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 # --- the bare app (run in its own process with --serve-bare) --------------------------
 
 
@@ -219,10 +241,16 @@ async def main(args: argparse.Namespace) -> int:
         "LEADBOT_LOG_LEVEL": "WARNING",
         "LEADBOT_CACHE_DIR": os.environ.get("LEADBOT_CACHE_DIR", str(Path(tmp.name) / "cache")),
     }
+    bare_env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "DATABASE_"))}
     lb_port, bare_port = free_port(), free_port()
     procs = {
-        "leadbot": subprocess.Popen([LEADBOT, "serve", "--host", "127.0.0.1", "--port", str(lb_port)], env=env, cwd=tmp.name),
-        "bare": subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port), "--api-url", fake.api_url], env=env, cwd=tmp.name),
+        "leadbot": subprocess.Popen(
+            ([sys.executable, "-c", WHAT_IF_SQLITE_NORMAL] if args.what_if_sqlite_normal else [LEADBOT])
+            + ["serve", "--host", "127.0.0.1", "--port", str(lb_port)],
+            env={**env, "PYTHONPATH": str(ROOT)},
+            cwd=tmp.name,
+        ),
+        "bare": subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port), "--api-url", fake.api_url], env=bare_env, cwd=tmp.name),
     }
     urls = {"leadbot": f"http://127.0.0.1:{lb_port}", "bare": f"http://127.0.0.1:{bare_port}"}
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
@@ -247,7 +275,7 @@ async def main(args: argparse.Namespace) -> int:
             await admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         tmp.cleanup()
 
-    db = "PostgreSQL" if pg_name else "SQLite"
+    db = "PostgreSQL" if pg_name else "SQLite" + (" (what-if: synchronous=NORMAL)" if args.what_if_sqlite_normal else "")
     print(f"Slack DM -> reply at the fake Web API; {args.managers} managers x {args.messages} DMs x {args.rounds} rounds; leadbot on {db}; {os.cpu_count()} CPUs")
     summary = {}
     for load in ("saturated", "paced"):
@@ -272,6 +300,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pace-ms", type=int, default=1000, help="paced load: one DM per manager every this many ms")
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="run leadbot on a scratch database on this PostgreSQL server")
+    parser.add_argument("--what-if-sqlite-normal", action="store_true", help="experiment: run leadbot with SQLite synchronous=NORMAL")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)

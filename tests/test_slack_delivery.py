@@ -9,7 +9,8 @@ import pytest
 
 from bot.delivery import Target
 from bot.metrics import Metrics
-from bot.slack.messenger import SlackMessenger, single_workspace_tokens
+from bot.services import build_services
+from bot.slack.messenger import build_messenger
 from dialogs.models import Choice, Reply
 from tests.fakes import slack_requests as rq
 from tests.fakes.slack_harness import SlackWorld, alice, leadbot, slack_settings, workspace, world  # noqa: F401
@@ -84,7 +85,9 @@ async def test_a_channel_the_bot_was_removed_from_is_logged_and_ignored(alice, w
 @pytest.fixture
 async def messenger(world, workspace, tmp_path, cache_dir):
     settings = slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", world.fake, cache_dir, token=workspace.token)
-    return SlackMessenger(settings, Metrics(), single_workspace_tokens(settings))
+    services = await build_services(settings)
+    yield build_messenger(settings, services.db, Metrics())
+    await services.close()
 
 
 NUDGE = Reply(kind="info", title="This week", lines=["Ask the team what got in the way."], choices=[Choice(label="Useful", value="poll:yes")], choice_token="abc")

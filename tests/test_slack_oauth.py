@@ -118,16 +118,14 @@ async def test_uninstalling_removes_the_workspace_tokens(oauth_world):
 async def test_messenger_uses_each_workspace_token(oauth_world):
     from bot.delivery import Target
     from bot.metrics import Metrics
-    from bot.slack.installation import installation_store
-    from bot.slack.messenger import SlackMessenger
+    from bot.slack.messenger import build_messenger
     from dialogs.models import Reply
 
     world = oauth_world
     await install(world, "code-aaa")
     await install(world, "code-bbb")
     bot = world.bots[0]
-    store = installation_store(bot.services.settings, bot.services.db)
-    messenger = SlackMessenger(bot.services.settings, Metrics(), store.bot_token_for)
+    messenger = build_messenger(bot.services.settings, bot.services.db, Metrics())
     for team in ("T0AAA", "T0BBB"):
         d = await messenger.post(Target(platform="slack", workspace_id=team, channel_id="C0TEAM"), Reply(kind="info", lines=["Weekly nudge"]))
         assert d.outcome == "sent"

@@ -85,3 +85,10 @@ def test_leadbot_serve_socket_mode_without_a_token_exits_with_a_message(tmp_path
     assert done.returncode == 2, done.stderr
     assert "SLACK_APP_TOKEN" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_an_app_token_slack_refuses_stops_start_up_with_a_clear_error(socket_world, tmp_path, cache_dir):
+    settings = slack_settings(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", socket_world.fake, cache_dir, token="xoxb-sock", slack_app_token=APP_TOKEN)
+    socket_world.fake.fail_next("apps.connections.open", status=200, error="invalid_auth")
+    with pytest.raises(SlackSetupError, match="invalid_auth"):
+        await socket_world.add_leadbot(settings, socket_mode=True)

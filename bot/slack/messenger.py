@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery import Delivery, Target
 from bot.metrics import Metrics
@@ -115,6 +116,15 @@ class SlackMessenger:
             extra={"workspace": target.workspace_id, "channel": target.channel_id, "outcome": delivery.outcome, "detail": delivery.detail},
         )
         return delivery
+
+
+def build_messenger(settings: Settings, engine: AsyncEngine, metrics: Metrics, session: aiohttp.ClientSession | None = None) -> SlackMessenger:
+    """The Messenger for this deployment: the installation store's tokens with OAuth, else SLACK_BOT_TOKEN."""
+    if settings.slack_oauth:
+        from bot.slack.installation import installation_store
+
+        return SlackMessenger(settings, metrics, installation_store(settings, engine).bot_token_for, session)
+    return SlackMessenger(settings, metrics, single_workspace_tokens(settings), session)
 
 
 def single_workspace_tokens(settings: Settings) -> TokenSource:

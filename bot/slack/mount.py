@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot.metrics import Metrics
 from bot.services import Services
@@ -67,17 +68,18 @@ def mount(app: web.Application, services: Services, metrics: Metrics) -> str | N
 
     async def lifecycle(_app: web.Application):
         bolt.client.session = runtime.open_session()
-        handler = None
         if socket_mode:
-            handler = runtime.socket_mode = build_socket_mode_handler(bolt, settings)
-            await handler.connect_async()
-            log.info("slack socket mode connected")
+            try:
+                await _start_socket_mode(runtime, bolt, settings)
+            except BaseException:
+                await runtime.close_session()
+                raise
         yield
-        if handler is not None:
-            await handler.close_async()
+        await _close_socket_mode(runtime)
         await runtime.close_session()
 
     async def drain(_app: web.Application) -> None:
+        await _close_socket_mode(runtime)  # take no new work, then let the acknowledged turns finish
         try:
             await asyncio.wait_for(runtime.drained(), DRAIN_SECONDS)
         except asyncio.TimeoutError:
@@ -86,6 +88,32 @@ def mount(app: web.Application, services: Services, metrics: Metrics) -> str | N
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(drain)
     return "slack"
+
+
+async def _start_socket_mode(runtime: SlackRuntime, bolt: AsyncApp, settings: Settings) -> None:
+    """Check the app token once (a refused token stops start-up with a clear message), then connect
+    in the background: slack_sdk's client keeps retrying while Slack is unreachable, and
+    /healthz, /readyz and /metrics are served meanwhile."""
+    handler = runtime.socket_mode = build_socket_mode_handler(bolt, settings)
+    try:
+        opened = await bolt.client.apps_connections_open(app_token=handler.app_token)
+    except SlackApiError as exc:
+        await handler.close_async()
+        raise SlackSetupError(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): check the app-level token") from None
+    except Exception:  # noqa: BLE001 - Slack unreachable for now: the client's own retries take over
+        log.warning("cannot reach Slack yet; Socket Mode keeps trying")
+    else:
+        handler.client.wss_uri = opened["url"]  # the URL just issued, so connecting does not ask again
+    runtime.socket_task = asyncio.create_task(handler.connect_async())
+
+
+async def _close_socket_mode(runtime: SlackRuntime) -> None:
+    handler, runtime.socket_mode = runtime.socket_mode, None
+    task, runtime.socket_task = runtime.socket_task, None
+    if task is not None and not task.done():
+        task.cancel()
+    if handler is not None:
+        await handler.close_async()
 
 
 def _shape_ok(body: Any) -> bool:

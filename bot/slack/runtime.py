@@ -33,6 +33,7 @@ class SlackRuntime:
         self.prefs = PrefsStore(services.db)
         self.session: aiohttp.ClientSession | None = None
         self.socket_mode: Any = None  # the AsyncSocketModeHandler, when serving over Socket Mode
+        self.socket_task: asyncio.Task | None = None  # its connecting, in the background
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()

@@ -73,7 +73,12 @@ async def start_leadbot(settings: Settings, socket_mode: bool = False) -> Leadbo
     metrics = Metrics()
     app = create_app(services, metrics, background=False, socket_mode=socket_mode)
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:
+        await runner.cleanup()
+        await services.close()
+        raise
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
