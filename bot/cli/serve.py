@@ -44,6 +44,7 @@ def run(args) -> int:
     from aiohttp import web
 
     from bot.server.app import create_app
+    from bot.slack.errors import SlackSetupError
     from dialogs.store import StoreUnavailable
 
     async def make_app() -> web.Application:
@@ -65,4 +66,8 @@ def run(args) -> int:
     except StoreUnavailable:
         print("leadbot: cannot reach the database at DATABASE_URL", file=sys.stderr)
         return 1
+    except SlackSetupError as exc:
+        # --socket-mode without SLACK_APP_TOKEN, and the like: say what to set, not a traceback
+        print(f"leadbot: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -74,3 +74,18 @@ user_settings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     info={"user_column": "user_id", "purpose": "a manager's own settings"},
 )
+
+# --- Slack installations (OAuth, many workspaces) ------------------------------
+# slack_sdk's own table models, built on our metadata so that Alembic creates them
+# and bot.slack.installation points slack_sdk's async SQLAlchemy stores at them.
+# They belong to the workspace, not to a person: "forget me" leaves them alone
+# (no user_column); they go when the app is uninstalled (Slack's app_uninstalled).
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore  # noqa: E402
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore  # noqa: E402
+
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
+slack_installations.info["purpose"] = "Slack installation tokens for each workspace that installed leadbot"
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
+slack_bots.info["purpose"] = "the bot token for each workspace, as slack_sdk keeps it"
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
+slack_oauth_states.info["purpose"] = "one-time OAuth state values while an install is in progress (10 minutes)"

@@ -1,0 +1,211 @@
+"""Bolt listeners: acknowledge, translate to an Inbound, delegate to the dialogs, render, send.
+
+Every listener acknowledges before anything slow (events are acknowledged by
+Bolt before the listener starts). Listeners run in tasks Bolt starts after
+the ack, so the work never delays it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import blocks, inbound, outbox, wording
+from bot.slack.messenger import classify
+from bot.slack.home import QUOTES_ACTION, home_view
+from bot.slack.outbox import Channel, Destination, Ephemeral
+from bot.slack.prefs import Prefs
+from bot.slack.runtime import SlackRuntime
+from dialogs.models import ConversationKey, Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+# A press whose turn gave one of these did not move the conversation on: the pressed message keeps its buttons.
+NOT_ANSWERED = {"duplicate", "unavailable", "error", "conflict", "stale", "state_reset"}
+
+
+def is_dm(channel: str) -> bool:
+    return channel.startswith("D")
+
+
+class Listeners:
+    def __init__(self, runtime: SlackRuntime):
+        self.rt = runtime
+
+    def register(self, app: AsyncApp) -> None:
+        work = [self.rt.begin]
+        t = self.rt.tracked
+        app.event("message", middleware=work)(t(self.on_message))
+        app.event("app_mention", middleware=work)(t(self.on_mention))
+        app.event("app_home_opened", middleware=work)(t(self.on_home_opened))
+        app.command(re.compile(r"^/"), middleware=work)(t(self.on_command))
+        app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately))
+        app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes))
+        app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice))
+        app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button))
+        if app.installation_store is not None:
+            # Bolt's own listeners: uninstalling, or revoking the tokens, deletes the workspace's installation.
+            app.event("app_uninstalled", middleware=work)(t(app.default_app_uninstalled_event_listener()))
+            app.event("tokens_revoked", middleware=work)(t(app.default_tokens_revoked_event_listener()))
+        # Last: any other event type is acknowledged (Bolt does that for events) and ignored.
+        app.event(re.compile(".*"))(self.on_other_event)
+
+    # --- messages ---------------------------------------------------------
+
+    async def on_message(self, body: dict, event: dict, context: Any, client: AsyncWebClient) -> None:
+        if not inbound.is_answerable_dm(event, context.bot_user_id):
+            log.debug("message ignored", extra={"subtype": event.get("subtype"), "channel_type": event.get("channel_type")})
+            return
+        msg = inbound.message_inbound(body, event, inbound.workspace_of(context, body), "dm")
+        if msg is None:
+            return
+        await self.converse(client, msg, Channel(event["channel"], thread_ts=event.get("thread_ts")))
+
+    async def on_mention(self, body: dict, event: dict, context: Any, client: AsyncWebClient) -> None:
+        if not inbound.is_answerable_mention(event, context.bot_user_id):
+            return
+        msg = inbound.message_inbound(body, event, inbound.workspace_of(context, body), "mention")
+        if msg is None:
+            return
+        thread = event.get("thread_ts") or event.get("ts")
+        channel = event["channel"]
+        await self.converse(client, msg, Channel(channel, thread_ts=thread), short=not is_dm(channel))
+
+    async def on_command(self, ack, command: dict, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+        await ack()
+        msg = inbound.slash_inbound(command, inbound.workspace_of(context, body))
+        if msg is None:
+            return
+        await self.converse(client, msg, Ephemeral(respond))
+
+    # --- buttons ----------------------------------------------------------
+
+    async def on_choice(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient, respond) -> None:
+        await ack()
+        decoded = blocks.decode_choice(action.get("value"))
+        if decoded is None:
+            await self.unknown_press(body, context, client, respond)
+            return
+        token, value = decoded
+        msg = inbound.press_inbound(body, inbound.workspace_of(context, body), token, value)
+        if msg is None:
+            return
+        container = body.get("container") or {}
+        channel = msg.key.conversation_id
+        if container.get("is_ephemeral") or not isinstance(body.get("message"), dict):
+            await self.converse(client, msg, Ephemeral(respond))
+            return
+        message = body["message"]
+        thread = container.get("thread_ts") or message.get("thread_ts")
+        result = await self.rt.turn(msg)
+        dest: Destination = Channel(channel, thread_ts=thread)
+        if result.event == "stale" and not is_dm(channel):
+            dest = Ephemeral(respond)  # someone else's buttons, or old ones: only the presser needs to know
+        elif result.event not in NOT_ANSWERED and container.get("message_ts"):
+            # the pressed message keeps its content, loses its buttons and says what was chosen
+            label = (action.get("text") or {}).get("text") or ""
+            kept = blocks.chosen(message.get("blocks") or [], label)
+            await outbox.update(client, channel, container["message_ts"], message.get("text") or blocks.ELLIPSIS, kept, self.rt.metrics)
+        await self.reply(client, msg.key, result.replies, dest, short=isinstance(dest, Channel) and not is_dm(channel))
+
+    async def on_unknown_button(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+        await ack()
+        await self.unknown_press(body, context, client, respond)
+
+    async def unknown_press(self, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+        """A press we never rendered: the dialogs answer it as a stale press, only to the presser."""
+        log.info("unrecognised button press", extra={"platform": "slack"})
+        msg = inbound.press_inbound(body, inbound.workspace_of(context, body), None, "")
+        if msg is None or not body.get("response_url"):
+            return
+        await self.converse(client, msg, Ephemeral(respond))
+
+    async def on_continue_privately(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+        await ack()
+        workspace = inbound.workspace_of(context, body)
+        user, channel = inbound.press_user(body), inbound.press_channel(body)
+        source = inbound.key(workspace, user, channel)
+        if source is None:
+            return
+        services = self.rt.services
+        try:
+            has_state = await services.store.load_state(source) is not None
+        except Exception:  # noqa: BLE001 - the move below reports an unavailable store kindly
+            has_state = True
+        if not has_state:
+            # Someone else's thread, or already moved: nothing to carry, and nothing to overwrite.
+            await outbox.send(client, Ephemeral(respond), [blocks.notice(wording.NOTHING_TO_CONTINUE)], self.rt.metrics)
+            return
+        try:
+            opened = await client.conversations_open(users=user)
+            dm = opened["channel"]["id"]
+        except Exception as exc:  # noqa: BLE001
+            delivery = classify(exc)
+            outbox.failed(self.rt.metrics, "conversations.open", delivery.detail, delivery.outcome)
+            return
+        target = source.model_copy(update={"conversation_id": dm})
+        result = await services.conversations.move(source, target)
+        self.rt.metrics.record_turn("slack", result.event, None)
+        log.info("conversation moved", extra={"platform": "slack", "event": result.event})
+        if result.event == "moved":
+            container = body.get("container") or {}
+            message = body.get("message") if isinstance(body.get("message"), dict) else {}
+            if container.get("message_ts") and not container.get("is_ephemeral"):
+                kept = blocks.continued(message.get("blocks") or [])
+                await outbox.update(client, channel, container["message_ts"], message.get("text") or blocks.ELLIPSIS, kept, self.rt.metrics)
+        await self.reply(client, target, result.replies, Channel(dm))
+
+    # --- App Home ---------------------------------------------------------
+
+    async def on_home_opened(self, body: dict, event: dict, context: Any, client: AsyncWebClient) -> None:
+        if event.get("tab") != "home" or not isinstance(event.get("user"), str):
+            return
+        await self.publish_home(client, inbound.workspace_of(context, body), event["user"])
+
+    async def on_home_quotes(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient) -> None:
+        await ack()
+        workspace, user = inbound.workspace_of(context, body), inbound.press_user(body)
+        if not workspace or not user:
+            return
+        try:
+            await self.rt.prefs.save(workspace, user, Prefs(show_quotes=action.get("value") == "on"))
+        except Exception:  # noqa: BLE001
+            log.warning("could not save settings", exc_info=True)
+        await self.publish_home(client, workspace, user)
+
+    async def publish_home(self, client: AsyncWebClient, workspace: str | None, user: str) -> None:
+        show = await self.rt.show_quotes(workspace, user) if workspace else True
+        view = home_view(self.rt.services.content, self.rt.settings.retention_days, Prefs(show_quotes=show))
+        try:
+            await client.views_publish(user_id=user, view=view)
+        except Exception as exc:  # noqa: BLE001
+            delivery = classify(exc)
+            outbox.failed(self.rt.metrics, "views.publish", delivery.detail, delivery.outcome)
+
+    # --- everything else --------------------------------------------------
+
+    async def on_other_event(self, event: dict) -> None:
+        log.debug("event ignored", extra={"event_type": str(event.get("type"))[:64]})
+
+    # --- the turn ---------------------------------------------------------
+
+    async def converse(self, client: AsyncWebClient, msg: Inbound, dest: Destination, short: bool = False) -> None:
+        result = await self.rt.turn(msg)
+        await self.reply(client, msg.key, result.replies, dest, short=short)
+
+    async def reply(self, client: AsyncWebClient, key: ConversationKey, replies: list[Reply], dest: Destination, short: bool = False) -> None:
+        if not replies:
+            return
+        show = True
+        if any(r.quote for r in replies):
+            show = await self.rt.show_quotes(key.workspace_id, key.user_id)
+        rendered = []
+        for i, r in enumerate(replies):
+            last = i == len(replies) - 1
+            extra = [blocks.continue_button()] if short and last and r.kind not in ("error",) else None
+            rendered.append(blocks.render(r, show_quote=show, short=short, extra=extra))
+        await outbox.send(client, dest, rendered, self.rt.metrics)
