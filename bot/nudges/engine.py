@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a claim still 'sending' after this belongs to a process that died
 SETTLE = timedelta(minutes=2)  # after a post that got no answer, wait this long before looking it up
 HISTORY_WEEKS = 53
+LATER = -1.0  # "retry in a later run", from _attempt
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Limits:
     default: int = 16
     per_workspace: int = 4
     post_timeout: float = 60.0  # a post taking longer is an unknown outcome; must stay well under LEASE
-    in_run_wait: float = 60.0  # retries due sooner than this are waited for in the same run
+    in_run_wait: float = 60.0  # a Retry-After shorter than this is waited for in the same run
     max_failed_attempts: int = 8
     backoff_base: float = 60.0
     backoff_cap: float = 1800.0
@@ -245,7 +246,7 @@ class NudgeSender:
                     wait = await self._attempt(run, job, kind)
                 if wait is None:
                     return
-                if wait > run.limits.in_run_wait or run.stop.is_set():
+                if wait == LATER or wait > run.limits.in_run_wait or run.stop.is_set():
                     run.report.retrying += 1
                     self._count(job.sub.platform, "retry")
                     return
@@ -356,12 +357,16 @@ class NudgeSender:
             log.warning("nudge failed", extra={"platform": platform, "reason": code, "attempts": attempts})
             return None
         if d.outcome == "throttled" and d.retry_after is not None:
+            # The platform said when: wait that long, holding the whole workspace, and try again in this run.
             wait = max(0.0, float(d.retry_after))
             run.hold(platform, job.sub.workspace_id, wait)
+            in_run = wait
         else:
+            # An error answer: back off (1, 2, 4... minutes) and leave it to whichever run comes next.
             wait = run.limits.backoff(attempts)
+            in_run = LATER
         await self.store.record(key, week, token, "retry", now, nudge_id=nudge_id, error=code, next_attempt_at=now + timedelta(seconds=wait))
-        return wait
+        return in_run
 
 
 def _can_find(messenger: Messenger) -> bool:
