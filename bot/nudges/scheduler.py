@@ -13,6 +13,8 @@ import contextlib
 import logging
 from datetime import datetime, timezone
 
+from aiohttp import web
+
 from bot.metrics import Metrics
 from bot.nudges.messengers import build_messengers
 from bot.nudges.service import NudgeService
@@ -23,20 +25,27 @@ log = logging.getLogger(__name__)
 EVERY_SECONDS = 60
 PURGE_EVERY_RUNS = 60
 DRAIN_SECONDS = 5  # inside serve's 8-second shutdown
+NUDGE_SCHEDULER = web.AppKey("nudge_scheduler", dict)  # {"service", "stop", "ran"}: for tests and diagnostics
 
 
-async def run_forever(service: NudgeService, stop: asyncio.Event, every: float = EVERY_SECONDS) -> None:
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def run_forever(service: NudgeService, stop: asyncio.Event, every: float = EVERY_SECONDS, clock=_utcnow, ran: asyncio.Event | None = None) -> None:
     runs = 0
     while not stop.is_set():
         try:
             if runs % PURGE_EVERY_RUNS == 0:
-                await service.store.purge()
-            await service.send_due(datetime.now(timezone.utc), stop=stop)
+                await service.store.purge(clock())
+            await service.send_due(clock(), stop=stop)
         except StoreUnavailable:
             log.warning("nudge scheduler: database unavailable; trying again next minute")
         except Exception:
             log.exception("nudge scheduler run failed")
         runs += 1
+        if ran is not None:
+            ran.set()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
 
@@ -46,8 +55,9 @@ def nudge_scheduler(services, metrics: Metrics | None = None):
 
     async def ctx(app):
         service = NudgeService.from_services(services, metrics, build_messengers(services.settings, services))
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_forever(service, stop))
+        stop, ran = asyncio.Event(), asyncio.Event()
+        app[NUDGE_SCHEDULER] = {"service": service, "stop": stop, "ran": ran}
+        task = asyncio.create_task(run_forever(service, stop, ran=ran))
         yield
         stop.set()
         try:

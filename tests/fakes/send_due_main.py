@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 from datetime import datetime, timezone
 
 from bot.nudges.engine import Limits
@@ -18,16 +19,20 @@ from bot.nudges.store import NudgeStore
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from dialogs.content_loader import load_content
-from tests.fakes.http_messenger import HttpMessenger
+from tests.fakes.http_messenger import BlindHttpMessenger, HttpMessenger
 
 
 async def main(args) -> int:
     db = make_engine(args.database_url)
     await upgrade(db)
-    messengers = {p: HttpMessenger(p, args.fake) for p in ("slack", "teams")}
+    kind = BlindHttpMessenger if args.blind else HttpMessenger
+    messengers = {p: kind(p, args.fake) for p in ("slack", "teams")}
     limits = Limits(per_platform={"slack": args.concurrency, "teams": args.concurrency}, per_workspace=args.per_workspace)
     service = NudgeService(load_content(), NudgeStore(db), limits=limits)
     at = datetime.fromisoformat(args.at).astimezone(timezone.utc) if args.at else datetime.now(timezone.utc)
+    if args.start_at:
+        # Processes started together line up here, after their imports, so that their runs really overlap.
+        await asyncio.sleep(max(0.0, args.start_at - time.time()))
     try:
         report = await service.send_due(at, messengers)
     finally:
@@ -46,4 +51,6 @@ if __name__ == "__main__":
     parser.add_argument("--at")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--per-workspace", type=int, default=4)
+    parser.add_argument("--blind", action="store_true", help="a messenger that cannot look messages up")
+    parser.add_argument("--start-at", type=float, help="a Unix time to start the run at")
     raise SystemExit(asyncio.run(main(parser.parse_args())))
