@@ -166,3 +166,15 @@ async def test_forget_me_removes_votes_and_the_name_on_the_subscription_but_keep
     assert all("U_ALEX" not in (r.turned_on_by or "") and "Alex" not in (r.turned_on_by_name or "") for r in rows)
     status = text_of(await service.handle_command(said("nudge", user="U_SAM", name="Sam"), now=NOW))
     assert "Turned on by a member of this channel" in status and "Alex" not in status
+
+
+async def test_a_poll_closes_after_the_following_week_and_old_votes_are_purged(service, sql_store):
+    week = await _sent_nudge(service)
+    await service.handle_vote(pressed(f"poll:{week}:meaning", "U1"), now=NOW)
+    late = await service.handle_vote(pressed(f"poll:{week}:structure", "U1"), now=NOW + timedelta(weeks=2))
+    assert "poll has closed" in text_of(late)
+    assert await service.store.counts(CHANNEL, week) == {"meaning": 1}
+    purged = await service.store.purge(NOW + timedelta(weeks=8, days=1))
+    assert purged["nudge_votes"] == 1 and await service.store.counts(CHANNEL, week) == {}
+    assert purged["nudge_deliveries"] == 0, "the ledger is kept for the rotation's 52 weeks"
+    assert (await service.store.purge(NOW + timedelta(weeks=61)))["nudge_deliveries"] == 1

@@ -347,7 +347,8 @@ class NudgeSender:
             # Never re-sent blindly: looked up later if the platform can tell, otherwise counted as sent.
             await self.store.record(key, week, token, "unknown", now, nudge_id=nudge_id, error=code, next_attempt_at=now + SETTLE if can_find else None)
             run.report.unknown += 1
-            self._count(platform, "unknown")
+            if not can_find:  # otherwise counted once the lookup settles it
+                self._count(platform, "unknown")
             log.warning("nudge outcome unknown", extra={"platform": platform, "reason": code})
             return None
         if d.outcome == "failed" and attempts >= run.limits.max_failed_attempts:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from bot.delivery import Messenger, Target
 from bot.metrics import Metrics
 from bot.nudges.engine import Limits, NudgeSender, RunReport
-from bot.nudges.store import MAY_HAVE_GONE, ChannelKey, NudgeStore, Subscription, VOTES_KEPT
+from bot.nudges.store import MAY_HAVE_GONE, ChannelKey, NudgeStore, Subscription
 from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Inbound, Reply
@@ -29,6 +29,7 @@ from dialogs.nudges.schedule import Schedule, Slot, current_week, next_slot, wee
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
+POLL_OPEN_WEEKS = 1  # a poll takes votes in its own week and the next (a Friday nudge, voted on on Monday)
 UNAVAILABLE = "Sorry, I can't reach my records right now. Please try again in a minute."
 
 
@@ -149,8 +150,8 @@ class NudgeService:
         try:
             row = await self.store.row(channel, press.week)
             current = current_week(Schedule(timezone=self.default.timezone), now)
-            too_old = week_index(current) - week_index(press.week) > VOTES_KEPT.days // 7
-            if row is None or row.status not in ("sent", "unknown") or too_old:
+            closed = not 0 <= week_index(current) - week_index(press.week) <= POLL_OPEN_WEEKS
+            if row is None or row.status not in ("sent", "unknown") or closed:
                 return [poll_closed()]
             before = await self.store.vote(channel, press.week, key.user_id, press.option, now)
             if message_ref and not row.message_ref:

@@ -89,7 +89,7 @@ def render_nudge(content: Content, nudge: Nudge, week: str, counts: dict[str, in
 def vote_ack(option: str, changed: bool) -> Reply:
     label = POLL_NAMES[option]
     first = f"Thanks, your vote is changed to {label}." if changed else f"Thanks, your vote for {label} is counted."
-    return Reply(kind="notice", lines=[first + " Nobody can see who voted for what, and you can change your vote at any time this week."])
+    return Reply(kind="notice", lines=[first + " Nobody can see who voted for what, and you can change your vote while the poll is open."])
 
 
 def poll_closed() -> Reply:

@@ -59,10 +59,12 @@ class FakeNudgeApi:
     throttled: int = 0  # 429s answered
     throttle_until: float = 0.0  # monotonic: every post before this gets 429
     retry_after: int = 1
+    throttle_first: int = 0  # the first this-many posts to each workspace get 429 (deterministic throttling)
     requests: int = 0
 
     def __post_init__(self) -> None:
         self._buckets: dict[tuple[str, str], Bucket] = {}
+        self._seen: dict[tuple[str, str], int] = {}
         self._waiters: list[tuple[int, asyncio.Event]] = []
         self._update_waiters: list[tuple[object, asyncio.Event]] = []
         self._runner: web.AppRunner | None = None
@@ -75,6 +77,8 @@ class FakeNudgeApi:
         app.router.add_post("/api/{platform}/post", self._post)
         app.router.add_post("/api/{platform}/update", self._update)
         app.router.add_post("/api/{platform}/find", self._find)
+        app.router.add_get("/stats", self._stats)
+        app.router.add_post("/reset", self._reset)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)
@@ -122,6 +126,11 @@ class FakeNudgeApi:
         if now < self.throttle_until:
             self.throttled += 1
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)})
+        seen = self._seen.get(key[:2], 0)
+        self._seen[key[:2]] = seen + 1
+        if seen < self.throttle_first:
+            self.throttled += 1
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)})
         if self.rate_per_workspace:
             bucket = self._buckets.setdefault(key[:2], Bucket(self.rate_per_workspace, self.burst, self.burst, now))
             wait = bucket.take(now)
@@ -157,3 +166,18 @@ class FakeNudgeApi:
             if (p.platform, p.workspace_id, p.channel_id, p.token) == (platform, body["workspace_id"], body["channel_id"], body["token"]):
                 return web.json_response({"found": True, "ref": p.ref})
         return web.json_response({"found": False})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        per = self.per_channel()
+        return web.json_response(
+            {"posts": len(self.posts), "channels": len(per), "duplicates": sum(n - 1 for n in per.values() if n > 1),
+             "throttled": self.throttled, "requests": self.requests}
+        )
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        self.posts.clear()
+        self.updates.clear()
+        self._buckets.clear()
+        self._seen.clear()
+        self.throttled = self.requests = 0
+        return web.json_response({"ok": True})
