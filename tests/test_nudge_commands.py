@@ -178,3 +178,17 @@ async def test_a_poll_closes_after_the_following_week_and_old_votes_are_purged(s
     assert purged["nudge_votes"] == 1 and await service.store.counts(CHANNEL, week) == {}
     assert purged["nudge_deliveries"] == 0, "the ledger is kept for the rotation's 52 weeks"
     assert (await service.store.purge(NOW + timedelta(weeks=61)))["nudge_deliveries"] == 1
+
+
+async def test_an_adapter_hands_over_nudge_commands_and_poll_presses_and_gets_none_for_the_rest(service):
+    assert await service.handle(said("my team keeps missing deadlines"), now=NOW) is None
+    assert "every Monday" in text_of(await service.handle(said("nudge on"), now=NOW))
+    assert await service.handle(pressed("useful:yes", "U1"), now=NOW) is None
+    assert "poll has closed" in text_of(await service.handle(pressed("poll:2025-W14:meaning", "U1"), now=NOW))
+
+
+async def test_a_teams_command_from_a_channel_thread_applies_to_the_channel(service):
+    key = ConversationKey(platform="teams", workspace_id="tenant", user_id="29:abc", conversation_id="19:general@thread.tacv2;messageid=1712")
+    await service.handle(Inbound(key=key, surface="mention", text="nudge on wednesday"), now=NOW)
+    sub = await service.store.subscription(("teams", "tenant", "19:general@thread.tacv2"))
+    assert sub is not None and sub.schedule.weekday == 2

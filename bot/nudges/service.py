@@ -23,7 +23,7 @@ from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Inbound, Reply
 from dialogs.nudges import commands
-from dialogs.nudges.render import parse_poll_value, poll_closed, render_nudge, vote_ack
+from dialogs.nudges.render import is_poll_value, parse_poll_value, poll_closed, render_nudge, vote_ack
 from dialogs.nudges.rotation import channel_seed, plan
 from dialogs.nudges.schedule import Schedule, Slot, current_week, next_slot, week_index
 from dialogs.store import StoreUnavailable
@@ -35,6 +35,14 @@ UNAVAILABLE = "Sorry, I can't reach my records right now. Please try again in a 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def channel_of(inbound: Inbound) -> ChannelKey:
+    """The channel a command or press came from. A Teams message in a channel thread has the
+    conversation id "19:...@thread.tacv2;messageid=..."; nudges belong to the channel itself."""
+    key = inbound.key
+    conversation = key.conversation_id.split(";messageid=", 1)[0] if key.platform == "teams" else key.conversation_id
+    return (key.platform, key.workspace_id, conversation)
 
 
 @dataclass
@@ -82,13 +90,24 @@ class NudgeService:
             slot = next_slot(schedule, slot.day_ends_at)
         return Upcoming(slot, planned[-1][1])
 
+    # --- what an adapter calls -----------------------------------------------------------
+
+    async def handle(self, inbound: Inbound, message_ref: str | None = None, now: datetime | None = None) -> list[Reply] | None:
+        """The nudge part of a turn: a poll press or a `nudge ...` command gets replies (for that person
+        only); anything else gets None, and the adapter hands it to the conversation service as usual."""
+        if inbound.choice is not None and is_poll_value(inbound.choice.value):
+            return await self.handle_vote(inbound, message_ref, now)
+        if inbound.choice is None and commands.is_nudge_command(inbound.text):
+            return await self.handle_command(inbound, now)
+        return None
+
     # --- commands -------------------------------------------------------------------------
 
     async def handle_command(self, inbound: Inbound, now: datetime | None = None) -> list[Reply]:
         """`nudge on|off|` from a channel. Replies go to the person who typed it."""
         now = now or _now()
         key = inbound.key
-        channel: ChannelKey = (key.platform, key.workspace_id, key.conversation_id)
+        channel = channel_of(inbound)
         parsed = commands.parse(inbound.text or "")
         if isinstance(parsed, commands.CommandError):
             return [commands.error_reply(parsed)]
@@ -146,7 +165,7 @@ class NudgeService:
         if press is None:
             return [poll_closed()]
         key = inbound.key
-        channel: ChannelKey = (key.platform, key.workspace_id, key.conversation_id)
+        channel = channel_of(inbound)
         try:
             row = await self.store.row(channel, press.week)
             current = current_week(Schedule(timezone=self.default.timezone), now)
