@@ -141,6 +141,50 @@ async def bench(kind: str, n: int, urls: dict[str, str]) -> dict:
             await done
 
 
+async def bare(n: int, urls: dict[str, str]) -> dict:
+    """The same fan-out with no database, no ledger and no guarantees: the floor for this machine and these limits."""
+    import aiohttp
+
+    from dialogs.content_loader import load_content
+    from dialogs.nudges.render import render_nudge
+    from tests.fakes.http_messenger import HttpMessenger
+    from bot.delivery import Target
+
+    content = load_content()
+    reply = render_nudge(content, next(iter(content.nudges.values())), "2025-W03")
+    messengers = {p: HttpMessenger(p, urls[p]) for p in urls}
+    platform_sems = {p: asyncio.Semaphore(48) for p in urls}
+    ws_sems: dict = {}
+
+    async def one(platform, workspace, channel):
+        sem = ws_sems.setdefault((platform, workspace), asyncio.Semaphore(4))
+        while True:
+            async with sem, platform_sems[platform]:
+                d = await messengers[platform].post(Target(platform=platform, workspace_id=workspace, channel_id=channel), reply)
+            if d.outcome != "throttled":
+                return d.outcome
+            await asyncio.sleep(d.retry_after or 1)
+
+    try:
+        async with aiohttp.ClientSession() as s:
+            for u in urls.values():
+                await (await s.post(f"{u}/reset")).release()
+        started = time.perf_counter()
+        outcomes = await asyncio.gather(*(one(*k) for k in layout(n)))
+        elapsed = time.perf_counter() - started
+        async with aiohttp.ClientSession() as s:
+            after = {p: await _stats(s, u) for p, u in urls.items()}
+    finally:
+        for m in messengers.values():
+            await m.close()
+    posts = sum(a["posts"] for a in after.values())
+    return {
+        "database": "bare (no db)", "seconds": elapsed, "posts": posts, "per_second": posts / elapsed, "ideal_seconds": ideal_seconds(layout(n)),
+        "throttled": sum(a["throttled"] for a in after.values()), "duplicates": sum(a["duplicates"] for a in after.values()),
+        "lost": n - outcomes.count("sent"), "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=5000)
@@ -154,7 +198,7 @@ def main() -> int:
     try:
         urls = json.loads(fakes.stdout.readline())
         kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-        results = []
+        results = [asyncio.run(bare(args.channels, urls))]
         for kind in kinds:
             # One fresh process per database would be fairer for memory; one run each keeps it simple and honest
             # about order: the first run's peak is the one to read.
@@ -166,6 +210,9 @@ def main() -> int:
     print(f"{'database':12}{'total s':>9}{'msg/s':>9}{'limit-bound s':>15}{'429s':>7}{'peak MB':>9}{'dupes':>7}{'lost':>6}")
     for r in results:
         print(f"{r['database']:12}{r['seconds']:9.1f}{r['per_second']:9.0f}{r['ideal_seconds']:15.1f}{r['throttled']:7}{r['rss_peak_mb']:9.0f}{r['duplicates']:7}{r['lost']:6}")
+    print("bare: the same posts with no database or ledger (no exactly-once guarantee): the floor on this machine")
+    print("limit-bound: the shortest time the fakes' rate limits allow (largest workspace / its rate)")
+    print("peak MB: this process's peak resident memory so far (getrusage); the fakes run in another process")
     bad = [r for r in results if r["duplicates"] or r["lost"] or r["posts"] != args.channels]
     if bad:
         print("FAILED: duplicates or losses", file=sys.stderr)
