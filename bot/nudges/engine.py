@@ -31,7 +31,8 @@ from datetime import datetime, timedelta
 from bot.delivery import Delivery, Messenger, Target
 from bot.metrics import Metrics
 from bot.nudges.messengers import Lookup, Reconciler
-from bot.nudges.store import ChannelKey, LedgerRow, NudgeStore, Subscription
+from bot.nudges.batching import Batcher
+from bot.nudges.store import ChannelKey, Claim, LedgerRow, NudgeStore, Result, Subscription
 from dialogs.content_loader import Content
 from dialogs.nudges.render import nudge_token, render_nudge
 from dialogs.nudges.rotation import channel_seed, pick
@@ -59,6 +60,7 @@ class Limits:
     max_failed_attempts: int = 8
     backoff_base: float = 60.0
     backoff_cap: float = 1800.0
+    batch: int = 100  # claims or results written in one transaction
 
     def concurrency(self, platform: str) -> int:
         return self.per_platform.get(platform, self.default)
@@ -125,7 +127,9 @@ class _Clock:
 
 
 class _Run:
-    def __init__(self, messengers: dict[str, Messenger], limits: Limits, now: datetime, stop: asyncio.Event | None):
+    def __init__(self, store: NudgeStore, messengers: dict[str, Messenger], limits: Limits, now: datetime, stop: asyncio.Event | None):
+        self.claims: Batcher[Claim, str | None] = Batcher(store.claim_many, limits.batch)
+        self.results: Batcher[Result, None] = Batcher(store.record_many, limits.batch)
         self.messengers = messengers
         self.limits = limits
         self.clock = _Clock(now)
@@ -221,7 +225,7 @@ class NudgeSender:
     async def send_due(self, now: datetime, messengers: dict[str, Messenger], stop: asyncio.Event | None = None) -> RunReport:
         """Send every nudge due at or before `now` and not yet sent this week. Safe to run anywhere, any time, at once."""
         jobs, report = await self.plan(now)
-        run = _Run(messengers, self.limits, now, stop)
+        run = _Run(self.store, messengers, self.limits, now, stop)
         run.report = report
         ready = []
         for job in jobs:
@@ -230,7 +234,11 @@ class NudgeSender:
             else:
                 report.no_messenger[job.sub.platform] = report.no_messenger.get(job.sub.platform, 0) + 1
         report.due = len(ready)
-        await asyncio.gather(*(self._job(run, job) for job in _interleave(ready)))
+        try:
+            await asyncio.gather(*(self._job(run, job) for job in _interleave(ready)))
+        finally:
+            await run.claims.close()
+            await run.results.close()
         log.info("nudge run", extra={"due": report.due, "sent": report.sent, "failed": report.failed, "retrying": report.retrying,
                                      "paused": report.paused, "unknown": report.unknown, "skipped": report.skipped, "elsewhere": report.elsewhere})
         return report
@@ -269,9 +277,9 @@ class NudgeSender:
         seed = channel_seed(*key)
 
         if kind == "new":
-            nudge_id = await self.store.claim_new(
-                key, week, lambda history: pick(nudges, history, week, seed).id, add_weeks(week, -HISTORY_WEEKS),
-                job.due_at, job.day_ends_at, token, now + LEASE, now,
+            nudge_id = await run.claims.submit(
+                Claim(key, week, lambda history: pick(nudges, history, week, seed).id, add_weeks(week, -HISTORY_WEEKS),
+                      job.due_at, job.day_ends_at, token, now + LEASE, now)
             )
             if nudge_id is None:
                 run.report.elsewhere += 1
@@ -286,13 +294,13 @@ class NudgeSender:
             if kind == "reconcile":
                 found = await self._lookup(run, messenger, target, week)
                 if found.found is True:
-                    await self.store.record(key, week, token, "sent", run.clock.now(), ref=found.ref)
+                    await run.results.submit(Result(key, week, token, "sent", run.clock.now(), ref=found.ref))
                     run.report.sent += 1
                     self._count(target.platform, "sent")
                     log.info("unknown nudge found on the platform", extra={"platform": target.platform, "week": week})
                     return None
                 if found.found is None:
-                    await self.store.record(key, week, token, "unknown", run.clock.now(), error="unverifiable")
+                    await run.results.submit(Result(key, week, token, "unknown", run.clock.now(), error="unverifiable"))
                     run.report.unknown += 1
                     self._count(target.platform, "unknown")
                     return None
@@ -332,12 +340,12 @@ class NudgeSender:
         now = run.clock.now()
         code = (d.detail or d.outcome)[:64]
         if d.outcome == "sent":
-            await self.store.record(key, week, token, "sent", now, nudge_id=nudge_id, ref=d.ref)
+            await run.results.submit(Result(key, week, token, "sent", now, nudge_id=nudge_id, ref=d.ref))
             run.report.sent += 1
             self._count(platform, "sent")
             return None
         if d.outcome == "gone":
-            await self.store.record(key, week, token, "failed", now, nudge_id=nudge_id, error=code)
+            await run.results.submit(Result(key, week, token, "failed", now, nudge_id=nudge_id, error=code))
             await self.store.pause(key, code, now)
             run.report.paused += 1
             self._count(platform, "paused")
@@ -345,14 +353,14 @@ class NudgeSender:
             return None
         if d.outcome == "unknown":
             # Never re-sent blindly: looked up later if the platform can tell, otherwise counted as sent.
-            await self.store.record(key, week, token, "unknown", now, nudge_id=nudge_id, error=code, next_attempt_at=now + SETTLE if can_find else None)
+            await run.results.submit(Result(key, week, token, "unknown", now, nudge_id=nudge_id, error=code, next_attempt_at=now + SETTLE if can_find else None))
             run.report.unknown += 1
             if not can_find:  # otherwise counted once the lookup settles it
                 self._count(platform, "unknown")
             log.warning("nudge outcome unknown", extra={"platform": platform, "reason": code})
             return None
         if d.outcome == "failed" and attempts >= run.limits.max_failed_attempts:
-            await self.store.record(key, week, token, "failed", now, nudge_id=nudge_id, error=code)
+            await run.results.submit(Result(key, week, token, "failed", now, nudge_id=nudge_id, error=code))
             run.report.failed += 1
             self._count(platform, "failed")
             log.warning("nudge failed", extra={"platform": platform, "reason": code, "attempts": attempts})
@@ -366,7 +374,7 @@ class NudgeSender:
             # An error answer: back off (1, 2, 4... minutes) and leave it to whichever run comes next.
             wait = run.limits.backoff(attempts)
             in_run = LATER
-        await self.store.record(key, week, token, "retry", now, nudge_id=nudge_id, error=code, next_attempt_at=now + timedelta(seconds=wait))
+        await run.results.submit(Result(key, week, token, "retry", now, nudge_id=nudge_id, error=code, next_attempt_at=now + timedelta(seconds=wait)))
         return in_run
 
 

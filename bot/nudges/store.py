@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, func, select, update
+from collections import defaultdict
+
+from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -44,6 +46,37 @@ def _aware(ts: datetime | None) -> datetime | None:
 
 
 ChannelKey = tuple[str, str, str]  # platform, workspace_id, channel_id
+KEY_COLUMNS = ["platform", "workspace_id", "channel_id", "week"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request to claim one channel's week, for `claim_many`."""
+
+    key: ChannelKey
+    week: str
+    choose: Callable[[list[tuple[str, str]]], str]  # the channel's history -> the nudge to send
+    since_week: str
+    due_at: datetime | None
+    day_ends_at: datetime | None
+    token: str
+    lease_until: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to a claim, for `record_many`."""
+
+    key: ChannelKey
+    week: str
+    token: str
+    status: str
+    now: datetime
+    nudge_id: str | None = None
+    ref: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +278,70 @@ class NudgeStore:
             result = await conn.execute(stmt)
         return nudge_id if result.rowcount == 1 else None
 
+    async def claim_many(self, claims: list[Claim]) -> list[str | None]:
+        """`claim_new` for many channels in one transaction: one history query, one multi-row
+        INSERT ... ON CONFLICT DO NOTHING RETURNING. Rows go in key order, so two processes
+        claiming overlapping batches take their row locks in the same order and never deadlock."""
+        if not claims:
+            return []
+        t = nudge_deliveries.c
+        async with transaction(self.engine) as conn:
+            history: dict[ChannelKey, list[tuple[str, str]]] = defaultdict(list)
+            rows = await conn.execute(
+                select(t.platform, t.workspace_id, t.channel_id, t.week, t.nudge_id).where(
+                    tuple_(t.platform, t.workspace_id, t.channel_id).in_(sorted({c.key for c in claims})),
+                    t.week >= min(c.since_week for c in claims),
+                    t.nudge_id.is_not(None),
+                    t.status.in_(MAY_HAVE_GONE),
+                )
+            )
+            for r in rows:
+                history[(r.platform, r.workspace_id, r.channel_id)].append((r.week, r.nudge_id))
+            chosen = [c.choose([h for h in history[c.key] if h[0] >= c.since_week]) for c in claims]
+            values = [
+                dict(
+                    platform=c.key[0], workspace_id=c.key[1], channel_id=c.key[2], week=c.week, status="sending", nudge_id=nudge_id,
+                    attempts=1, due_at=c.due_at, day_ends_at=c.day_ends_at, claim_token=c.token, lease_until=c.lease_until, updated_at=c.now,
+                )
+                for c, nudge_id in sorted(zip(claims, chosen), key=lambda pair: (*pair[0].key, pair[0].week))
+            ]
+            stmt = (
+                self._insert(nudge_deliveries).values(values)
+                .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
+                .returning(t.platform, t.workspace_id, t.channel_id, t.week)
+            )
+            won = {(r.platform, r.workspace_id, r.channel_id, r.week) for r in await conn.execute(stmt)}
+        return [nudge_id if (*c.key, c.week) in won else None for c, nudge_id in zip(claims, chosen)]
+
+    async def record_many(self, results: list[Result]) -> None:
+        """`record` for many claims in one transaction (executemany), in key order."""
+        if not results:
+            return
+        t = nudge_deliveries.c
+        stmt = (
+            update(nudge_deliveries)
+            .where(
+                t.platform == bindparam("k_platform"), t.workspace_id == bindparam("k_workspace"), t.channel_id == bindparam("k_channel"),
+                t.week == bindparam("k_week"), t.claim_token == bindparam("k_token"), or_(t.status == "sending", t.status == "unknown"),
+            )
+            .values(
+                status=bindparam("v_status"), next_attempt_at=bindparam("v_next"), lease_until=bindparam("v_lease"),
+                updated_at=bindparam("v_now"), last_error=bindparam("v_error"), claim_token=bindparam("v_token"),
+                message_ref=func.coalesce(bindparam("v_ref", type_=t.message_ref.type), t.message_ref),
+                nudge_id=func.coalesce(bindparam("v_nudge", type_=t.nudge_id.type), t.nudge_id),
+            )
+        )
+        params = [
+            dict(
+                k_platform=r.key[0], k_workspace=r.key[1], k_channel=r.key[2], k_week=r.week, k_token=r.token, v_status=r.status,
+                v_next=r.next_attempt_at, v_lease=None, v_now=r.now, v_error=(r.error or None) and r.error[:64],
+                v_token=None if r.status in FINAL else r.token, v_ref=r.ref and r.ref[:128], v_nudge=r.nudge_id,
+            )
+            for r in sorted(results, key=lambda r: (*r.key, r.week))
+        ]
+        async with transaction(self.engine) as conn:
+            await conn.execute(stmt, params)
+
     async def reclaim(self, key: ChannelKey, week: str, from_status: str, token: str, lease_until: datetime, now: datetime) -> LedgerRow | None:
         """Take a 'retry' (or 'unknown', to look it up) row whose time has come. Only one caller wins."""
         t = nudge_deliveries.c
@@ -381,4 +478,4 @@ async def _forget_who_turned_on(conn, platform: str, workspace_id: str, user_id:
 if _forget_who_turned_on not in FORGET_HOOKS:
     FORGET_HOOKS.append(_forget_who_turned_on)
 
-__all__ = ["NudgeStore", "Subscription", "LedgerRow", "ChannelKey"]
+__all__ = ["NudgeStore", "Subscription", "LedgerRow", "ChannelKey", "Claim", "Result"]
