@@ -171,7 +171,7 @@ async def test_server_errors_are_retried_with_backoff_the_same_day(service, mess
     requests = fake.requests
     await service.send_due(MONDAY + timedelta(seconds=30), messengers)
     assert fake.requests == requests, "not before the backoff"
-    second = await service.send_due(MONDAY + timedelta(seconds=61), messengers)
+    second = await service.send_due(MONDAY + timedelta(seconds=90), messengers)
     assert second.retrying == 1 and fake.requests == requests + 1
     third = await service.send_due(MONDAY + timedelta(minutes=4), messengers)
     assert third.sent == 1 and third.ok
@@ -194,14 +194,14 @@ async def test_a_send_still_failing_when_the_day_ends_is_failed_not_sent_late(se
 async def test_an_unanswered_send_is_looked_up_not_sent_again(sql_store, content, fake, messengers):
     keys = channels(2)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    impatient = NudgeService(content, NudgeStore(sql_store.engine), limits=Limits(post_timeout=0.2))
-    fake.delay = 1.0  # the platform takes the message but answers too late
+    impatient = NudgeService(content, NudgeStore(sql_store.engine), limits=Limits(post_timeout=2.0))
+    fake.hold_answers = asyncio.Event()  # the platform takes the message but never answers in time
     report = await impatient.send_due(MONDAY, messengers)
     assert report.unknown == 2 and len(fake.posts) == 2
     assert {r.status for r in (await ledger(sql_store.engine)).values()} == {"unknown"}
-    fake.delay = 0
+    fake.hold_answers.set()
     assert (await impatient.send_due(MONDAY + timedelta(seconds=30), messengers)).due == 0, "it settles first"
-    later = await impatient.send_due(MONDAY + SETTLE + timedelta(seconds=1), messengers)
+    later = await impatient.send_due(MONDAY + SETTLE + timedelta(minutes=1), messengers)
     assert later.sent == 2 and len(fake.posts) == 2, "found on the platform: recorded as sent, not posted again"
     rows = await ledger(sql_store.engine)
     assert {r.status for r in rows.values()} == {"sent"} and all(r.message_ref for r in rows.values())

@@ -32,7 +32,7 @@ from bot.delivery import Delivery, Messenger, Target
 from bot.metrics import Metrics
 from bot.nudges.messengers import Lookup, Reconciler
 from bot.nudges.batching import Batcher
-from bot.nudges.store import ChannelKey, Claim, LedgerRow, NudgeStore, Result, Subscription
+from bot.nudges.store import ChannelKey, Claim, NudgeStore, Result, Subscription
 from dialogs.content_loader import Content
 from dialogs.nudges.render import nudge_token, render_nudge
 from dialogs.nudges.rotation import channel_seed, pick
@@ -398,4 +398,4 @@ def _interleave(jobs: list[Job]) -> list[Job]:
     return out
 
 
-__all__ = ["NudgeSender", "RunReport", "Limits", "LEASE", "SETTLE", "LedgerRow"]
+__all__ = ["NudgeSender", "RunReport", "Limits", "LEASE", "SETTLE"]

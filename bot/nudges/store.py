@@ -2,12 +2,13 @@
 
 Every guarantee rests on one statement that only one process can win:
 
-- a first claim is `INSERT ... ON CONFLICT DO NOTHING` on the ledger's primary key
-  (platform, workspace, channel, week);
+- a first claim is `INSERT ... ON CONFLICT DO NOTHING RETURNING` on the ledger's primary key
+  (platform, workspace, channel, week), for a batch of channels at once (`claim_many`);
 - a re-claim (retry, reconcile) is `UPDATE ... WHERE status = <expected> ... RETURNING`,
   which PostgreSQL re-checks after waiting for a concurrent writer and SQLite
   runs under its single write lock (BEGIN IMMEDIATE);
-- a result is recorded only by the claim that holds `claim_token`.
+- a result is recorded only by the claim that holds `claim_token` (`record_many`); 'unknown'
+  rows too, since a slow claim that outlived its lease may still say what really happened.
 """
 
 from __future__ import annotations
@@ -258,28 +259,8 @@ class NudgeStore:
 
     # --- the ledger: claims and results ----------------------------------------
 
-    async def claim_new(
-        self, key: ChannelKey, week: str, choose: Callable[[list[tuple[str, str]]], str], since_week: str,
-        due_at: datetime, day_ends_at: datetime, token: str, lease_until: datetime, now: datetime,
-    ) -> str | None:
-        """Claim this channel's week. Returns the chosen nudge id, or None if someone else has the week."""
-        platform, workspace_id, channel_id = key
-        async with transaction(self.engine) as conn:
-            nudge_id = choose(await self._history(conn, key, since_week))
-            stmt = (
-                self._insert(nudge_deliveries)
-                .values(
-                    platform=platform, workspace_id=workspace_id, channel_id=channel_id, week=week, status="sending",
-                    nudge_id=nudge_id, attempts=1, due_at=due_at, day_ends_at=day_ends_at, claim_token=token,
-                    lease_until=lease_until, updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "channel_id", "week"])
-            )
-            result = await conn.execute(stmt)
-        return nudge_id if result.rowcount == 1 else None
-
     async def claim_many(self, claims: list[Claim]) -> list[str | None]:
-        """`claim_new` for many channels in one transaction: one history query, one multi-row
+        """Claim many channels' weeks in one transaction: one history query, one multi-row
         INSERT ... ON CONFLICT DO NOTHING RETURNING. Rows go in key order, so two processes
         claiming overlapping batches take their row locks in the same order and never deadlock."""
         if not claims:
@@ -314,7 +295,7 @@ class NudgeStore:
         return [nudge_id if (*c.key, c.week) in won else None for c, nudge_id in zip(claims, chosen)]
 
     async def record_many(self, results: list[Result]) -> None:
-        """`record` for many claims in one transaction (executemany), in key order."""
+        """Record what happened to many claims in one transaction (executemany), in key order."""
         if not results:
             return
         t = nudge_deliveries.c
@@ -355,26 +336,6 @@ class NudgeStore:
         async with transaction(self.engine) as conn:
             row = (await conn.execute(stmt)).first()
         return _ledger(row) if row else None
-
-    async def record(
-        self, key: ChannelKey, week: str, token: str, status: str, now: datetime, *, nudge_id: str | None = None,
-        ref: str | None = None, error: str | None = None, next_attempt_at: datetime | None = None,
-    ) -> bool:
-        """Record what happened to a claim. Only the holder of the claim can; a later claim has moved on."""
-        t = nudge_deliveries.c
-        values = dict(status=status, next_attempt_at=next_attempt_at, lease_until=None, updated_at=now, last_error=(error or None) and error[:64])
-        if ref is not None:
-            values["message_ref"] = ref[:128]
-        if nudge_id is not None:
-            values["nudge_id"] = nudge_id
-        if status in FINAL:
-            values["claim_token"] = None
-        async with transaction(self.engine) as conn:
-            # 'unknown' too: a slow claim that outlived its lease may still say what really happened.
-            result = await conn.execute(
-                update(nudge_deliveries).where(_week(key, week), t.claim_token == token, t.status.in_(("sending", "unknown"))).values(**values)
-            )
-        return (result.rowcount or 0) == 1
 
     async def skip(self, key: ChannelKey, week: str, reason: str, due_at: datetime | None, day_ends_at: datetime | None, now: datetime) -> bool:
         """Record that a week had no nudge (missed its day, or no working day left). False if the week has a row."""

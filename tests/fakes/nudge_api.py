@@ -61,6 +61,7 @@ class FakeNudgeApi:
     retry_after: int = 1
     throttle_first: int = 0  # the first this-many posts to each workspace get 429 (deterministic throttling)
     requests: int = 0
+    hold_answers: asyncio.Event | None = None  # when given, posts are recorded but not answered until it is set
 
     def __post_init__(self) -> None:
         self._buckets: dict[tuple[str, str], Bucket] = {}
@@ -149,6 +150,8 @@ class FakeNudgeApi:
                 event.set()
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold_answers is not None:
+            await self.hold_answers.wait()
         return web.json_response({"ok": True, "ref": ref})
 
     async def _update(self, request: web.Request) -> web.Response:
