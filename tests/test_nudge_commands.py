@@ -192,3 +192,14 @@ async def test_a_teams_command_from_a_channel_thread_applies_to_the_channel(serv
     await service.handle(Inbound(key=key, surface="mention", text="nudge on wednesday"), now=NOW)
     sub = await service.store.subscription(("teams", "tenant", "19:general@thread.tacv2"))
     assert sub is not None and sub.schedule.weekday == 2
+
+
+async def test_a_paused_channel_says_why_and_nudge_on_starts_it_again(service):
+    await service.handle_command(said("nudge on"), now=NOW)
+    await service.store.pause(CHANNEL, "is_archived", NOW + timedelta(days=1))
+    status = text_of(await service.handle_command(said("nudge"), now=NOW + timedelta(days=2)))
+    assert "paused since 3 April 2025 because the channel was archived" in status and "nudge on" in status
+    restarted = await service.handle_command(said("nudge on", user="U_SAM", name="Sam"), now=NOW + timedelta(days=2))
+    assert "are on for this channel" in text_of(restarted)
+    sub = await service.store.subscription(CHANNEL)
+    assert sub.active and sub.turned_on_by == "U_SAM"

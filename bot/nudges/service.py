@@ -217,15 +217,16 @@ class NudgeService:
 
     async def listing(self, now: datetime) -> list[tuple[Subscription, Slot | None, str | None]]:
         """Every subscription with its next due slot and this week's ledger status."""
+        subs = await self.store.subscriptions()
+        weeks = {sub.key: current_week(sub.schedule, now) for sub in subs}
+        known = await self.store.statuses(set(weeks.values()))
         out = []
-        for sub in await self.store.subscriptions():
+        for sub in subs:
             slot, status = None, None
             if sub.active:
-                this_week = current_week(sub.schedule, now)
-                row = await self.store.row(sub.key, this_week)
-                status = row.status if row else None
+                status = known.get((*sub.key, weeks[sub.key]))
                 slot = next_slot(sub.schedule, now)
-                if row is not None and slot.week == this_week:
+                if status is not None and slot.week == weeks[sub.key]:
                     slot = next_slot(sub.schedule, slot.day_ends_at)
             out.append((sub, slot, status))
         return out
