@@ -69,6 +69,7 @@ ReplyKind = Literal[
     "info",  # help, privacy, about
     "notice",  # short acknowledgements: thanks, forgotten, feedback noted
     "error",  # something went wrong on our side; try again
+    "nudge",  # the weekly channel nudge: principle, question, anonymous poll
 ]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import chat, content_cmd, diagnose, serve, stats
+from bot.cli import chat, content_cmd, diagnose, nudge, serve, stats
 
-COMMANDS = [chat, diagnose, content_cmd, serve, stats]
+COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.logs import request_id
 from bot.metrics import Metrics
+from bot.nudges.scheduler import nudge_scheduler
 from bot.services import Services
 from dialogs.store import StoreUnavailable
 
@@ -132,4 +133,5 @@ def create_app(services: Services, metrics: Metrics | None = None, background: b
     app["platforms"] = [name for mount in _platform_mounts() if (name := mount(app, services, app[METRICS]))]
     if background:
         app.cleanup_ctx.append(_purge_loop)
+        app.cleanup_ctx.append(nudge_scheduler(services, app[METRICS]))
     return app

@@ -89,3 +89,66 @@ slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots"
 slack_bots.info["purpose"] = "the bot token for each workspace, as slack_sdk keeps it"
 slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
 slack_oauth_states.info["purpose"] = "one-time OAuth state values while an install is in progress (10 minutes)"
+
+# --- weekly nudges (bot.nudges) ------------------------------------------------
+from sqlalchemy import Boolean, Time  # noqa: E402  (kept with the tables that use them)
+
+nudge_subscriptions = Table(
+    "nudge_subscriptions",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("workspace_id", String(128), primary_key=True),
+    Column("channel_id", String(256), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("weekday", Integer, nullable=False),  # 0 = Monday ... 4 = Friday
+    Column("local_time", Time, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("region", String(32), nullable=False),  # england-and-wales | scotland | northern-ireland
+    # Who turned nudges on, shown to the channel. The row belongs to the channel, so
+    # "forget me" scrubs these two columns (bot.nudges.store registers a hook) rather than deleting it.
+    Column("turned_on_by", String(128), nullable=True),
+    Column("turned_on_by_name", String(128), nullable=True),
+    Column("turned_on_at", DateTime(timezone=True), nullable=True),
+    Column("paused_at", DateTime(timezone=True), nullable=True),
+    Column("paused_reason", String(64), nullable=True),  # the platform's error code, never text
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    info={"purpose": "which channels get the weekly nudge, when, and who turned it on"},
+)
+
+nudge_deliveries = Table(
+    "nudge_deliveries",
+    metadata,
+    # The primary key is the guarantee: one row, so at most one nudge, per channel per week.
+    Column("platform", String(16), primary_key=True),
+    Column("workspace_id", String(128), primary_key=True),
+    Column("channel_id", String(256), primary_key=True),
+    Column("week", String(8), primary_key=True),  # ISO week in the channel's timezone, "2025-W14"
+    Column("status", String(16), nullable=False),  # sending | sent | retry | failed | skipped | unknown
+    Column("nudge_id", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("day_ends_at", DateTime(timezone=True), nullable=True),  # no sending (or retrying) after this
+    Column("claim_token", String(32), nullable=True),  # which claim may record the result
+    Column("lease_until", DateTime(timezone=True), nullable=True),  # a 'sending' row older than this is unknown
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),  # retry: not before; unknown: look it up after
+    Column("message_ref", String(128), nullable=True),  # Slack ts / Teams activity id, to show poll results
+    Column("last_error", String(64), nullable=True),  # an error code, never text
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_nudge_deliveries_status", "status", "next_attempt_at"),
+    Index("ix_nudge_deliveries_week", "week"),
+    info={"purpose": "the delivery ledger: which nudge went to which channel in which week; no text, no users"},
+)
+
+nudge_votes = Table(
+    "nudge_votes",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("workspace_id", String(128), primary_key=True),
+    Column("channel_id", String(256), primary_key=True),
+    Column("week", String(8), primary_key=True),
+    Column("user_id", String(128), primary_key=True),  # one vote per person per nudge, changeable
+    Column("choice", String(16), nullable=False),  # meaning | structure | about_right
+    Column("voted_at", DateTime(timezone=True), nullable=False),
+    Index("ix_nudge_votes_voted_at", "voted_at"),
+    info={"user_column": "user_id", "purpose": "poll votes, shown to the team only as counts"},
+)

@@ -1,0 +1,46 @@
+"""Helpers for the nudge tests: subscribe channels in bulk, the fake API and its messengers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from bot.storage.tables import nudge_deliveries, nudge_subscriptions
+from dialogs.nudges.schedule import Schedule
+
+UTC = timezone.utc
+LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def channels(n: int, workspaces: int = 5, platforms=("slack", "teams")) -> list[tuple[str, str, str]]:
+    """n channels spread over both platforms and several workspaces each."""
+    out = []
+    for i in range(n):
+        platform = platforms[i % len(platforms)]
+        out.append((platform, f"{platform[0].upper()}W{i % workspaces}", f"C{i:05d}"))
+    return out
+
+
+async def subscribe(engine, keys, schedule: Schedule = Schedule(), on_at: datetime = LONG_AGO, by: str = "U_ADMIN") -> None:
+    rows = [
+        dict(
+            platform=p, workspace_id=w, channel_id=c, enabled=True, weekday=schedule.weekday, local_time=schedule.local_time,
+            timezone=schedule.timezone, region=schedule.region, turned_on_by=by, turned_on_by_name="Alex Admin", turned_on_at=on_at,
+            paused_at=None, paused_reason=None, updated_at=on_at,
+        )
+        for p, w, c in keys
+    ]
+    async with engine.begin() as conn:
+        for start in range(0, len(rows), 1000):
+            await conn.execute(nudge_subscriptions.insert(), rows[start : start + 1000])
+
+
+async def ledger(engine) -> dict[tuple[str, str, str, str], object]:
+    async with engine.begin() as conn:
+        rows = (await conn.execute(select(nudge_deliveries))).all()
+    return {(r.platform, r.workspace_id, r.channel_id, r.week): r for r in rows}
