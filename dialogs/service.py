@@ -39,29 +39,22 @@ class ConversationService:
         self.content = engine.content
 
     async def handle(self, inbound: Inbound) -> TurnResult:
+        """One turn. The delivery claim, the state and every write commit together or not at all."""
         key = inbound.key
-        claimed = False
         try:
-            if inbound.event_id:
-                claimed = await self.store.claim_event(key.platform, key.workspace_id, inbound.event_id)
-                if not claimed:
-                    log.info("duplicate delivery ignored", extra={"platform": key.platform, "event": "duplicate"})
-                    return TurnResult([], "duplicate")
             for _ in range(MAX_ATTEMPTS):
                 try:
                     return await self._turn(inbound)
                 except StateConflict:
-                    continue
+                    continue  # another replica saved this conversation first: read it again
             log.warning("conversation kept changing under us; giving up this turn", extra={"platform": key.platform})
             return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "conflict")
         except StoreUnavailable:
             log.warning("store unavailable", extra={"platform": key.platform, "event": "unavailable"})
-            await self._release(inbound, claimed)
             return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "unavailable")
         except Exception:
-            # A bug must not silence the bot or lose the platform's retry.
+            # A bug must not silence the bot; nothing was committed, so the platform's retry is handled.
             log.exception("turn failed", extra={"platform": key.platform})
-            await self._release(inbound, claimed)
             return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "error")
 
     async def move(self, source: ConversationKey, target: ConversationKey) -> TurnResult:
@@ -71,47 +64,45 @@ class ConversationService:
         """
         try:
             stored = await self.store.load_state(source)
-            state, _ = _parse(stored.data if stored else None)
-            outcome = self.engine.resume(state)
             existing = await self.store.load_state(target)
+            if stored is None:
+                # Nothing to carry (pressed twice, or already moved): show the private chat as it is.
+                state, _ = _parse(existing.data if existing else None)
+                return TurnResult(self.engine.resume(state).replies, "moved")
+            state, _ = _parse(stored.data)
+            outcome = self.engine.resume(state)
             await self.store.save_state(target, outcome.state.model_dump(mode="json"), existing.version if existing else None)
-            if stored is not None:
-                await self.store.delete_state(source)
+            await self.store.delete_state(source)
             return TurnResult(outcome.replies, "moved")
         except (StoreUnavailable, StateConflict):
             return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "unavailable")
 
-    async def _release(self, inbound: Inbound, claimed: bool) -> None:
-        if claimed and inbound.event_id:
-            try:
-                await self.store.release_event(inbound.key.platform, inbound.key.workspace_id, inbound.event_id)
-            except StoreUnavailable:
-                pass
-
     async def _turn(self, inbound: Inbound) -> TurnResult:
-        key = inbound.key
-        stored = await self.store.load_state(key)
-        state, lost = _parse(stored.data if stored else None)
-        if lost and inbound.choice is not None:
-            # The press belongs to a conversation we can no longer read (content or code changed).
-            reset = Reply(kind="notice", lines=[self.content.messages.state_reset])
-            outcome = Outcome([reset, help_reply(self.content)], ConversationState(), event="state_reset")
-        else:
-            outcome = self.engine.handle(inbound, state)
+        async with self.store.turn(inbound.key, inbound.event_id) as turn:
+            if turn is None:
+                log.info("duplicate delivery ignored", extra={"platform": inbound.key.platform, "event": "duplicate"})
+                return TurnResult([], "duplicate")
+            state, lost = _parse(turn.state.data if turn.state else None)
+            if lost and inbound.choice is not None:
+                # The press belongs to a conversation we can no longer read (content or code changed).
+                reset = Reply(kind="notice", lines=[self.content.messages.state_reset])
+                outcome = Outcome([reset, help_reply(self.content)], ConversationState(), event="state_reset")
+            else:
+                outcome = self.engine.handle(inbound, state)
 
-        if any(isinstance(e, ForgetUser) for e in outcome.effects):
-            count = await self.store.forget_user(key.platform, key.workspace_id, key.user_id)
-            records = f"{count} record" if count == 1 else f"{count} records"
-            reply = Reply(kind="notice", lines=[self.content.messages.forget_done.replace("{records}", records)])
-            return TurnResult([reply], "forget")
+            if any(isinstance(e, ForgetUser) for e in outcome.effects):
+                count = await turn.forget_user()
+                records = f"{count} record" if count == 1 else f"{count} records"
+                reply = Reply(kind="notice", lines=[self.content.messages.forget_done.replace("{records}", records)])
+                return TurnResult([reply], "forget")
 
-        await self.store.save_state(key, outcome.state.model_dump(mode="json"), stored.version if stored else None)
-        for effect in outcome.effects:
-            if isinstance(effect, RecordFeedback):
-                await self.store.add_feedback(key.platform, key.workspace_id, effect.step_id, effect.useful)
-            elif isinstance(effect, RecordMisread):
-                await self.store.add_misread(key.platform, key.workspace_id, effect.first_guess, effect.final)
-        return TurnResult(outcome.replies, outcome.event, outcome.first_move, outcome.effects)
+            await turn.save(outcome.state.model_dump(mode="json"))
+            for effect in outcome.effects:
+                if isinstance(effect, RecordFeedback):
+                    await turn.add_feedback(effect.step_id, effect.useful)
+                elif isinstance(effect, RecordMisread):
+                    await turn.add_misread(effect.first_guess, effect.final)
+            return TurnResult(outcome.replies, outcome.event, outcome.first_move, outcome.effects)
 
 
 def _parse(data: dict | None) -> tuple[ConversationState, bool]:

@@ -7,9 +7,12 @@ another's rows.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, AsyncContextManager, Protocol
 
 from dialogs.models import ConversationKey
 
@@ -29,7 +32,29 @@ class StoredState:
     updated_at: datetime
 
 
+class Turn(Protocol):
+    """One conversation turn inside a single transaction: what was stored, and the writes it makes."""
+
+    state: StoredState | None
+
+    async def save(self, data: dict[str, Any]) -> None: ...
+
+    async def forget_user(self) -> int: ...
+
+    async def add_feedback(self, step_id: str, useful: bool) -> None: ...
+
+    async def add_misread(self, first_guess: str, final: str) -> None: ...
+
+
 class Store(Protocol):
+    def turn(self, key: ConversationKey, event_id: str | None) -> AsyncContextManager[Turn | None]:
+        """Claim the delivery and open the conversation, all in one transaction.
+
+        Yields None when the event id was seen before (a platform retry). If the body
+        raises, nothing is written, the claim included, so the platform's retry is handled.
+        """
+        ...
+
     async def load_state(self, key: ConversationKey) -> StoredState | None: ...
 
     async def save_state(self, key: ConversationKey, data: dict[str, Any], expected_version: int | None) -> int:
@@ -59,6 +84,28 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _MemoryTurn:
+    def __init__(self, store: "MemoryStore", key: ConversationKey):
+        self.store, self.key = store, key
+        self.state = store.states.get(key)
+        self.writes: list = []
+
+    async def save(self, data: dict[str, Any]) -> None:
+        self.writes.append(lambda: self.store._put(self.key, data))
+
+    async def forget_user(self) -> int:
+        k = self.key
+        return await self.store.forget_user(k.platform, k.workspace_id, k.user_id)
+
+    async def add_feedback(self, step_id: str, useful: bool) -> None:
+        k = self.key
+        self.writes.append(lambda: self.store._count(self.store.feedback, (k.platform, k.workspace_id, step_id, useful)))
+
+    async def add_misread(self, first_guess: str, final: str) -> None:
+        k = self.key
+        self.writes.append(lambda: self.store._count(self.store.misreads, (k.platform, k.workspace_id, first_guess, final)))
+
+
 class MemoryStore:
     """A Store in a dict, for dialog tests and the console when asked for no persistence."""
 
@@ -67,6 +114,31 @@ class MemoryStore:
         self.feedback: dict[tuple[str, str, str, bool], int] = {}
         self.misreads: dict[tuple[str, str, str, str], int] = {}
         self.events: dict[tuple[str, str, str], datetime] = {}
+        self._lock = asyncio.Lock()  # one turn at a time, as a database transaction would
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: ConversationKey, event_id: str | None) -> AsyncIterator[_MemoryTurn | None]:
+        async with self._lock:
+            if event_id:
+                claim = (key.platform, key.workspace_id, event_id)
+                if claim in self.events:
+                    yield None
+                    return
+            turn = _MemoryTurn(self, key)
+            yield turn
+            # Only a turn that finished writes anything: like a committed transaction.
+            if event_id:
+                self.events[(key.platform, key.workspace_id, event_id)] = _now()
+            for write in turn.writes:
+                write()
+
+    def _put(self, key: ConversationKey, data: dict[str, Any]) -> None:
+        current = self.states.get(key)
+        self.states[key] = StoredState(data=data, version=(current.version if current else 0) + 1, updated_at=_now())
+
+    @staticmethod
+    def _count(counts: dict, k: tuple) -> None:
+        counts[k] = counts.get(k, 0) + 1
 
     async def load_state(self, key: ConversationKey) -> StoredState | None:
         return self.states.get(key)

@@ -310,7 +310,7 @@ async def test_a_store_that_is_down_gets_the_kind_reply(content, diagnoser):
     from dialogs.store import StoreUnavailable
 
     class DownStore(MemoryStore):
-        async def load_state(self, key):
+        def turn(self, key, event_id):
             raise StoreUnavailable("down")
 
     service, _ = make(content, diagnoser, DownStore())

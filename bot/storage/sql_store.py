@@ -7,13 +7,15 @@ conversation is saved only if nobody saved it since it was read.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.db import transaction
 from bot.storage.tables import conversation_state, feedback_counts, metadata, misread_counts, processed_events
@@ -37,10 +39,66 @@ def _key_clause(key: ConversationKey):
     return and_(t.platform == key.platform, t.workspace_id == key.workspace_id, t.user_id == key.user_id, t.conversation_id == key.conversation_id)
 
 
+class SqlTurn:
+    """A conversation turn inside one open transaction (see SqlStore.turn)."""
+
+    def __init__(self, store: "SqlStore", conn: AsyncConnection, key: ConversationKey, state: StoredState | None):
+        self.store, self.conn, self.key, self.state = store, conn, key, state
+
+    async def save(self, data: dict[str, Any]) -> None:
+        now = _now()
+        if self.state is None:
+            # A first turn racing another first turn for the same conversation loses here
+            # (IntegrityError -> StateConflict) and is handled again from the top.
+            await self.conn.execute(insert(conversation_state).values(**self.key.model_dump(), state=data, version=1, updated_at=now))
+            return
+        result = await self.conn.execute(
+            update(conversation_state)
+            .where(_key_clause(self.key), conversation_state.c.version == self.state.version)
+            .values(state=data, version=self.state.version + 1, updated_at=now)
+        )
+        if result.rowcount != 1:
+            raise StateConflict(self.key)
+
+    async def forget_user(self) -> int:
+        return await self.store._forget(self.conn, self.key.platform, self.key.workspace_id, self.key.user_id)
+
+    async def add_feedback(self, step_id: str, useful: bool) -> None:
+        await self.conn.execute(self.store._feedback_stmt(self.key.platform, self.key.workspace_id, step_id, useful))
+
+    async def add_misread(self, first_guess: str, final: str) -> None:
+        await self.conn.execute(self.store._misread_stmt(self.key.platform, self.key.workspace_id, first_guess, final))
+
+
 class SqlStore:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self._insert = postgresql.insert if self.is_postgres else sqlite.insert
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: ConversationKey, event_id: str | None) -> AsyncIterator[SqlTurn | None]:
+        """Claim the delivery, read the conversation and write the turn in ONE transaction.
+
+        One commit per turn instead of three; and a turn that fails leaves no claim behind,
+        so the platform's retry of that event is handled rather than ignored.
+        """
+        try:
+            async with transaction(self.engine) as conn:
+                if event_id:
+                    claimed = await conn.execute(self._claim_stmt(key.platform, key.workspace_id, event_id))
+                    if claimed.rowcount != 1:
+                        yield None
+                        return
+                t = conversation_state.c
+                query = select(t.state, t.version, t.updated_at).where(_key_clause(key))
+                if self.is_postgres:
+                    query = query.with_for_update()  # the same conversation on two replicas takes turns
+                row = (await conn.execute(query)).first()
+                state = StoredState(data=row.state, version=row.version, updated_at=_aware(row.updated_at)) if row else None
+                yield SqlTurn(self, conn, key, state)
+        except IntegrityError as exc:
+            raise StateConflict(key) from exc
 
     async def load_state(self, key: ConversationKey) -> StoredState | None:
         t = conversation_state.c
@@ -74,47 +132,48 @@ class SqlStore:
 
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
         """Delete from every table that declares a user column: nothing about this person is left."""
-        removed = 0
         async with transaction(self.engine) as conn:
-            for table in metadata.sorted_tables:
-                column = table.info.get("user_column")
-                if not column:
-                    continue
-                result = await conn.execute(
-                    delete(table).where(table.c.platform == platform, table.c.workspace_id == workspace_id, table.c[column] == user_id)
-                )
-                removed += max(result.rowcount or 0, 0)
-            for hook in FORGET_HOOKS:
-                removed += await hook(conn, platform, workspace_id, user_id)
+            return await self._forget(conn, platform, workspace_id, user_id)
+
+    async def _forget(self, conn: AsyncConnection, platform: str, workspace_id: str, user_id: str) -> int:
+        removed = 0
+        for table in metadata.sorted_tables:
+            column = table.info.get("user_column")
+            if not column:
+                continue
+            result = await conn.execute(delete(table).where(table.c.platform == platform, table.c.workspace_id == workspace_id, table.c[column] == user_id))
+            removed += max(result.rowcount or 0, 0)
+        for hook in FORGET_HOOKS:
+            removed += await hook(conn, platform, workspace_id, user_id)
         return removed
 
-    async def add_feedback(self, platform: str, workspace_id: str, step_id: str, useful: bool) -> None:
+    def _feedback_stmt(self, platform: str, workspace_id: str, step_id: str, useful: bool):
         column = "useful" if useful else "not_useful"
         stmt = self._insert(feedback_counts).values(platform=platform, workspace_id=workspace_id, step_id=step_id, useful=int(useful), not_useful=int(not useful))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "step_id"],
-            set_={column: getattr(feedback_counts.c, column) + 1},
-        )
-        async with transaction(self.engine) as conn:
-            await conn.execute(stmt)
+        return stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "step_id"], set_={column: getattr(feedback_counts.c, column) + 1})
 
-    async def add_misread(self, platform: str, workspace_id: str, first_guess: str, final: str) -> None:
+    def _misread_stmt(self, platform: str, workspace_id: str, first_guess: str, final: str):
         stmt = self._insert(misread_counts).values(platform=platform, workspace_id=workspace_id, first_guess=first_guess, final=final, count=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "first_guess", "final"],
-            set_={"count": misread_counts.c.count + 1},
-        )
-        async with transaction(self.engine) as conn:
-            await conn.execute(stmt)
+        return stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "first_guess", "final"], set_={"count": misread_counts.c.count + 1})
 
-    async def claim_event(self, platform: str, workspace_id: str, event_id: str) -> bool:
-        stmt = (
+    def _claim_stmt(self, platform: str, workspace_id: str, event_id: str):
+        return (
             self._insert(processed_events)
             .values(platform=platform, workspace_id=workspace_id, event_id=event_id[:200], seen_at=_now())
             .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "event_id"])
         )
+
+    async def add_feedback(self, platform: str, workspace_id: str, step_id: str, useful: bool) -> None:
         async with transaction(self.engine) as conn:
-            result = await conn.execute(stmt)
+            await conn.execute(self._feedback_stmt(platform, workspace_id, step_id, useful))
+
+    async def add_misread(self, platform: str, workspace_id: str, first_guess: str, final: str) -> None:
+        async with transaction(self.engine) as conn:
+            await conn.execute(self._misread_stmt(platform, workspace_id, first_guess, final))
+
+    async def claim_event(self, platform: str, workspace_id: str, event_id: str) -> bool:
+        async with transaction(self.engine) as conn:
+            result = await conn.execute(self._claim_stmt(platform, workspace_id, event_id))
         return result.rowcount == 1
 
     async def release_event(self, platform: str, workspace_id: str, event_id: str) -> None:
