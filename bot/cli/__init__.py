@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import chat, content_cmd, diagnose, serve, stats
+from bot.cli import chat, content_cmd, diagnose, serve, stats, teams_cmd
 
-COMMANDS = [chat, diagnose, content_cmd, serve, stats]
+COMMANDS = [chat, diagnose, content_cmd, serve, stats, teams_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

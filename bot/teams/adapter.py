@@ -39,7 +39,7 @@ from pydantic import BaseModel
 
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.teams.retry import RetryingConnectorFactory, connector_retry
+from bot.teams.retry import TIMEOUT_SECONDS, RetryingConnectorFactory, connector_retry
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +122,14 @@ class ReusedCredentialsFactory(ServiceClientCredentialsFactory):
 class RetryingAuthentication(BotFrameworkAuthentication):
     """Delegates everything to the SDK's authentication; wraps the connector factories it hands out."""
 
-    def __init__(self, inner: BotFrameworkAuthentication, metrics: Metrics | None):
+    def __init__(self, inner: BotFrameworkAuthentication, metrics: Metrics | None, timeout: float = TIMEOUT_SECONDS):
         self._inner = inner
         counter = metrics.retries.labels("teams") if metrics is not None else None
         self._retry = connector_retry(counter.inc if counter is not None else None)
+        self._timeout = timeout
 
     def _wrap(self, factory: ConnectorFactory | None) -> ConnectorFactory | None:
-        return RetryingConnectorFactory(factory, self._retry) if factory is not None else None
+        return RetryingConnectorFactory(factory, self._retry, self._timeout) if factory is not None else None
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
@@ -156,13 +157,18 @@ class RetryingAuthentication(BotFrameworkAuthentication):
         return await self._inner.authenticate_channel_request(auth_header)
 
 
-def build_adapter(settings: Settings, metrics: Metrics | None = None, endpoints: ChannelEndpoints | None = None) -> CloudAdapter:
-    """A CloudAdapter authenticating with the configured Azure Bot registration (or none, locally)."""
+def build_adapter(
+    settings: Settings, metrics: Metrics | None = None, endpoints: ChannelEndpoints | None = None, timeout: float = TIMEOUT_SECONDS
+) -> CloudAdapter:
+    """A CloudAdapter authenticating with the configured Azure Bot registration (or none, locally).
+
+    `timeout` is per attempt of each call to the connector.
+    """
     check_settings(settings)
     config = sdk_configuration(settings, endpoints)
     credentials = ReusedCredentialsFactory(ConfigurationServiceClientCredentialFactory(config, logger=log))
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials, logger=log)
-    return CloudAdapter(RetryingAuthentication(auth, metrics))
+    return CloudAdapter(RetryingAuthentication(auth, metrics, timeout))
 
 
 def authentication_disabled(settings: Settings) -> bool:

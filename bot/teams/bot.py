@@ -18,11 +18,12 @@ from bot.teams.installs import TeamsInstalls
 from bot.teams.private import PrivateChats
 from bot.teams.turns import TeamsTurns
 
-NOT_SUPPORTED = {
-    "statusCode": 400,
-    "type": "application/vnd.microsoft.error",
-    "value": {"code": "NotSupported", "message": "leadbot does not handle this kind of request."},
-}
+
+
+def invoke_error(status: int, code: str, message: str) -> InvokeResponse:
+    """An invoke answer in the Bot Framework's error shape (what the SDK uses for Adaptive Card invokes)."""
+    body = {"statusCode": status, "type": "application/vnd.microsoft.error", "value": {"code": code, "message": message}}
+    return InvokeResponse(status=status, body=body)
 
 
 def _includes_bot(members: list[ChannelAccount], context: TurnContext) -> bool:
@@ -63,5 +64,8 @@ class LeadbotTeamsBot(ActivityHandler):
         """leadbot's cards use Action.Submit (a message), so no invoke is expected: answer "not supported" cleanly."""
         response = await super().on_invoke_activity(turn_context)
         if response is None or response.status == HTTPStatus.NOT_IMPLEMENTED:
-            return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body=NOT_SUPPORTED)
+            return invoke_error(HTTPStatus.BAD_REQUEST, "NotSupported", "leadbot does not handle this kind of request.")
+        if response.status >= 400 and not isinstance(response.body, dict):
+            # The SDK's own error bodies for malformed Adaptive Card invokes hold an Exception; say it plainly.
+            return invoke_error(response.status, "BadRequest", "leadbot could not read this request.")
         return response

@@ -90,9 +90,10 @@ class TeamsMessenger:
         return delivery
 
 
-def build_messenger(services, metrics: Metrics | None = None, endpoints=None) -> TeamsMessenger:
+def build_messenger(services, metrics: Metrics | None = None, endpoints=None, timeout: float | None = None) -> TeamsMessenger:
     """A messenger for processes without the web server (`leadbot nudge send-due`)."""
     from bot.teams.adapter import build_adapter
+    from bot.teams.retry import TIMEOUT_SECONDS
 
-    adapter = build_adapter(services.settings, metrics, endpoints)
+    adapter = build_adapter(services.settings, metrics, endpoints, timeout or TIMEOUT_SECONDS)
     return TeamsMessenger(adapter, services.settings.microsoft_app_id, ReferenceStore(services.db), metrics)

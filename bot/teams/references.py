@@ -11,7 +11,7 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 
 from botbuilder.schema import ConversationReference
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -105,7 +105,7 @@ class ReferenceStore:
         async with transaction(self.engine) as conn:
             if place.scope == "personal":
                 # Keep only the welcome marker, so reinstalling does not greet again ("forget me" removes it too).
-                result = await conn.execute(update(teams_conversations).where(_pk(place.tenant_id, place.home_id)).values(reference=None, updated_at=_now()))
+                result = await conn.execute(update(teams_conversations).where(_pk(place.tenant_id, place.home_id)).values(reference=null(), updated_at=_now()))
                 return result.rowcount or 0
             removed = (await conn.execute(delete(teams_conversations).where(_pk(place.tenant_id, place.home_id)))).rowcount or 0
             if place.scope == "channel" and place.team_id:

@@ -9,9 +9,10 @@ policy instead:
 - 429, 500, 502, 503 and 504 are retried, for every method (sends are POSTs);
 - at most `ATTEMPTS` attempts in all, with capped exponential backoff;
 - `Retry-After` is honoured on 429 and 503, capped at `RETRY_AFTER_MAX` seconds;
-- a read timeout or a dropped connection is NOT retried: the message may have
-  arrived, and a second copy is worse than a missing one (it surfaces as
-  "unknown" to proactive callers);
+- a failed connection (nothing reached the service) is retried;
+- a read timeout or a connection dropped mid-call is NOT retried: the message
+  may have arrived, and a second copy is worse than a missing one (it surfaces
+  as "unknown" to proactive callers);
 - after the last attempt the final response is returned, so callers see its
   status code and Retry-After rather than a generic "too many retries".
 
@@ -55,7 +56,7 @@ def connector_retry(on_retry: Callable[[], None] | None = None) -> CountingRetry
     retry = CountingRetry(
         total=ATTEMPTS - 1,
         connect=ATTEMPTS - 1,  # the request never reached the server: safe to send again
-        read=0,
+        read=False,  # re-raise read errors as they are: requests then reports a timeout as a timeout
         other=0,
         status=ATTEMPTS - 1,
         redirect=0,
@@ -73,8 +74,22 @@ def connector_retry(on_retry: Callable[[], None] | None = None) -> CountingRetry
 
 
 def configure_client(client: ConnectorClient, retry: Retry, timeout: float = TIMEOUT_SECONDS) -> ConnectorClient:
-    """Put our retry policy and timeout on a connector client before its first request."""
+    """Put our retry policy and timeout on a connector client.
+
+    msrest copies `config.retry_policy` into its requests session when the client
+    is built, so the policy is applied through msrest's per-send session hook
+    (`session_configuration_callback`), which sees the session actually used.
+    """
+
+    def use_our_retry(session, global_config, local_config, **kwargs):
+        for prefix in ("http://", "https://"):
+            adapter = session.adapters.get(prefix)
+            if adapter is not None and adapter.max_retries is not retry:
+                adapter.max_retries = retry
+        return kwargs
+
     client.config.retry_policy.policy = retry
+    client.config.session_configuration_callback = use_our_retry
     client.config.connection.timeout = timeout
     return client
 
