@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.storage.tables import metadata, teams_conversations
 from dialogs.models import Choice, Reply
 from tests.fakes.bot_connector import FakeConnector
-from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, installation_update, members_changed, running_leadbot
+from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, channel_mention, installation_update, members_changed, running_leadbot
 
 TENANT = "2d6f3a5b-0000-4000-8000-000000000001"
 ALEX = TeamsUser(TENANT, "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d", name="Alex Jones")
@@ -131,3 +131,27 @@ async def test_someone_else_joining_a_team_is_not_an_install(teams, connector):
     await teams.post(members_changed(connector.service_url, ALEX, added=True, channel=CHANNEL, members=[someone]))
     await teams.bot.settle()
     assert await _stored(teams) == [] and connector.sent == []
+
+
+def _team_event(url: str, event: str, channel: TeamsChannel) -> dict:
+    activity = members_changed(url, ALEX, added=True, channel=TeamsChannel(TENANT))
+    activity.pop("membersAdded")
+    activity["channelData"] = channel.channel_data() | {"eventType": event}
+    return activity
+
+
+async def test_a_deleted_channel_or_team_is_forgotten(teams, connector):
+    url = connector.service_url
+    projects = TeamsChannel(TENANT, channel_id="19:projects0000000000000000@thread.tacv2")
+    await teams.post(installation_update(url, ALEX, "add", channel=CHANNEL))
+    await teams.send(channel_mention(url, ALEX, projects, "help"))  # the bot is used in a second channel
+    await teams.bot.settle()
+    assert [(scope, cid) for scope, cid, _ in await _stored(teams)] == [("channel", CHANNEL.channel_id), ("channel", projects.channel_id)]
+
+    assert (await teams.post(_team_event(url, "channelDeleted", projects)))[0] == 202
+    await teams.bot.settle()
+    assert [cid for _, cid, _ in await _stored(teams)] == [CHANNEL.channel_id], "only that channel went"
+
+    assert (await teams.post(_team_event(url, "teamDeleted", CHANNEL)))[0] == 202
+    await teams.bot.settle()
+    assert await _stored(teams) == []

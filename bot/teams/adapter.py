@@ -12,7 +12,9 @@ Two things are added around the SDK, both through its own extension points:
 - credentials are created once per (app id, scope, login endpoint) and reused,
   so MSAL's token cache works; the SDK's factory makes new credentials, and so
   a new token request, for every turn;
-- every connector client gets our retry policy (`bot.teams.retry`).
+- connector clients are reused and carry our retry policy
+  (`bot.teams.connectors`, `bot.teams.retry`), as botbuilder's older
+  BotFrameworkAdapter did; the CloudAdapter builds new ones on every turn.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from pydantic import BaseModel
 
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.teams.retry import TIMEOUT_SECONDS, RetryingConnectorFactory, connector_retry
+from bot.teams.connectors import ConnectorClients, ReusingConnectorFactory, app_id_of
+from bot.teams.retry import TIMEOUT_SECONDS, connector_retry
 
 log = logging.getLogger(__name__)
 
@@ -119,33 +122,44 @@ class ReusedCredentialsFactory(ServiceClientCredentialsFactory):
         return credentials
 
 
-class RetryingAuthentication(BotFrameworkAuthentication):
-    """Delegates everything to the SDK's authentication; wraps the connector factories it hands out."""
+class SharedClientsAuthentication(BotFrameworkAuthentication):
+    """Delegates every check to the SDK's authentication; shares the clients it hands out.
+
+    Connector clients come from `bot.teams.connectors` (reused, with our retry
+    policy); user-token clients, which leadbot never uses (no sign-in), are made
+    once per app id rather than on every turn.
+    """
 
     def __init__(self, inner: BotFrameworkAuthentication, metrics: Metrics | None, timeout: float = TIMEOUT_SECONDS):
         self._inner = inner
         counter = metrics.retries.labels("teams") if metrics is not None else None
-        self._retry = connector_retry(counter.inc if counter is not None else None)
-        self._timeout = timeout
+        self._clients = ConnectorClients(connector_retry(counter.inc if counter is not None else None), timeout)
+        self._token_clients: dict[str | None, UserTokenClient] = {}
 
-    def _wrap(self, factory: ConnectorFactory | None) -> ConnectorFactory | None:
-        return RetryingConnectorFactory(factory, self._retry, self._timeout) if factory is not None else None
+    def _wrap(self, factory: ConnectorFactory | None, claims_identity: ClaimsIdentity | None) -> ConnectorFactory | None:
+        return ReusingConnectorFactory(factory, app_id_of(claims_identity), self._clients) if factory is not None else None
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
-        result.connector_factory = self._wrap(result.connector_factory)
+        result.connector_factory = self._wrap(result.connector_factory, result.claims_identity)
         return result
 
     async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
-        result.connector_factory = self._wrap(result.connector_factory)
+        result.connector_factory = self._wrap(result.connector_factory, result.claims_identity)
         return result
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return self._wrap(self._inner.create_connector_factory(claims_identity))
+        return self._wrap(self._inner.create_connector_factory(claims_identity), claims_identity)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
+        app_id = app_id_of(claims_identity)
+        client = self._token_clients.get(app_id)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            if len(self._token_clients) < 16:  # one bot, one app id: anything else is not worth keeping
+                self._token_clients[app_id] = client
+        return client
 
     def create_bot_framework_client(self):
         return self._inner.create_bot_framework_client()
@@ -168,7 +182,7 @@ def build_adapter(
     config = sdk_configuration(settings, endpoints)
     credentials = ReusedCredentialsFactory(ConfigurationServiceClientCredentialFactory(config, logger=log))
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials, logger=log)
-    return CloudAdapter(RetryingAuthentication(auth, metrics, timeout))
+    return CloudAdapter(SharedClientsAuthentication(auth, metrics, timeout))
 
 
 def authentication_disabled(settings: Settings) -> bool:

@@ -46,6 +46,15 @@ class LeadbotTeamsBot(ActivityHandler):
         else:
             await self.turns.message(turn_context, place)
 
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        event = turn_context.activity.channel_data.get("eventType") if isinstance(turn_context.activity.channel_data, dict) else None
+        if event == "channelDeleted":
+            await self.installs.removed(turn_context, channel_only=True)
+        elif event in ("teamDeleted", "teamHardDeleted"):
+            await self.installs.removed(turn_context)
+        else:
+            await super().on_conversation_update_activity(turn_context)
+
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         if _includes_bot(members_added, turn_context):
             await self.installs.added(turn_context)

@@ -46,12 +46,13 @@ class TeamsInstalls:
             greeting = Reply(kind="info", lines=[self.services.content.messages.greeting])
             await self.turns.reply(context, [greeting])
 
-    async def removed(self, context: TurnContext) -> None:
+    async def removed(self, context: TurnContext, channel_only: bool = False) -> None:
+        """The app was removed (or, with `channel_only`, one channel of a team was deleted)."""
         place = place_of(context.activity)
         if place is None:
             return
         try:
-            count = await self.references.remove(place)
+            count = await (self.references.remove_channel(place) if channel_only else self.references.remove(place))
         except StoreUnavailable:
             log.warning("teams removal not recorded: store unavailable", extra={"scope": place.scope})
             return

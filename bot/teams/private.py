@@ -64,7 +64,8 @@ class PrivateChats:
             await self.turns.say(context, texts.CANNOT_MESSAGE_PRIVATELY)
             return
         target = ConversationKey(platform="teams", workspace_id=place.tenant_id, user_id=source.user_id, conversation_id=reference.conversation.id)
-        result = await self.services.conversations.move(source, target)
+        async with self.turns.gate:
+            result = await self.services.conversations.move(source, target)
         self.metrics.record_turn("teams", result.event, None)
         if result.event != "moved":
             await self.turns.reply(context, result.replies, compact=True)

@@ -98,6 +98,13 @@ class ReferenceStore:
             row = (await conn.execute(query)).first()
         return ConversationReference().deserialize(row.reference) if row else None
 
+    async def remove_channel(self, place: Place) -> int:
+        """One channel was deleted (the rest of the team keeps the app)."""
+        self._known.pop((place.tenant_id, place.home_id), None)
+        async with transaction(self.engine) as conn:
+            result = await conn.execute(delete(teams_conversations).where(_pk(place.tenant_id, place.home_id)))
+        return result.rowcount or 0
+
     async def remove(self, place: Place) -> int:
         """The app left this chat, channel or team: forget how to reach it. Returns rows changed."""
         t = teams_conversations.c

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from botframework.connector.aio import ConnectorClient
-from botframework.connector.auth import ConnectorFactory
 from urllib3.util.retry import Retry
 
 ATTEMPTS = 4
@@ -71,36 +69,3 @@ def connector_retry(on_retry: Callable[[], None] | None = None) -> CountingRetry
     )
     retry.on_retry = on_retry
     return retry
-
-
-def configure_client(client: ConnectorClient, retry: Retry, timeout: float = TIMEOUT_SECONDS) -> ConnectorClient:
-    """Put our retry policy and timeout on a connector client.
-
-    msrest copies `config.retry_policy` into its requests session when the client
-    is built, so the policy is applied through msrest's per-send session hook
-    (`session_configuration_callback`), which sees the session actually used.
-    """
-
-    def use_our_retry(session, global_config, local_config, **kwargs):
-        for prefix in ("http://", "https://"):
-            adapter = session.adapters.get(prefix)
-            if adapter is not None and adapter.max_retries is not retry:
-                adapter.max_retries = retry
-        return kwargs
-
-    client.config.retry_policy.policy = retry
-    client.config.session_configuration_callback = use_our_retry
-    client.config.connection.timeout = timeout
-    return client
-
-
-class RetryingConnectorFactory(ConnectorFactory):
-    """Wraps the SDK's connector factory so each client it makes carries our retry policy."""
-
-    def __init__(self, inner: ConnectorFactory, retry: Retry, timeout: float = TIMEOUT_SECONDS):
-        self._inner = inner
-        self._retry = retry
-        self._timeout = timeout
-
-    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:
-        return configure_client(await self._inner.create(service_url, audience), self._retry, self._timeout)

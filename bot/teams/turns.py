@@ -7,6 +7,7 @@ that still fails is logged with its outcome, never its text, and counted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from botbuilder.core import TurnContext
@@ -24,17 +25,32 @@ from dialogs.store import StoreUnavailable
 log = logging.getLogger(__name__)
 
 
+def turn_concurrency(services: Services) -> int:
+    """How many turns may work on the database at once in this process.
+
+    SQLite has one writer at a time, and every transaction here takes the write
+    lock up front, so more than a couple at once only makes them wait in
+    SQLite's busy handler, which is unfair: a few turns starve for seconds while
+    others go through. Queuing them here instead (asyncio's semaphore is first
+    come, first served) keeps the slowest turn close to the typical one.
+    PostgreSQL takes as many as the connection pool holds.
+    """
+    return 2 if services.settings.is_sqlite else 10
+
+
 class TeamsTurns:
     def __init__(self, services: Services, metrics: Metrics, references: ReferenceStore):
         self.services = services
         self.metrics = metrics
         self.references = references
+        self.gate = asyncio.Semaphore(turn_concurrency(services))
 
     async def message(self, context: TurnContext, place: Place) -> None:
         inbound = to_inbound(context.activity, place)
         if inbound is None:
             return
-        result = await self.services.conversations.handle(inbound)
+        async with self.gate:
+            result = await self.services.conversations.handle(inbound)
         self.metrics.record_turn("teams", result.event, result.first_move)
         await self.reply(context, result.replies, compact=place.scope != "personal")
         if result.event == "forget":
