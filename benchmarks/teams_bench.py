@@ -163,6 +163,15 @@ async def wait_up(url: str, session: aiohttp.ClientSession, process: subprocess.
     raise RuntimeError(f"{url} did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc); 0 where that is not available."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def free_port() -> int:
     import socket
 
@@ -186,6 +195,7 @@ async def main(args) -> int:
     }
     urls = {"leadbot": f"http://127.0.0.1:{ours_port}", "bare echo bot": f"http://127.0.0.1:{echo_port}"}
     results: dict[str, tuple[list[float], float, int]] = {name: ([], 0.0, 0) for name in procs}
+    cpu: dict[str, float] = {name: 0.0 for name in procs}
     connector_limit = aiohttp.TCPConnector(limit=args.managers * 2)
     try:
         async with aiohttp.ClientSession(connector=connector_limit) as session:
@@ -194,7 +204,9 @@ async def main(args) -> int:
                 await one_round(url, connector, args.managers, 3, session)  # warm up: imports, model, connections
             for _ in range(args.rounds):
                 for name, url in urls.items():
+                    before = cpu_seconds(procs[name].pid)
                     lat, elapsed, = await one_round(url, connector, args.managers, args.messages, session)
+                    cpu[name] += cpu_seconds(procs[name].pid) - before
                     old_lat, old_elapsed, old_n = results[name]
                     results[name] = (old_lat + lat, old_elapsed + elapsed, old_n + len(lat))
     finally:
@@ -206,9 +218,13 @@ async def main(args) -> int:
 
     print(f"Teams personal chat, {args.managers} concurrent managers, {args.messages} messages each, {args.rounds} alternating rounds")
     print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; latency = POST /api/messages -> reply at the fake connector")
-    print(f"{'bot':<16}{'replies':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'msg/s':>8}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end (bench, fake connector and both bots share it)")
+    print(f"{'bot':<16}{'replies':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'msg/s':>8}{'CPU ms/msg':>12}")
     for name, (lat, elapsed, n) in results.items():
-        print(f"{name:<16}{n:>9}{pct(lat, 50) * 1000:>9.1f}{pct(lat, 90) * 1000:>9.1f}{pct(lat, 99) * 1000:>9.1f}{max(lat) * 1000:>9.1f}{n / elapsed:>8.1f}")
+        print(
+            f"{name:<16}{n:>9}{pct(lat, 50) * 1000:>9.1f}{pct(lat, 90) * 1000:>9.1f}{pct(lat, 99) * 1000:>9.1f}"
+            f"{max(lat) * 1000:>9.1f}{n / elapsed:>8.1f}{cpu[name] / n * 1000:>12.1f}"
+        )
     ours, bare = results["leadbot"][0], results["bare echo bot"][0]
     ratio = pct(ours, 99) / pct(bare, 99)
     print(f"leadbot p99 / bare p99 = {ratio:.2f} (target <= 1.5); p50 ratio {statistics.median(ours) / statistics.median(bare):.2f}")
