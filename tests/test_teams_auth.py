@@ -123,6 +123,11 @@ async def test_without_an_app_id_it_warns_loudly_and_answers_only_this_machine(t
             far = personal_message("https://smba.trafficmanager.net/uk/", CHRIS, "help")
             status, _ = await teams.post(far)
             assert status == 401, "an unauthenticated bot must not post to other machines"
+            near = personal_message(connector.service_url, CHRIS, "help")
+            async with teams.http.post(f"{bot.url}/api/messages", json=near, headers={"X-Forwarded-For": "203.0.113.9"}) as response:
+                assert response.status == 401, "nor answer requests that came through a proxy from elsewhere"
+            await bot.settle()
+            assert connector.attempts == []
             (reply,) = await teams.say(CHRIS, "help")  # the local fake connector is fine
             assert reply.texts[0] == "How leadbot works"
         finally:

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.teams.messenger import build_messenger
 from dialogs.models import Reply
 from tests.fakes.bot_connector import FakeConnector
-from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, installation_update, running_leadbot
+from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, installation_update, personal_message, running_leadbot
 
 TENANT = "3e7a4b6c-0000-4000-8000-000000000003"
 JO = TeamsUser(TENANT, "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", name="Jo Bloggs")
@@ -62,7 +62,7 @@ async def test_a_429_is_retried_after_retry_after_and_delivered_once(teams, conn
 async def test_a_reply_that_keeps_failing_is_counted_and_logged_without_text(teams, connector, caplog):
     connector.fail_next(503, times=4)  # every attempt
     caplog.set_level(logging.DEBUG)
-    status, _ = await teams.post(__import__("tests.fakes.teams_client", fromlist=["x"]).personal_message(connector.service_url, JO, SECRET_PROBLEM))
+    status, _ = await teams.post(personal_message(connector.service_url, JO, SECRET_PROBLEM))
     assert status == 202
     await teams.bot.settle()
     assert connector.attempts == ["reply"] * 4 and connector.sent == []

@@ -65,14 +65,27 @@ def surface_of(activity: Activity) -> str:
     return "events"
 
 
-def is_local(service_url: str) -> bool:
-    host = urlparse(service_url).hostname or ""
+FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def _loopback(host: str | None) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
+
+
+def is_local(request: web.Request, activity: Activity) -> bool:
+    """Sent from this machine (not through a proxy) and answered to this machine: local testing.
+
+    Without an app id nothing is authenticated, so anything else could make the
+    bot post to addresses of the sender's choosing.
+    """
+    if any(name in request.headers for name in FORWARDED):
+        return False
+    return _loopback(request.remote) and _loopback(urlparse(activity.service_url).hostname)
 
 
 def _invoke_body(body):
@@ -108,9 +121,9 @@ class MessagesEndpoint:
             return _error(400, problem)
         request["surface"] = surface_of(activity)
         runtime = self.runtime
-        if runtime.local_only and not is_local(activity.service_url):
-            log.warning("unauthenticated mode: activity for a service URL on another machine refused")
-            return _error(401, "this bot runs without authentication and only answers service URLs on this machine")
+        if runtime.local_only and not is_local(request, activity):
+            log.warning("unauthenticated mode: a request from or for another machine was refused")
+            return _error(401, "this bot runs without authentication, for local testing only: set MICROSOFT_APP_ID")
 
         adapter = runtime.adapter
         try:

@@ -2,7 +2,7 @@
 
 Always mounted: with MICROSOFT_APP_ID the Azure Bot registration authenticates
 every request; without it the bot runs unauthenticated for local testing only
-(it says so at start-up and answers only service URLs on this machine).
+(it says so at start-up and answers only requests from and for this machine).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ DRAIN_SECONDS = 8  # on shutdown, turns already acknowledged get this long to fi
 
 UNAUTHENTICATED_WARNING = (
     "MICROSOFT_APP_ID is not set: Teams requests on /api/messages are NOT AUTHENTICATED. "
-    "This mode is for local testing only (Bot Framework Emulator): the bot answers only service URLs on this machine. "
+    "This mode is for local testing only (Bot Framework Emulator): the bot answers only requests from this machine for service URLs on this machine. "
     "Set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TYPE and MICROSOFT_APP_TENANT_ID before connecting Teams."
 )
 

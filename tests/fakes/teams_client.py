@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -70,7 +71,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
-def _base(service_url: str, kind: str, tenant_id: str) -> dict:
+def _base(service_url: str, kind: str) -> dict:
     return {
         "type": kind,
         "id": _activity_id(),
@@ -86,7 +87,7 @@ def _base(service_url: str, kind: str, tenant_id: str) -> dict:
 
 
 def personal_message(service_url: str, user: TeamsUser, text: str) -> dict:
-    a = _base(service_url, "message", user.tenant_id)
+    a = _base(service_url, "message")
     a.update(
         text=text,
         textFormat="plain",
@@ -100,7 +101,7 @@ def personal_message(service_url: str, user: TeamsUser, text: str) -> dict:
 
 def submit(service_url: str, user: TeamsUser, card_message: Sent, data: dict) -> dict:
     """An Action.Submit pressed on a card the bot sent: a message with `value`, replying to the card."""
-    a = _base(service_url, "message", user.tenant_id)
+    a = _base(service_url, "message")
     conversation = card_message.conversation_id
     personal = conversation.startswith("a:")
     a.update(
@@ -120,7 +121,7 @@ def submit(service_url: str, user: TeamsUser, card_message: Sent, data: dict) ->
 
 def channel_mention(service_url: str, user: TeamsUser, channel: TeamsChannel, text: str) -> dict:
     """A new post in a channel that @mentions the bot: the thread's conversation id ends in ;messageid=<its id>."""
-    a = _base(service_url, "message", user.tenant_id)
+    a = _base(service_url, "message")
     mention = f"<at>{BOT_NAME}</at>"
     a.update(
         text=f"{mention} {text}\n",
@@ -136,7 +137,7 @@ def channel_mention(service_url: str, user: TeamsUser, channel: TeamsChannel, te
 
 def installation_update(service_url: str, user: TeamsUser, action: str, channel: TeamsChannel | None = None) -> dict:
     """installationUpdate add/remove, in personal scope (no channel) or in a team."""
-    a = _base(service_url, "installationUpdate", user.tenant_id)
+    a = _base(service_url, "installationUpdate")
     a["id"] = f"f:{uuid.uuid4().int % 10**19}"
     a.update(action=action, **{"from": user.account()})
     if channel is None:
@@ -150,7 +151,7 @@ def installation_update(service_url: str, user: TeamsUser, action: str, channel:
 
 def members_changed(service_url: str, user: TeamsUser, added: bool, channel: TeamsChannel | None = None, members: list[dict] | None = None) -> dict:
     """conversationUpdate with the bot (by default) in membersAdded or membersRemoved."""
-    a = _base(service_url, "conversationUpdate", user.tenant_id)
+    a = _base(service_url, "conversationUpdate")
     a["id"] = f"f:{uuid.uuid4().int % 10**19}"
     a[("membersAdded" if added else "membersRemoved")] = members or [{"id": BOT_ID}]
     a["from"] = user.account()
@@ -235,7 +236,7 @@ class TeamsClient:
             authorization = self.identity.channel_token(activity.get("serviceUrl", ""))
         if authorization:
             headers["Authorization"] = authorization
-        data = activity if isinstance(activity, (bytes, str)) else __import__("json").dumps(activity)
+        data = activity if isinstance(activity, (bytes, str)) else json.dumps(activity)
         async with self.http.post(f"{self.bot.url}/api/messages", data=data, headers=headers) as response:
             try:
                 body = await response.json(content_type=None)
