@@ -207,3 +207,12 @@ async def test_continue_privately_when_the_app_is_not_available_to_the_person(te
     connector.fail_next(403, code="BotNotInConversationRoster", kinds={"create"})
     (answer,) = await teams.press(SAM, short, CONTINUE)
     assert answer.texts[0].startswith("I can't message you privately yet")
+
+
+async def test_a_group_chat_mention_gets_the_short_reply_too(teams, connector):
+    activity = personal_message(connector.service_url, SAM, "<at>leadbot</at> my team is struggling and I don't know where to start")
+    activity["conversation"] = {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT_A, "id": "19:meeting_Zm9vYmFy@thread.v2"}
+    activity["entities"].insert(0, {"type": "mention", "mentioned": {"id": activity["recipient"]["id"], "name": "leadbot"}, "text": "<at>leadbot</at>"})
+    (short,) = await teams.send(activity)
+    assert short.conversation_id == "19:meeting_Zm9vYmFy@thread.v2"
+    assert _labels(short) == [CONTINUE]
