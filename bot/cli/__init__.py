@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import chat, content_cmd, diagnose, nudge, serve, stats
+from bot.cli import chat, content_cmd, diagnose, nudge, serve, stats, teams_cmd
 
-COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge]
+COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge, teams_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -152,3 +152,23 @@ nudge_votes = Table(
     Index("ix_nudge_votes_voted_at", "voted_at"),
     info={"user_column": "user_id", "purpose": "poll votes, shown to the team only as counts"},
 )
+
+# --- Microsoft Teams (bot.teams) ------------------------------------------------------------
+teams_conversations = Table(
+    "teams_conversations",
+    metadata,
+    Column("platform", String(16), primary_key=True),  # always "teams"
+    Column("workspace_id", String(128), primary_key=True),  # tenant id
+    Column("conversation_id", String(256), primary_key=True),  # personal chat, channel (no ;messageid=) or group chat
+    Column("scope", String(16), nullable=False),  # personal | channel | groupChat
+    Column("user_id", String(128), nullable=True),  # the person, for personal chats only (AAD object id)
+    Column("team_id", String(256), nullable=True),  # for channels: removing the app from the team removes them all
+    # botbuilder ConversationReference as JSON: ids and the service URL, never names or text.
+    # NULL once the app is removed from a personal chat; the row then only remembers the welcome.
+    Column("reference", JSON, nullable=True),
+    Column("welcomed_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_teams_conversations_user", "platform", "workspace_id", "user_id"),
+    Index("ix_teams_conversations_team", "platform", "workspace_id", "team_id"),
+    info={"user_column": "user_id", "purpose": "Teams conversation references, so replies and nudges can reach a chat or channel later"},
+)

@@ -1,0 +1,245 @@
+"""Teams latency: a personal-chat Activity to `leadbot serve` -> the reply at a local fake connector.
+
+Side by side, in the same run, with a bare botbuilder echo bot (CloudAdapter +
+ActivityHandler, the SDK's own sample shape) answering through the same fake
+connector. Each "manager" has a personal chat and sends messages one after
+another, waiting for each reply; 20 managers at once. Rounds alternate between
+the two bots so both see the same machine.
+
+    python benchmarks/teams_bench.py [--managers 20] [--messages 15] [--rounds 3] [--database-url URL]
+
+Both bots run unauthenticated (no MICROSOFT_APP_ID; loopback service URL), as
+separate processes. Latency is measured from the moment the Activity is POSTed
+to the moment the bot's reply reaches the fake connector. Prints p50, p99 and
+throughput for each, and our p99 as a multiple of the bare bot's (target <= 1.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = "bench-tenant-0000-4000-8000-000000000000"
+BOT_ID = "28:bench-bot"
+PROBLEMS = [
+    "Nobody in my team knows what we are supposed to be prioritising this quarter",
+    "Half the team logs cases properly and half don't, and the backlog reports are meaningless",
+    "My new starters are scared to make any decision without checking with me first",
+    "Everyone does the rota differently and shifts keep getting missed",
+    "Since the restructure people keep asking what the point of our service is",
+    "I have to approve every small purchase and it is slowing the whole team down",
+    "The team has lost its confidence after the inspection went badly",
+    "Deadlines slip because nobody owns the handover between teams",
+    "My team keeps missing deadlines and I'm not sure why",
+    "People agree in meetings and then nothing happens afterwards",
+]
+_ids = itertools.count(1)
+
+
+# --- the bare SDK bot -------------------------------------------------------------------------
+
+
+def serve_echo(port: int) -> None:
+    """botbuilder's minimal bot: CloudAdapter + ActivityHandler that echoes, as in the SDK samples."""
+    from types import SimpleNamespace
+
+    from botbuilder.core import ActivityHandler, TurnContext
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+    class EchoBot(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext):
+            await turn_context.send_activity(f"You said: {turn_context.activity.text}")
+
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(SimpleNamespace(APP_ID=None, APP_PASSWORD=None)))
+    bot = EchoBot()
+
+    async def messages(request: web.Request) -> web.Response:
+        return await adapter.process(request, bot)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# --- the fake connector: records when each reply arrives --------------------------------------
+
+
+class Connector:
+    def __init__(self) -> None:
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.port = 0
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/uk/v3/conversations/{conversation}/activities", self.arrived)
+        app.router.add_post("/uk/v3/conversations/{conversation}/activities/{activity}", self.arrived)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    @property
+    def service_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/uk/"
+
+    async def arrived(self, request: web.Request) -> web.Response:
+        now = time.perf_counter()
+        await request.read()
+        future = self.waiting.pop(request.match_info["conversation"], None)
+        if future is not None and not future.done():
+            future.set_result(now)
+        return web.json_response({"id": f"1:{next(_ids)}"}, status=201)
+
+
+def activity(service_url: str, manager: int, text: str, run: str) -> dict:
+    user = f"aad-{run}-{manager}"
+    return {
+        "type": "message",
+        "id": f"{run}-{manager}-{next(_ids)}",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": f"29:{user}", "name": "Bench Manager", "aadObjectId": user},
+        "recipient": {"id": BOT_ID, "name": "leadbot"},
+        "conversation": {"conversationType": "personal", "tenantId": TENANT, "id": f"a:{run}-{manager}"},
+        "channelData": {"tenant": {"id": TENANT}},
+        "text": text,
+        "textFormat": "plain",
+        "locale": "en-GB",
+    }
+
+
+async def one_round(url: str, connector: Connector, managers: int, messages: int, session: aiohttp.ClientSession) -> tuple[list[float], float]:
+    run = uuid.uuid4().hex[:8]
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def manager(n: int) -> None:
+        for i in range(messages):
+            body = activity(connector.service_url, n, PROBLEMS[(n + i) % len(PROBLEMS)], run)
+            future = loop.create_future()
+            connector.waiting[body["conversation"]["id"]] = future
+            started = time.perf_counter()
+            async with session.post(f"{url}/api/messages", json=body) as response:
+                await response.read()
+                if response.status >= 300:
+                    raise RuntimeError(f"{url} answered {response.status}")
+            arrived = await asyncio.wait_for(future, 60)
+            latencies.append(arrived - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(manager(n) for n in range(managers)))
+    return latencies, time.perf_counter() - started
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+async def wait_up(url: str, session: aiohttp.ClientSession, process: subprocess.Popen) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}")
+        try:
+            async with session.post(f"{url}/api/messages", data=b"{}", headers={"Content-Type": "application/json"}) as r:
+                await r.read()
+                return
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc); 0 where that is not available."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def main(args) -> int:
+    connector = Connector()
+    await connector.start()
+    workdir = Path(tempfile.mkdtemp(prefix="teams-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROSOFT_", "SLACK_"))}
+    env.update(DATABASE_URL=args.database_url or f"sqlite+aiosqlite:///{workdir / 'leadbot.db'}", LEADBOT_CACHE_DIR=env.get("LEADBOT_CACHE_DIR", str(workdir / "cache")))
+    ours_port, echo_port = free_port(), free_port()
+    leadbot = str(Path(sys.executable).parent / "leadbot")
+    log = open(workdir / "servers.log", "w")
+    procs = {
+        "leadbot": subprocess.Popen([leadbot, "serve", "--host", "127.0.0.1", "--port", str(ours_port)], env=env, cwd=workdir, stdout=log, stderr=log),
+        "bare echo bot": subprocess.Popen([sys.executable, __file__, "--serve-echo", str(echo_port)], env=env, cwd=workdir, stdout=log, stderr=log),
+    }
+    urls = {"leadbot": f"http://127.0.0.1:{ours_port}", "bare echo bot": f"http://127.0.0.1:{echo_port}"}
+    results: dict[str, tuple[list[float], float, int]] = {name: ([], 0.0, 0) for name in procs}
+    cpu: dict[str, float] = {name: 0.0 for name in procs}
+    connector_limit = aiohttp.TCPConnector(limit=args.managers * 2)
+    try:
+        async with aiohttp.ClientSession(connector=connector_limit) as session:
+            for name, url in urls.items():
+                await wait_up(url, session, procs[name])
+                await one_round(url, connector, args.managers, 3, session)  # warm up: imports, model, connections
+            for _ in range(args.rounds):
+                for name, url in urls.items():
+                    before = cpu_seconds(procs[name].pid)
+                    lat, elapsed, = await one_round(url, connector, args.managers, args.messages, session)
+                    cpu[name] += cpu_seconds(procs[name].pid) - before
+                    old_lat, old_elapsed, old_n = results[name]
+                    results[name] = (old_lat + lat, old_elapsed + elapsed, old_n + len(lat))
+    finally:
+        for process in procs.values():
+            process.terminate()
+        for process in procs.values():
+            process.wait(timeout=15)
+        log.close()
+
+    print(f"Teams personal chat, {args.managers} concurrent managers, {args.messages} messages each, {args.rounds} alternating rounds")
+    print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; latency = POST /api/messages -> reply at the fake connector")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end (bench, fake connector and both bots share it)")
+    print(f"{'bot':<16}{'replies':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'msg/s':>8}{'CPU ms/msg':>12}")
+    for name, (lat, elapsed, n) in results.items():
+        print(
+            f"{name:<16}{n:>9}{pct(lat, 50) * 1000:>9.1f}{pct(lat, 90) * 1000:>9.1f}{pct(lat, 99) * 1000:>9.1f}"
+            f"{max(lat) * 1000:>9.1f}{n / elapsed:>8.1f}{cpu[name] / n * 1000:>12.1f}"
+        )
+    ours, bare = results["leadbot"][0], results["bare echo bot"][0]
+    ratio = pct(ours, 99) / pct(bare, 99)
+    print(f"leadbot p99 / bare p99 = {ratio:.2f} (target <= 1.5); p50 ratio {statistics.median(ours) / statistics.median(bare):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--managers", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=15, help="messages per manager per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", help="run leadbot on this database (default: a fresh SQLite file)")
+    parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve_echo:
+        serve_echo(arguments.serve_echo)
+        sys.exit(0)
+    sys.exit(asyncio.run(main(arguments)))

@@ -1,0 +1,113 @@
+"""Render a `Reply` as an Adaptive Card (schema 1.5, which Teams supports) in a message Activity.
+
+Every card carries a plain-text fallback: `fallbackText` on the card and
+`summary` on the activity (what Teams shows in notifications and the activity
+feed, and what a screen reader can fall back on). Each choice is an
+Action.Submit whose data routes the press back into the same dialog:
+{"leadbot": "choice", "value": ..., "token": ...}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import CardFactory
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.teams import texts
+from dialogs.models import Reply
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+SUMMARY_MAX = 1000  # a notification shows a line or two; the card has the rest
+TITLE_COLOUR = {"escalation": "Attention", "error": "Warning"}
+
+
+def _text(text: str, **style: Any) -> dict:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _body(reply: Reply, compact: bool) -> list[dict]:
+    body: list[dict] = []
+    if reply.title:
+        body.append(_text(reply.title, style="heading", weight="Bolder", size="Medium", color=TITLE_COLOUR.get(reply.kind, "Default")))
+    lines = reply.lines[:1] if compact else reply.lines
+    body.extend(_text(line, spacing="Small") for line in lines)
+    if reply.quote and not compact:
+        body.append(
+            {
+                "type": "Container",
+                "style": "emphasis",
+                "items": [
+                    _text(f"\u201c{reply.quote.text}\u201d", fontType="Default"),
+                    _text(f"\u2014 {reply.quote.source}", isSubtle=True, size="Small", spacing="Small"),
+                ],
+            }
+        )
+    if reply.next_step:
+        body.append(_text(texts.NEXT_STEP, weight="Bolder", spacing="Medium"))
+        body.append(_text(reply.next_step, spacing="Small"))
+    if reply.follow_up and not compact:
+        body.append(_text(reply.follow_up, isSubtle=True, spacing="Small"))
+    for what, why, how_long in reply.table or []:
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [_text(what, weight="Bolder"), _text(why, spacing="Small"), _text(f"{texts.STORED_FOR}: {how_long}", isSubtle=True, spacing="Small")],
+            }
+        )
+    return body
+
+
+def choice_actions(reply: Reply) -> list[dict]:
+    return [
+        {
+            "type": "Action.Submit",
+            "title": choice.label,
+            "style": "positive" if choice.primary else "default",
+            "data": {"leadbot": "choice", "value": choice.value, "token": reply.choice_token},
+        }
+        for choice in reply.choices
+    ]
+
+
+def private_action() -> dict:
+    return {"type": "Action.Submit", "title": texts.CONTINUE_PRIVATELY, "style": "positive", "data": {"leadbot": "private"}}
+
+
+def adaptive_card(reply: Reply, compact: bool = False) -> dict:
+    """The card for a reply. `compact` is for channels and group chats: short, with an offer to go private.
+
+    Escalations are never shortened: the routes to the right people are the point.
+    """
+    compact = compact and reply.kind != "escalation"
+    plain = reply.plain_text()
+    body = _body(reply, compact)
+    actions = choice_actions(reply)
+    if compact and reply.choices:
+        body.append(_text(texts.CONTINUE_OFFER, isSubtle=True, spacing="Medium"))
+        actions = [private_action()]
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "fallbackText": plain, "body": body}
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def card_activity(reply: Reply, compact: bool = False) -> Activity:
+    """A message Activity holding the card, with a plain-text summary for notifications."""
+    card = adaptive_card(reply, compact)
+    plain = card["fallbackText"]
+    summary = plain if len(plain) <= SUMMARY_MAX else plain[: SUMMARY_MAX - 1] + "\u2026"
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[CardFactory.adaptive_card(card)],
+        summary=summary,
+        speak=reply.title or summary,
+        input_hint="acceptingInput" if reply.choices else None,
+    )
+
+
+def text_activity(text: str) -> Activity:
+    """A short plain message (confirmations in a channel thread)."""
+    return Activity(type=ActivityTypes.message, text=text, text_format="plain")
