@@ -60,7 +60,7 @@ class Rules:
 
     def __call__(self, text: str) -> dict:
         cleaned = clean(text)
-        if self.lexicon.match(cleaned, expand(cleaned)):
+        if self.lexicon.match(expand(cleaned)):
             return pred("escalate")
         if intent_of(cleaned) or not cleaned:
             return pred("none")

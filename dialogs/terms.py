@@ -25,6 +25,11 @@ def is_regex(term: str) -> bool:
     return len(term) >= 2 and term.startswith("/") and term.endswith("/")
 
 
+def _base(word: str) -> str:
+    """A word without its possessive: "policy's" is read as "policy", "client's" as "client"."""
+    return word[:-2] if word.endswith("'s") else word
+
+
 def words_of(term: str) -> list[tuple[str, bool]]:
     """A plain term as (word, is_prefix) pairs, split the same way messages are."""
     out: list[tuple[str, bool]] = []
@@ -32,7 +37,7 @@ def words_of(term: str) -> list[tuple[str, bool]]:
         star = raw.endswith("*")
         pieces = WORD.findall(raw.rstrip("*"))
         for i, piece in enumerate(pieces):
-            out.append((piece, star and i == len(pieces) - 1))
+            out.append((_base(piece), star and i == len(pieces) - 1))
     return out
 
 
@@ -63,28 +68,37 @@ class Hit:
 class TermMatcher:
     """Finds which labelled terms occur in a text. Labels are topic or cue ids."""
 
-    def __init__(self, labelled_terms: list[tuple[str, str]]):
+    def __init__(self, labelled_terms: list[tuple[str, str]], normalise=None):
+        """`normalise` is applied to plain terms, so they are spelt as the text they are matched against
+        (the diagnosis spells out contractions: a term "won't cope" must become "will not cope")."""
         self.exact: dict[str, list[tuple[list[tuple[str, bool]], str]]] = {}
         self.prefix: dict[str, list[tuple[list[tuple[str, bool]], str]]] = {}
         self.regexes: list[tuple[re.Pattern[str], str]] = []
+        seen: set[tuple[str, str]] = set()
         for label, term in labelled_terms:
             if is_regex(term):
                 self.regexes.append((re.compile(term.strip()[1:-1]), label))
                 continue
-            words = words_of(term)
+            plain = normalise(term.lower()) if normalise else term
+            if (label, plain) in seen:
+                continue  # "won't cope" and "will not cope" are now the same term
+            seen.add((label, plain))
+            words = words_of(plain)
             if not words:
                 continue
             first, star = words[0]
             (self.prefix if star else self.exact).setdefault(first, []).append((words, label))
-        self.longest_prefix = max((len(k) for k in self.prefix), default=0)
+        self.prefix_lengths = sorted({len(k) for k in self.prefix})
 
     def find(self, text: str, blocked: list[tuple[int, int]] = ()) -> list[Hit]:
         """Every match, in order of position. Matches overlapping a blocked span are dropped."""
-        tokens = [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
+        tokens = [(_base(m.group()), m.start(), m.end()) for m in WORD.finditer(text)]
         hits: list[Hit] = []
         for i, (tok, start, _) in enumerate(tokens):
             candidates = list(self.exact.get(tok, ()))
-            for k in range(1, min(len(tok), self.longest_prefix) + 1):
+            for k in self.prefix_lengths:
+                if k > len(tok):
+                    break
                 candidates.extend(self.prefix.get(tok[:k], ()))
             for words, label in candidates:
                 if i + len(words) > len(tokens):

@@ -47,6 +47,7 @@ ABOUT = [
 # costs the manager one polite redirect.
 MODEL_ESCALATE_AT = 0.35
 NONE_OVERRULES_AT = 0.6
+MODEL_WINDOW = 6000
 # "both" and a pattern are named at these probabilities; chosen on benchmarks/data/holdout.jsonl
 # to keep both's recall and precision each above 70%.
 BOTH_AT = 0.4
@@ -60,8 +61,8 @@ class ContentDiagnoser:
         self.content = content
         self.ask_below = ask_below
         self.lexicon = EscalationLexicon(content.escalation)
-        self.cues = TermMatcher([(c.id, term) for c in content.cues.values() for term in c.terms])
-        self.hints = TermMatcher([(t.id, term) for t in content.escalation.topics for term in t.hints])
+        self.cues = TermMatcher([(c.id, term) for c in content.cues.values() for term in c.terms], normalise=expand)
+        self.hints = TermMatcher([(t.id, term) for t in content.escalation.topics for term in t.hints], normalise=expand)
         self.known_words = self._vocabulary(content)
         self.heads: Heads = load_or_fit(
             content.training,
@@ -120,7 +121,7 @@ class ContentDiagnoser:
             return Diagnosis(first_move="none", intent="unclear", confidence=1.0, seed=seed)
         expanded = expand(cleaned)
 
-        topic = self.lexicon.match(cleaned, expanded)
+        topic = self.lexicon.match(expanded)
         if topic:
             return Diagnosis(first_move="escalate", topic=topic, confidence=1.0, seed=seed)
 
@@ -133,7 +134,9 @@ class ContentDiagnoser:
         if self._foreign(rest):
             return Diagnosis(first_move="none", intent="unclear", confidence=0.9, seed=seed)
 
-        rest_expanded = expand(rest)
+        # The model reads the first few thousand characters: plenty for any real message, and a
+        # 40,000-character paste cannot hold up the process. The escalation terms above read it all.
+        rest_expanded = expand(rest[:MODEL_WINDOW])
         cues = self.cue_ids(rest_expanded)
         row = self.heads.vectoriser.transform(self.features(rest_expanded, cues))
         p_main = linear.predict_proba(self.heads.main, row, self.heads.temperature)

@@ -9,16 +9,19 @@ murder") are found first, and a term that overlaps one does not count.
 from __future__ import annotations
 
 from dialogs.content_schema import EscalationFile
+from dialogs.diagnosis.normalise import expand
 from dialogs.terms import TermMatcher
 
 
 class EscalationLexicon:
     def __init__(self, escalation: EscalationFile):
-        self.figures = TermMatcher([("figure", t) for t in escalation.figures_of_speech])
+        # Terms are spelt the way messages are read (contractions spelt out), so one pass
+        # over the expanded message matches "won't cope" and "will not cope" alike.
+        self.figures = TermMatcher([("figure", t) for t in escalation.figures_of_speech], normalise=expand)
         # Urgent topics first: a message about bullying and self-harm must get the urgent line.
         ordered = sorted(escalation.topics, key=lambda t: not t.urgent)
         self.priority = {t.id: i for i, t in enumerate(ordered)}
-        self.terms = TermMatcher([(t.id, term) for t in ordered for term in t.terms])
+        self.terms = TermMatcher([(t.id, term) for t in ordered for term in t.terms], normalise=expand)
 
     def mask_text(self, text: str) -> str:
         """The text with figures of speech blanked out (same length, so positions still line up)."""
@@ -33,7 +36,7 @@ class EscalationLexicon:
         """Every topic whose terms appear outside a figure of speech, most urgent first."""
         return sorted(self.terms.labels(text, self.figure_spans(text)), key=self.priority.__getitem__)
 
-    def match(self, *texts: str) -> str | None:
-        """The most urgent topic found in any of the given forms of the message."""
-        found = {topic for text in texts for topic in self.topics(text)}
-        return min(found, key=self.priority.__getitem__) if found else None
+    def match(self, expanded: str) -> str | None:
+        """The most urgent topic found in the (expanded) message, or None."""
+        found = self.topics(expanded)
+        return found[0] if found else None
