@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import random
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 
 from sqlalchemy import event
@@ -26,7 +29,7 @@ def make_engine(url: str) -> AsyncEngine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             # WAL lets `leadbot chat`, `serve` and `nudge send-due` share one file safely.
-            cur.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cur)
             cur.execute("PRAGMA busy_timeout=30000")
             # In WAL mode NORMAL never corrupts the file; a power cut can lose the last few
             # commits (not an application crash). A turn then costs one fsync less.
@@ -43,6 +46,31 @@ def make_engine(url: str) -> AsyncEngine:
         return engine
     # pool_pre_ping: a replica that lived through a database restart reconnects on its own.
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
+
+
+WAL_SWITCH_SECONDS = 30.0
+
+
+def _switch_to_wal(cur) -> None:
+    """Put the file in WAL mode, also when several processes open a new file at once.
+
+    Switching the journal mode needs the file to itself, and two connections switching at
+    once can each wait on the other until busy_timeout runs out (seen in CI: three replicas
+    starting on one new file). So each attempt waits only briefly, and a jittered retry
+    breaks the tie. Once the file is in WAL mode (it stays so) the first attempt succeeds.
+    """
+    cur.execute("PRAGMA busy_timeout=200")
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        # A blocking sleep, on purpose: this runs inside the driver's connect hook, once per
+        # new connection, and only a brand-new file opened by several processes ever gets here.
+        time.sleep(random.uniform(0.01, 0.1))
 
 
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)

@@ -7,7 +7,9 @@ Every key starts with platform and workspace (Slack team or Teams tenant).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Index
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Time
 
 metadata = MetaData(
     naming_convention={
@@ -80,8 +82,6 @@ user_settings = Table(
 # and bot.slack.installation points slack_sdk's async SQLAlchemy stores at them.
 # They belong to the workspace, not to a person: "forget me" leaves them alone
 # (no user_column); they go when the app is uninstalled (Slack's app_uninstalled).
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore  # noqa: E402
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore  # noqa: E402
 
 slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
 slack_installations.info["purpose"] = "Slack installation tokens for each workspace that installed leadbot"
@@ -91,7 +91,6 @@ slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata
 slack_oauth_states.info["purpose"] = "one-time OAuth state values while an install is in progress (10 minutes)"
 
 # --- weekly nudges (bot.nudges) ------------------------------------------------
-from sqlalchemy import Boolean, Time  # noqa: E402  (kept with the tables that use them)
 
 nudge_subscriptions = Table(
     "nudge_subscriptions",

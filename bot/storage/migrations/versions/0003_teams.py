@@ -1,14 +1,14 @@
 """Teams conversation references (bot.teams.references).
 
-Revision ID: 0002_teams
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_teams"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -3,14 +3,14 @@
 The columns are slack_sdk's own (SQLAlchemyInstallationStore and
 SQLAlchemyOAuthStateStore), so its async stores read and write them unchanged.
 
-Revision ID: slack_0001
+Revision ID: 0002
 Revises: 0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "slack_0001"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

@@ -1,14 +1,14 @@
 """Weekly nudges: subscriptions, the delivery ledger (one row per channel per week), poll votes.
 
-Revision ID: 0002_nudges
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_nudges"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
