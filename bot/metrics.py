@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+PLATFORMS = ("slack", "teams")
+FIRST_MOVES = ("lead", "manage", "escalate", "none")
+NUDGE_OUTCOMES = ("sent", "failed", "skipped", "paused", "retry", "unknown")
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -21,6 +25,16 @@ class Metrics:
         self.retries = Counter("leadbot_platform_retries_total", "Calls to Slack or Teams retried after 429, 5xx or a network error", ["platform"], registry=r)
         self.delivery_failures = Counter("leadbot_delivery_failures_total", "Replies that could not be delivered after retries", ["platform"], registry=r)
         self.ready = Gauge("leadbot_ready", "1 when the database answers", registry=r)
+        # Every series an operator graphs or alerts on exists from the start at 0: a rate() over a series
+        # that appears only on its first failure misses that failure, and a graph shows "no data", not 0.
+        for platform in PLATFORMS:
+            self.escalations.labels(platform)
+            self.retries.labels(platform)
+            self.delivery_failures.labels(platform)
+            for move in FIRST_MOVES:
+                self.diagnoses.labels(platform, move)
+            for outcome in NUDGE_OUTCOMES:
+                self.nudges.labels(platform, outcome)
 
     def record_turn(self, platform: str, event: str, first_move: str | None) -> None:
         self.turns.labels(platform, event).inc()

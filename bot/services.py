@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.nudges import store as _nudge_store  # noqa: F401 - registers the nudge tables' forget-me hook in every process
 from bot.settings import Settings
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+import threading
 
 from bot.cli.common import report_content_errors, settings_or_exit, setup_logging
+from bot.server.shutdown import DRAIN_SECONDS
 from dialogs.content_loader import ContentInvalid
 
 log = logging.getLogger("bot.serve")
 DB_WAIT_SECONDS = 30  # a database that starts a little after us is normal in compose files
-SHUTDOWN_SECONDS = 8  # SIGTERM: in-flight requests get this long, well inside a 10 s grace period
+SHUTDOWN_SECONDS = 8  # SIGTERM to exit, at most: well inside the usual 10 s grace period
+# Of that, the platforms' in-flight turns and the nudge scheduler share DRAIN_SECONDS (bot.server.shutdown);
+# then HTTP requests still open get what is left before their connections are closed.
+HANDLERS_SECONDS = SHUTDOWN_SECONDS - DRAIN_SECONDS
 
 
 def register(sub) -> None:
@@ -44,6 +50,7 @@ def run(args) -> int:
     from aiohttp import web
 
     from bot.server.app import create_app
+    from bot.server.keys import PLATFORMS
     from bot.slack.errors import SlackSetupError
     from dialogs.store import StoreUnavailable
 
@@ -55,11 +62,11 @@ def run(args) -> int:
             await services.close()
 
         app.on_cleanup.append(close)
-        log.info("leadbot serving", extra={"port": args.port, "platforms": ",".join(app["platforms"]) or "none"})
+        log.info("leadbot serving", extra={"port": args.port, "platforms": ",".join(app[PLATFORMS]) or "none"})
         return app
 
     try:
-        web.run_app(make_app(), host=args.host, port=args.port, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None, print=None)
+        web.run_app(make_app(), host=args.host, port=args.port, shutdown_timeout=HANDLERS_SECONDS, access_log=None, print=None)
     except ContentInvalid as exc:
         report_content_errors(exc)
         return 1
@@ -70,4 +77,24 @@ def run(args) -> int:
         # --socket-mode without SLACK_APP_TOKEN, and the like: say what to set, not a traceback
         print(f"leadbot: {exc}", file=sys.stderr)
         return 2
+    log.info("leadbot stopped")
+    _exit_without_waiting_for_threads()
     return 0
+
+
+def _exit_without_waiting_for_threads() -> None:
+    """Leave now if worker threads are still running after a clean shutdown.
+
+    Everything of ours is closed by now (sessions, the database) and logged. What can
+    still be running is a thread blocked in a platform call that was abandoned at the
+    drain deadline: the Bot Framework SDK sends through `requests` in the default
+    executor, and the interpreter joins those threads at exit, which would keep the
+    process alive for the rest of the connector's timeout (20 s), past the grace period.
+    """
+    busy = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if not busy:
+        return
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

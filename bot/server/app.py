@@ -1,6 +1,6 @@
 """`create_app(services)`: one aiohttp application serving every configured platform.
 
-Platforms mount themselves through `PLATFORM_MOUNTS`; each is a function
+Platforms mount themselves (see `_platform_mounts`); each is a function
 `mount(app, services, metrics) -> str | None` that adds its routes and returns
 its name, or None when it is not configured.
 """
@@ -16,8 +16,11 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.logs import request_id
+from bot.server.keys import NUDGES, PLATFORMS, SOCKET_MODE, SURFACE
 from bot.metrics import Metrics
-from bot.nudges.scheduler import nudge_scheduler
+from bot.nudges.scheduler import NUDGE_SCHEDULER, install_scheduler
+from bot.nudges.service import NudgeService
+from bot.server.shutdown import SHUTDOWN, ShutdownBudget
 from bot.services import Services
 from dialogs.store import StoreUnavailable
 
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # 1 MiB: no platform sends more; larger bodies get 413
 SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
+
 PURGE_EVERY_SECONDS = 3600
 
 # (path prefix, platform, surface) for metrics labels; platforms may refine the surface on the request.
@@ -33,8 +37,10 @@ ROUTE_LABELS = [("/slack/", "slack"), ("/api/messages", "teams")]
 
 
 def _labels(request: web.Request) -> tuple[str, str]:
+    # Never the path itself for anything else: a stray request's path is whatever the sender chose (a user id,
+    # a message), and every distinct one would be a new time series.
     platform = next((name for prefix, name in ROUTE_LABELS if request.path.startswith(prefix)), "none")
-    return platform, request.get("surface", "other" if platform != "none" else request.path.strip("/") or "root")
+    return platform, request.get(SURFACE, "other")
 
 
 @web.middleware
@@ -81,7 +87,7 @@ async def readyz(request: web.Request) -> web.Response:
         metrics.ready.set(0)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
     metrics.ready.set(1)
-    return web.json_response({"status": "ready", "database": "ok", "platforms": request.app["platforms"]})
+    return web.json_response({"status": "ready", "database": "ok", "platforms": request.app[PLATFORMS]})
 
 
 async def metrics_view(request: web.Request) -> web.Response:
@@ -105,33 +111,36 @@ async def _purge_loop(app: web.Application):
     task.cancel()
 
 
+async def _begin_shutdown(app: web.Application) -> None:
+    """The first shutdown hook: start the shared drain clock, and stop the nudge scheduler claiming
+    at once rather than after the platforms have drained (it would claim more channels meanwhile)."""
+    app[SHUTDOWN].start()
+    scheduler = app.get(NUDGE_SCHEDULER)
+    if scheduler is not None:
+        scheduler["stop"].set()
+
+
 def _platform_mounts():
-    mounts = []
-    try:
-        from bot.slack.mount import mount as slack_mount
+    # Imported here, not at the top: a process that only serves health checks need not load the SDKs.
+    from bot.slack.mount import mount as slack_mount
+    from bot.teams.mount import mount as teams_mount
 
-        mounts.append(slack_mount)
-    except ImportError:
-        pass
-    try:
-        from bot.teams.mount import mount as teams_mount
-
-        mounts.append(teams_mount)
-    except ImportError:
-        pass
-    return mounts
+    return [slack_mount, teams_mount]
 
 
 def create_app(services: Services, metrics: Metrics | None = None, background: bool = True, socket_mode: bool = False) -> web.Application:
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     app[SERVICES] = services
     app[METRICS] = metrics or Metrics()
-    app["socket_mode"] = socket_mode
+    app[SOCKET_MODE] = socket_mode
+    app[NUDGES] = NudgeService.from_services(services, app[METRICS], messengers={})
+    app[SHUTDOWN] = ShutdownBudget()
+    app.on_shutdown.append(_begin_shutdown)  # before any platform's own shutdown hook
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
-    app["platforms"] = [name for mount in _platform_mounts() if (name := mount(app, services, app[METRICS]))]
+    app[PLATFORMS] = [name for mount in _platform_mounts() if (name := mount(app, services, app[METRICS]))]
     if background:
         app.cleanup_ctx.append(_purge_loop)
-        app.cleanup_ctx.append(nudge_scheduler(services, app[METRICS]))
+        install_scheduler(app, app[NUDGES])  # after the platforms: it starts once their messengers are there
     return app
