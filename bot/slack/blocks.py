@@ -187,7 +187,7 @@ def fallback(reply: Reply, short: bool = False) -> str:
     """Plain text for notifications and screen readers; never empty."""
     if short:
         reply = reply.model_copy(update={"lines": _short_lines(reply), "quote": None, "follow_up": None})
-    text = reply.plain_text().strip() or (reply.title or ELLIPSIS)
+    text = reply.plain_text().strip() or (reply.title or "").strip() or ELLIPSIS
     return cut(escape(text), FALLBACK_TEXT)
 
 

@@ -63,7 +63,9 @@ class Listeners:
         msg = inbound.message_inbound(body, event, inbound.workspace_of(context, body), "dm")
         if msg is None:
             return
-        await self.converse(client, msg, Channel(event["channel"], thread_ts=event.get("thread_ts")))
+        dest = Channel(event["channel"], thread_ts=event.get("thread_ts"))
+        if not await self.nudge_turn(client, msg, dest, in_channel=False):
+            await self.converse(client, msg, dest)
 
     async def on_mention(self, body: dict, event: dict, context: Any, client: AsyncWebClient) -> None:
         if not inbound.is_answerable_mention(event, context.bot_user_id):
@@ -73,14 +75,17 @@ class Listeners:
             return
         thread = event.get("thread_ts") or event.get("ts")
         channel = event["channel"]
-        await self.converse(client, msg, Channel(channel, thread_ts=thread), short=not is_dm(channel))
+        dest = Channel(channel, thread_ts=thread)
+        if not await self.nudge_turn(client, msg, dest, in_channel=not is_dm(channel)):
+            await self.converse(client, msg, dest, short=not is_dm(channel))
 
     async def on_command(self, ack, command: dict, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
         await ack()
         msg = inbound.slash_inbound(command, inbound.workspace_of(context, body))
         if msg is None:
             return
-        await self.converse(client, msg, Ephemeral(respond))
+        if not await self.nudge_turn(client, msg, Ephemeral(respond), in_channel=not is_dm(msg.key.conversation_id)):
+            await self.converse(client, msg, Ephemeral(respond))
 
     # --- buttons ----------------------------------------------------------
 
@@ -96,6 +101,9 @@ class Listeners:
             return
         container = body.get("container") or {}
         channel = msg.key.conversation_id
+        # A poll vote: the service puts the new counts on the nudge itself; the thanks is for the voter only.
+        if await self.nudge_turn(client, msg, Ephemeral(respond), in_channel=True, message_ref=container.get("message_ts")):
+            return
         if container.get("is_ephemeral") or not isinstance(body.get("message"), dict):
             await self.converse(client, msg, Ephemeral(respond))
             return
@@ -192,6 +200,14 @@ class Listeners:
         log.debug("event ignored", extra={"event_type": str(event.get("type"))[:64]})
 
     # --- the turn ---------------------------------------------------------
+
+    async def nudge_turn(self, client: AsyncWebClient, msg: Inbound, dest: Destination, in_channel: bool, message_ref: str | None = None) -> bool:
+        """Weekly-nudge commands and poll votes; False when the message is something else."""
+        replies = await self.rt.nudge_turn(msg, in_channel, message_ref)
+        if replies is None:
+            return False
+        await self.reply(client, msg.key, replies, dest)
+        return True
 
     async def converse(self, client: AsyncWebClient, msg: Inbound, dest: Destination, short: bool = False) -> None:
         result = await self.rt.turn(msg)

@@ -15,21 +15,24 @@ from typing import Any
 import aiohttp
 
 from bot.metrics import Metrics
+from bot.nudges.service import NudgeService
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import TIMEOUT_SECONDS
 from bot.slack.prefs import PrefsStore
-from dialogs.models import Inbound
+from dialogs.models import Inbound, Reply
 from dialogs.service import TurnResult
 
 log = logging.getLogger(__name__)
+COMMAND_PREFIX = "/leadbot "  # how people address the bot in a channel (manifest.yaml's slash command)
 
 
 class SlackRuntime:
-    def __init__(self, settings: Settings, services: Services, metrics: Metrics):
+    def __init__(self, settings: Settings, services: Services, metrics: Metrics, nudges: NudgeService | None = None):
         self.settings = settings
         self.services = services
         self.metrics = metrics
+        self.nudges = nudges or NudgeService.from_services(services, metrics)
         self.prefs = PrefsStore(services.db)
         self.session: aiohttp.ClientSession | None = None
         self.socket_mode: Any = None  # the AsyncSocketModeHandler, when serving over Socket Mode
@@ -45,6 +48,14 @@ class SlackRuntime:
         self.metrics.record_turn("slack", result.event, result.first_move)
         log.info("turn", extra={"platform": "slack", "surface": inbound.surface, "event": result.event, "replies": len(result.replies)})
         return result
+
+    async def nudge_turn(self, inbound: Inbound, in_channel: bool, message_ref: str | None = None) -> list[Reply] | None:
+        """A `nudge ...` command or a poll press gets its replies here (for that person only); None: not ours."""
+        replies = await self.nudges.handle(inbound, message_ref, in_channel=in_channel, prefix=COMMAND_PREFIX)
+        if replies is not None:
+            self.metrics.record_turn("slack", "nudge", None)
+            log.info("turn", extra={"platform": "slack", "surface": inbound.surface, "event": "nudge", "replies": len(replies)})
+        return replies
 
     async def show_quotes(self, workspace_id: str, user_id: str) -> bool:
         try:
