@@ -20,7 +20,9 @@ import requests
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity, ActivityTypes
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.server.keys import SURFACE
 from bot.teams.runtime import TeamsRuntime
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,60 @@ HANDLED = {
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+class _Account(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    id: str | None = None
+    name: str | None = None
+    aadObjectId: str | None = None
+
+
+class _Conversation(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    id: str | None = None
+    tenantId: str | None = None
+    conversationType: str | None = None
+    isGroup: bool | None = None
+
+
+class _Wire(BaseModel):
+    """The fields of an Activity that we read, with the JSON types Teams sends.
+
+    msrest's deserializer is lenient: it turns `"text": 5` into "5" and `"text": {}` into "{}",
+    so a wrongly typed field would be answered as if someone had typed it. `value` (what a card
+    submitted) and `channelData` stay free-form; they are read defensively later.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True, populate_by_name=True)
+
+    type: str | None = None
+    id: str | None = None
+    channelId: str | None = None
+    serviceUrl: str | None = None
+    text: str | None = None
+    textFormat: str | None = None
+    locale: str | None = None
+    replyToId: str | None = None
+    action: str | None = None
+    name: str | None = None
+    from_: _Account | None = Field(default=None, alias="from")
+    recipient: _Account | None = None
+    conversation: _Conversation | None = None
+    entities: list[dict] | None = None
+    attachments: list[dict] | None = None
+    membersAdded: list[_Account] | None = None
+    membersRemoved: list[_Account] | None = None
+
+
+def wire_shape_ok(body: dict) -> bool:
+    try:
+        _Wire.model_validate(body)
+    except ValidationError:
+        return False
+    return True
 
 
 def problem_with(activity: Activity) -> str | None:
@@ -102,15 +158,15 @@ class MessagesEndpoint:
         self.runtime = runtime
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        request["surface"] = "events"
+        request[SURFACE] = "events"
         if request.content_type != "application/json":
             return _error(415, "expected an application/json Activity")
         raw = await request.read()  # over the app's 1 MiB limit: aiohttp answers 413
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return _error(400, "body is not JSON")
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or not wire_shape_ok(body):
             return _error(400, "body is not an Activity")
         try:
             activity = Activity().deserialize(body)
@@ -119,7 +175,7 @@ class MessagesEndpoint:
         problem = problem_with(activity)
         if problem:
             return _error(400, problem)
-        request["surface"] = surface_of(activity)
+        request[SURFACE] = surface_of(activity)
         runtime = self.runtime
         if runtime.local_only and not is_local(request, activity):
             log.warning("unauthenticated mode: a request from or for another machine was refused")

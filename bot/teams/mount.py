@@ -10,24 +10,26 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.metrics import Metrics
+from bot.server.keys import NUDGES
+from bot.server.shutdown import budget
 from bot.services import Services
 from bot.teams.adapter import check_settings
 from bot.teams.http import MessagesEndpoint
-from bot.teams.runtime import TeamsRuntime
+from bot.teams.runtime import DRAIN_SECONDS, TeamsRuntime
 
 TEAMS = web.AppKey("teams", TeamsRuntime)
 
 
 def mount(app: web.Application, services: Services, metrics: Metrics) -> str | None:
     check_settings(services.settings)  # a broken Microsoft setting stops start-up with its name
-    runtime = TeamsRuntime(services, metrics)
+    runtime = TeamsRuntime(services, metrics, app[NUDGES])
     app[TEAMS] = runtime
 
     async def start(_app: web.Application) -> None:
         runtime.start()
 
     async def drain(_app: web.Application) -> None:
-        await runtime.drain()
+        await runtime.drain(budget(_app).remaining(DRAIN_SECONDS))
 
     app.on_startup.append(start)
     app.on_shutdown.append(drain)

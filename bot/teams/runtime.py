@@ -9,6 +9,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.metrics import Metrics
+from bot.nudges.service import NudgeService
 from bot.services import Services
 from bot.teams.adapter import ChannelEndpoints, authentication_disabled, build_adapter
 from bot.teams.bot import LeadbotTeamsBot
@@ -20,7 +21,7 @@ from bot.teams.turns import TeamsTurns
 
 log = logging.getLogger(__name__)
 
-DRAIN_SECONDS = 8  # on shutdown, turns already acknowledged get this long to finish
+DRAIN_SECONDS = 8  # on shutdown, turns already acknowledged get at most this long (within the shared budget) to finish
 
 UNAUTHENTICATED_WARNING = (
     "MICROSOFT_APP_ID is not set: Teams requests on /api/messages are NOT AUTHENTICATED. "
@@ -30,9 +31,10 @@ UNAUTHENTICATED_WARNING = (
 
 
 class TeamsRuntime:
-    def __init__(self, services: Services, metrics: Metrics):
+    def __init__(self, services: Services, metrics: Metrics, nudges: NudgeService | None = None):
         self.services = services
         self.metrics = metrics
+        self.nudges = nudges or NudgeService.from_services(services, metrics)
         # A cloud other than Microsoft's public one (a private cloud, or a test double); set before start-up.
         self.endpoints: ChannelEndpoints | None = None
         self.adapter: CloudAdapter | None = None
@@ -47,7 +49,8 @@ class TeamsRuntime:
         self.adapter.on_turn_error = self._turn_failed
         references = ReferenceStore(self.services.db)
         self.messenger = TeamsMessenger(self.adapter, settings.microsoft_app_id, references, self.metrics)
-        turns = TeamsTurns(self.services, self.metrics, references)
+        self.nudges.messengers["teams"] = self.messenger  # weekly nudges and poll counts
+        turns = TeamsTurns(self.services, self.metrics, references, self.nudges)
         installs = TeamsInstalls(self.services, self.metrics, references, turns)
         private = PrivateChats(self.services, self.metrics, self.adapter, settings.microsoft_app_id, references, self.messenger, turns)
         self.bot = LeadbotTeamsBot(turns, installs, private)
@@ -72,6 +75,8 @@ class TeamsRuntime:
         except Exception as exc:  # noqa: BLE001 - a background turn must never take the process down
             log.error("teams turn failed before it started", exc_info=(type(exc), exc, exc.__traceback__))
 
-    async def drain(self) -> None:
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=DRAIN_SECONDS)
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if pending:
+                log.warning("shutting down with teams turns still running", extra={"in_flight": len(pending)})
