@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.nudges.store import NudgeStore
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from tests.conftest import LEADBOT
@@ -31,14 +32,19 @@ async def db_url(tmp_path):
     return url
 
 
-async def test_send_due_without_messengers_leaves_channels_for_later_and_says_so(db_url):
+async def test_send_due_without_slack_leaves_its_channels_for_later_and_pauses_a_teams_channel_it_cannot_reach(db_url):
+    """No SLACK_BOT_TOKEN: Slack's channel waits (nothing claimed). The Teams channel has no stored
+    conversation reference (the bot was removed from the team): it is paused, and says so."""
     result = leadbot(["send-due", "--at", "2025-01-13T09:30:00Z"], db_url)
     assert result.returncode == 1
     assert "1 due on slack left for later: no slack messenger" in result.stdout
-    assert "1 due on teams left for later" in result.stdout
+    assert "paused 1" in result.stdout
     db = make_engine(db_url)
     try:
-        assert await ledger(db) == {}, "nothing claimed"
+        rows = await ledger(db)
+        assert [k[0] for k in rows] == ["teams"], "nothing claimed for Slack"
+        (sub,) = [s for s in await NudgeStore(db).subscriptions() if s.platform == "teams"]
+        assert sub.paused_reason == "no_conversation_reference"
     finally:
         await db.dispose()
 

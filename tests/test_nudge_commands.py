@@ -18,7 +18,6 @@ from bot.storage.tables import nudge_subscriptions, nudge_votes
 from dialogs.models import ChoicePress, ConversationKey, Inbound
 from dialogs.nudges.render import POLL_OPTIONS
 from tests.fakes.http_messenger import HttpMessenger
-from tests.fakes.nudge_api import FakeNudgeApi
 from tests.nudge_support import utc
 
 NOW = utc(2025, 4, 2, 15, 0)  # a Wednesday afternoon
@@ -36,16 +35,8 @@ def pressed(value: str, user: str) -> Inbound:
 
 
 @pytest.fixture
-async def fake():
-    api = FakeNudgeApi()
-    await api.start()
-    yield api
-    await api.stop()
-
-
-@pytest.fixture
-async def service(sql_store, content, fake):
-    messengers = {p: HttpMessenger(p, fake.url) for p in ("slack", "teams")}
+async def service(sql_store, content, nudge_api):
+    messengers = {p: HttpMessenger(p, nudge_api.url) for p in ("slack", "teams")}
     yield NudgeService(content, NudgeStore(sql_store.engine), messengers=messengers, events=sql_store)
     for m in messengers.values():
         await m.close()
@@ -64,7 +55,7 @@ async def test_nudge_on_with_no_details_means_mondays_at_nine_london_time(servic
     assert sub.active and sub.turned_on_by == "U_ALEX" and sub.turned_on_at == NOW
 
 
-async def test_anyone_can_see_the_schedule_who_turned_it_on_and_a_preview_of_the_next_nudge(service, fake):
+async def test_anyone_can_see_the_schedule_who_turned_it_on_and_a_preview_of_the_next_nudge(service, nudge_api):
     await service.handle_command(said("nudge on thursday 2pm scotland"), now=NOW)
     replies = await service.handle_command(said("nudge", user="U_SAM", name="Sam"), now=NOW)
     status, preview = replies
@@ -75,7 +66,7 @@ async def test_anyone_can_see_the_schedule_who_turned_it_on_and_a_preview_of_the
     # The preview is what actually goes out.
     report = await service.send_due(utc(2025, 4, 3, 13, 0))
     assert report.sent == 1
-    assert "Preview: " + fake.posts[0].reply["title"] == preview.title
+    assert "Preview: " + nudge_api.posts[0].reply["title"] == preview.title
 
 
 async def test_changing_the_day_keeps_who_turned_it_on_and_off_forgets_them(service, sql_store):
@@ -121,9 +112,9 @@ async def _sent_nudge(service) -> str:
     return "2025-W14"
 
 
-async def test_many_people_voting_at_once_get_exact_anonymous_counts_on_the_message(service, fake, sql_store):
+async def test_many_people_voting_at_once_get_exact_anonymous_counts_on_the_message(service, nudge_api, sql_store):
     week = await _sent_nudge(service)
-    ref = fake.posts[0].ref
+    ref = nudge_api.posts[0].ref
     options = list(POLL_OPTIONS)
     votes = {f"U{i:03d}": options[i % 3] for i in range(60)}
     await asyncio.gather(*(service.handle_vote(pressed(f"poll:{week}:{o}", u), now=NOW) for u, o in votes.items()))
@@ -139,9 +130,9 @@ async def test_many_people_voting_at_once_get_exact_anonymous_counts_on_the_mess
     async with sql_store.engine.begin() as conn:
         assert (await conn.execute(select(func.count()).select_from(nudge_votes))).scalar() == 60, "one vote per person"
     labels = [f"More meaning ({expected['meaning']})", f"More structure ({expected['structure']})", f"About right ({expected['about_right']})"]
-    final = fake.updates[ref][-1]
+    final = nudge_api.updates[ref][-1]
     assert [c["label"] for c in final["choices"]] == labels, "the message shows the final counts"
-    assert all("U0" not in str(u) for u in fake.updates[ref]), "no voter is named on the message"
+    assert all("U0" not in str(u) for u in nudge_api.updates[ref]), "no voter is named on the message"
 
 
 async def test_a_vote_for_a_week_without_a_nudge_or_a_forged_value_is_not_counted(service):

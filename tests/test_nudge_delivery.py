@@ -29,16 +29,8 @@ FRIDAY_BEFORE = utc(2025, 1, 10, 12, 0)  # when most test channels turned nudges
 
 
 @pytest.fixture
-async def fake():
-    api = FakeNudgeApi()
-    await api.start()
-    yield api
-    await api.stop()
-
-
-@pytest.fixture
-async def messengers(fake):
-    ms = {p: HttpMessenger(p, fake.url) for p in ("slack", "teams")}
+async def messengers(nudge_api):
+    ms = {p: HttpMessenger(p, nudge_api.url) for p in ("slack", "teams")}
     yield ms
     for m in ms.values():
         await m.close()
@@ -58,44 +50,44 @@ def counted(metrics: Metrics, platform: str, outcome: str) -> float:
     return metrics.registry.get_sample_value("leadbot_nudges_total", {"platform": platform, "outcome": outcome}) or 0.0
 
 
-async def test_due_nudges_go_out_once_on_time_and_a_second_run_sends_nothing(service, messengers, fake, sql_store, metrics):
+async def test_due_nudges_go_out_once_on_time_and_a_second_run_sends_nothing(service, messengers, nudge_api, sql_store, metrics):
     keys = channels(20)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     early = await service.send_due(MONDAY - timedelta(minutes=1), messengers)
-    assert early.due == 0 and fake.posts == [], "nothing before 09:00"
+    assert early.due == 0 and nudge_api.posts == [], "nothing before 09:00"
     report = await service.send_due(MONDAY, messengers)
     assert report.sent == 20 and report.ok
-    assert sorted(fake.per_channel()) == sorted(keys) and not fake.duplicates()
+    assert sorted(nudge_api.per_channel()) == sorted(keys) and not nudge_api.duplicates()
     rows = await ledger(sql_store.engine)
     assert {r.status for r in rows.values()} == {"sent"} and all(r.message_ref for r in rows.values())
     assert {r.week for r in rows.values()} == {"2025-W03"}
     again = await service.send_due(MONDAY + timedelta(minutes=5), messengers)
-    assert again.due == 0 and len(fake.posts) == 20, "never two nudges in one week"
+    assert again.due == 0 and len(nudge_api.posts) == 20, "never two nudges in one week"
     assert counted(metrics, "slack", "sent") == 10 and counted(metrics, "teams", "sent") == 10
-    post = fake.posts[0].reply
+    post = nudge_api.posts[0].reply
     assert post["kind"] == "nudge" and post["quote"]["source"] and post["follow_up"]
 
 
-async def test_two_runs_at_the_same_moment_in_one_process_send_each_nudge_once(service, messengers, fake, sql_store, content):
+async def test_two_runs_at_the_same_moment_in_one_process_send_each_nudge_once(service, messengers, nudge_api, sql_store, content):
     keys = channels(100, workspaces=7)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     other = NudgeService(content, NudgeStore(sql_store.engine))
     a, b = await asyncio.gather(service.send_due(MONDAY, messengers), other.send_due(MONDAY, messengers))
     assert a.sent + b.sent == 100
-    assert len(fake.posts) == 100 and not fake.duplicates()
+    assert len(nudge_api.posts) == 100 and not nudge_api.duplicates()
 
 
-async def test_down_at_nine_and_back_at_eleven_sends_on_recovery(service, messengers, fake, sql_store):
+async def test_down_at_nine_and_back_at_eleven_sends_on_recovery(service, messengers, nudge_api, sql_store):
     await subscribe(sql_store.engine, channels(4), on_at=FRIDAY_BEFORE)
     report = await service.send_due(MONDAY + timedelta(hours=2), messengers)
-    assert report.sent == 4 and len(fake.posts) == 4
+    assert report.sent == 4 and len(nudge_api.posts) == 4
 
 
-async def test_back_the_next_day_skips_that_week_and_records_it(service, messengers, fake, sql_store, metrics):
+async def test_back_the_next_day_skips_that_week_and_records_it(service, messengers, nudge_api, sql_store, metrics):
     keys = channels(4)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     report = await service.send_due(MONDAY + timedelta(days=1, hours=1), messengers)
-    assert report.sent == 0 and report.skipped == 4 and fake.posts == [], "no late nudges"
+    assert report.sent == 0 and report.skipped == 4 and nudge_api.posts == [], "no late nudges"
     rows = await ledger(sql_store.engine)
     assert {(r.status, r.last_error) for r in rows.values()} == {("skipped", "missed_day")}
     assert counted(metrics, "slack", "skipped") == 2
@@ -104,7 +96,7 @@ async def test_back_the_next_day_skips_that_week_and_records_it(service, messeng
     assert nxt.sent == 4
 
 
-async def test_down_for_a_whole_week_records_the_missed_week_and_sends_this_one(service, messengers, fake, sql_store):
+async def test_down_for_a_whole_week_records_the_missed_week_and_sends_this_one(service, messengers, nudge_api, sql_store):
     await subscribe(sql_store.engine, channels(2), on_at=FRIDAY_BEFORE)
     report = await service.send_due(MONDAY + timedelta(weeks=1, minutes=30), messengers)
     assert report.sent == 2 and report.skipped == 2
@@ -112,37 +104,37 @@ async def test_down_for_a_whole_week_records_the_missed_week_and_sends_this_one(
     assert sorted((r.week, r.status) for r in rows.values()) == [("2025-W03", "skipped")] * 2 + [("2025-W04", "sent")] * 2
 
 
-async def test_turned_on_after_this_weeks_time_starts_next_week(service, messengers, fake, sql_store):
+async def test_turned_on_after_this_weeks_time_starts_next_week(service, messengers, nudge_api, sql_store):
     await subscribe(sql_store.engine, channels(2), on_at=MONDAY + timedelta(hours=3))
     assert (await service.send_due(MONDAY + timedelta(hours=4), messengers)).due == 0
     assert (await service.send_due(MONDAY + timedelta(days=1, hours=1), messengers)).skipped == 0, "not a missed week"
     assert (await service.send_due(MONDAY + timedelta(weeks=1), messengers)).sent == 2
 
 
-async def test_a_gone_channel_is_paused_with_its_reason_and_the_rest_still_get_theirs(service, messengers, fake, sql_store, metrics):
+async def test_a_gone_channel_is_paused_with_its_reason_and_the_rest_still_get_theirs(service, messengers, nudge_api, sql_store, metrics):
     keys = channels(10)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    fake.gone = {keys[3], keys[6]}
+    nudge_api.gone = {keys[3], keys[6]}
     report = await service.send_due(MONDAY, messengers)
     assert report.sent == 8 and report.paused == 2
-    assert len(fake.posts) == 8
+    assert len(nudge_api.posts) == 8
     for key in (keys[3], keys[6]):
         sub = await service.store.subscription(key)
         assert sub.paused_at is not None and sub.paused_reason == "channel_not_found" and not sub.active
     assert counted(metrics, keys[3][0], "paused") == 1
-    requests = fake.requests
+    requests = nudge_api.requests
     await service.send_due(MONDAY + timedelta(weeks=1), messengers)
-    assert fake.requests == requests + 8, "paused channels are not tried again"
+    assert nudge_api.requests == requests + 8, "paused channels are not tried again"
 
 
-async def test_a_throttling_platform_gets_every_nudge_exactly_once(service, messengers, fake, sql_store):
+async def test_a_throttling_platform_gets_every_nudge_exactly_once(service, messengers, nudge_api, sql_store):
     keys = channels(60, workspaces=3)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    fake.throttle_first = 5  # each workspace's first posts are answered 429 Retry-After: 1
+    nudge_api.throttle_first = 5  # each workspace's first posts are answered 429 Retry-After: 1
     report = await service.send_due(MONDAY, messengers)
-    assert fake.throttled == 5 * len({k[:2] for k in keys})
+    assert nudge_api.throttled == 5 * len({k[:2] for k in keys})
     assert report.sent == 60 and report.ok
-    assert len(fake.posts) == 60 and not fake.duplicates()
+    assert len(nudge_api.posts) == 60 and not nudge_api.duplicates()
 
 
 async def test_a_workspace_rate_limit_is_honoured_without_losing_or_doubling(service, messengers, sql_store):
@@ -160,49 +152,49 @@ async def test_a_workspace_rate_limit_is_honoured_without_losing_or_doubling(ser
         await api.stop()
 
 
-async def test_server_errors_are_retried_with_backoff_the_same_day(service, messengers, fake, sql_store):
+async def test_server_errors_are_retried_with_backoff_the_same_day(service, messengers, nudge_api, sql_store):
     keys = channels(3)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    fake.fail_times = {keys[0]: 2}
+    nudge_api.fail_times = {keys[0]: 2}
     first = await service.send_due(MONDAY, messengers)
     assert first.sent == 2 and first.retrying == 1 and not first.ok
     row = (await ledger(sql_store.engine))[(*keys[0], "2025-W03")]
     assert row.status == "retry" and row.attempts == 1 and row.last_error == "internal_error"
-    requests = fake.requests
+    requests = nudge_api.requests
     await service.send_due(MONDAY + timedelta(seconds=30), messengers)
-    assert fake.requests == requests, "not before the backoff"
+    assert nudge_api.requests == requests, "not before the backoff"
     second = await service.send_due(MONDAY + timedelta(seconds=90), messengers)
-    assert second.retrying == 1 and fake.requests == requests + 1
+    assert second.retrying == 1 and nudge_api.requests == requests + 1
     third = await service.send_due(MONDAY + timedelta(minutes=4), messengers)
     assert third.sent == 1 and third.ok
-    assert len(fake.posts) == 3 and not fake.duplicates()
+    assert len(nudge_api.posts) == 3 and not nudge_api.duplicates()
     assert (await ledger(sql_store.engine))[(*keys[0], "2025-W03")].attempts == 3
 
 
-async def test_a_send_still_failing_when_the_day_ends_is_failed_not_sent_late(service, messengers, fake, sql_store, metrics):
+async def test_a_send_still_failing_when_the_day_ends_is_failed_not_sent_late(service, messengers, nudge_api, sql_store, metrics):
     keys = channels(1)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    fake.fail_times = {keys[0]: 1000}
+    nudge_api.fail_times = {keys[0]: 1000}
     await service.send_due(MONDAY, messengers)
     late = await service.send_due(utc(2025, 1, 14, 0, 1), messengers)
     assert late.failed == 1
     row = (await ledger(sql_store.engine))[(*keys[0], "2025-W03")]
     assert row.status == "failed"
-    assert fake.posts == [] and counted(metrics, "slack", "failed") == 1
+    assert nudge_api.posts == [] and counted(metrics, "slack", "failed") == 1
 
 
-async def test_an_unanswered_send_is_looked_up_not_sent_again(sql_store, content, fake, messengers):
+async def test_an_unanswered_send_is_looked_up_not_sent_again(sql_store, content, nudge_api, messengers):
     keys = channels(2)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     impatient = NudgeService(content, NudgeStore(sql_store.engine), limits=Limits(post_timeout=2.0))
-    fake.hold_answers = asyncio.Event()  # the platform takes the message but never answers in time
+    nudge_api.hold_answers = asyncio.Event()  # the platform takes the message but never answers in time
     report = await impatient.send_due(MONDAY, messengers)
-    assert report.unknown == 2 and len(fake.posts) == 2
+    assert report.unknown == 2 and len(nudge_api.posts) == 2
     assert {r.status for r in (await ledger(sql_store.engine)).values()} == {"unknown"}
-    fake.hold_answers.set()
+    nudge_api.hold_answers.set()
     assert (await impatient.send_due(MONDAY + timedelta(seconds=30), messengers)).due == 0, "it settles first"
     later = await impatient.send_due(MONDAY + SETTLE + timedelta(minutes=1), messengers)
-    assert later.sent == 2 and len(fake.posts) == 2, "found on the platform: recorded as sent, not posted again"
+    assert later.sent == 2 and len(nudge_api.posts) == 2, "found on the platform: recorded as sent, not posted again"
     rows = await ledger(sql_store.engine)
     assert {r.status for r in rows.values()} == {"sent"} and all(r.message_ref for r in rows.values())
 
@@ -218,37 +210,37 @@ async def _claim_and_die(engine, key, week, nudge_id, at):
         )
 
 
-async def test_a_claim_left_by_a_dead_process_is_reconciled_and_sent_only_if_it_never_arrived(service, messengers, fake, sql_store, content):
+async def test_a_claim_left_by_a_dead_process_is_reconciled_and_sent_only_if_it_never_arrived(service, messengers, nudge_api, sql_store, content):
     keys = channels(2)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     nudge_id = next(iter(content.nudges))
     await _claim_and_die(sql_store.engine, keys[0], "2025-W03", nudge_id, MONDAY)
     soon = await service.send_due(MONDAY + timedelta(minutes=1), messengers)
-    assert soon.sent == 1 and [p.channel_id for p in fake.posts] == [keys[1][2]], "a live lease is left alone"
+    assert soon.sent == 1 and [p.channel_id for p in nudge_api.posts] == [keys[1][2]], "a live lease is left alone"
     later = await service.send_due(MONDAY + LEASE + timedelta(minutes=1), messengers)
     assert later.expired == 1 and later.sent == 1
-    assert fake.per_channel()[keys[0]] == 1, "the platform said it never arrived, so it was sent, once"
-    assert fake.posts[-1].reply["title"] == content.nudges[nudge_id].title, "the nudge chosen at the claim"
+    assert nudge_api.per_channel()[keys[0]] == 1, "the platform said it never arrived, so it was sent, once"
+    assert nudge_api.posts[-1].reply["title"] == content.nudges[nudge_id].title, "the nudge chosen at the claim"
 
 
-async def test_without_a_lookup_an_unknown_send_counts_as_sent_and_is_never_repeated(service, fake, sql_store, content, metrics):
+async def test_without_a_lookup_an_unknown_send_counts_as_sent_and_is_never_repeated(service, nudge_api, sql_store, content, metrics):
     keys = channels(1)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    blind = {"slack": BlindHttpMessenger("slack", fake.url)}
+    blind = {"slack": BlindHttpMessenger("slack", nudge_api.url)}
     try:
         await _claim_and_die(sql_store.engine, keys[0], "2025-W03", next(iter(content.nudges)), MONDAY)
         report = await service.send_due(MONDAY + LEASE + timedelta(minutes=1), blind)
-        assert report.unknown == 1 and fake.posts == []
+        assert report.unknown == 1 and nudge_api.posts == []
         for minutes in (30, 120, 600):
             await service.send_due(MONDAY + timedelta(minutes=minutes), blind)
         row = (await ledger(sql_store.engine))[(*keys[0], "2025-W03")]
-        assert row.status == "unknown" and row.next_attempt_at is None and fake.posts == []
+        assert row.status == "unknown" and row.next_attempt_at is None and nudge_api.posts == []
         assert counted(metrics, "slack", "unknown") == 1
     finally:
         await blind["slack"].close()
 
 
-async def test_with_no_messenger_for_a_platform_its_channels_are_left_unclaimed(service, messengers, fake, sql_store):
+async def test_with_no_messenger_for_a_platform_its_channels_are_left_unclaimed(service, messengers, nudge_api, sql_store):
     await subscribe(sql_store.engine, channels(4), on_at=FRIDAY_BEFORE)
     report = await service.send_due(MONDAY, {"slack": messengers["slack"]})
     assert report.sent == 2 and report.no_messenger == {"teams": 2} and not report.ok
@@ -256,12 +248,12 @@ async def test_with_no_messenger_for_a_platform_its_channels_are_left_unclaimed(
     assert (await service.send_due(MONDAY + timedelta(minutes=1), messengers)).sent == 2
 
 
-async def test_shutting_down_stops_claiming(service, messengers, fake, sql_store):
+async def test_shutting_down_stops_claiming(service, messengers, nudge_api, sql_store):
     await subscribe(sql_store.engine, channels(10), on_at=FRIDAY_BEFORE)
     stop = asyncio.Event()
     stop.set()
     report = await service.send_due(MONDAY, messengers, stop)
-    assert report.stopped == 10 and fake.posts == [] and await ledger(sql_store.engine) == {}
+    assert report.stopped == 10 and nudge_api.posts == [] and await ledger(sql_store.engine) == {}
 
 
 @pytest.mark.parametrize(
@@ -271,40 +263,40 @@ async def test_shutting_down_stops_claiming(service, messengers, fake, sql_store
         (utc(2025, 10, 27, 8, 59), utc(2025, 10, 27, 9, 0)),  # first Monday of GMT: 09:00 local is 09:00Z
     ],
 )
-async def test_the_weeks_the_clocks_change_still_send_at_nine_local(service, messengers, fake, sql_store, before, at):
+async def test_the_weeks_the_clocks_change_still_send_at_nine_local(service, messengers, nudge_api, sql_store, before, at):
     await subscribe(sql_store.engine, channels(2))
     assert (await service.send_due(before, messengers)).due == 0
     assert (await service.send_due(at, messengers)).sent == 2
 
 
-async def test_easter_monday_waits_for_tuesday_in_england_but_not_in_scotland(service, messengers, fake, sql_store):
+async def test_easter_monday_waits_for_tuesday_in_england_but_not_in_scotland(service, messengers, nudge_api, sql_store):
     england, scotland = ("slack", "T1", "C_ENG"), ("slack", "T1", "C_SCT")
     await subscribe(sql_store.engine, [england])
     await subscribe(sql_store.engine, [scotland], schedule=Schedule(region="scotland"))
     monday = await service.send_due(utc(2025, 4, 21, 8, 0), messengers)  # 09:00 BST on Easter Monday
-    assert monday.sent == 1 and [p.channel_id for p in fake.posts] == ["C_SCT"]
+    assert monday.sent == 1 and [p.channel_id for p in nudge_api.posts] == ["C_SCT"]
     assert (await service.send_due(utc(2025, 4, 21, 22, 0), messengers)).skipped == 0
     tuesday = await service.send_due(utc(2025, 4, 22, 8, 0), messengers)
-    assert tuesday.sent == 1 and [p.channel_id for p in fake.posts] == ["C_SCT", "C_ENG"]
+    assert tuesday.sent == 1 and [p.channel_id for p in nudge_api.posts] == ["C_SCT", "C_ENG"]
 
 
-async def test_a_thursday_team_has_no_nudge_in_christmas_week_and_one_the_week_after(service, messengers, fake, sql_store):
+async def test_a_thursday_team_has_no_nudge_in_christmas_week_and_one_the_week_after(service, messengers, nudge_api, sql_store):
     await subscribe(sql_store.engine, channels(1), schedule=Schedule(weekday=3), on_at=utc(2025, 12, 19))
     christmas = await service.send_due(utc(2025, 12, 26, 12, 0), messengers)
-    assert christmas.skipped == 1 and fake.posts == []
+    assert christmas.skipped == 1 and nudge_api.posts == []
     row = next(iter((await ledger(sql_store.engine)).values()))
     assert (row.week, row.status, row.last_error) == ("2025-W52", "skipped", "no_working_day")
     assert (await service.send_due(utc(2026, 1, 1, 9, 0), messengers)).due == 0, "New Year's Day"
     assert (await service.send_due(utc(2026, 1, 2, 9, 0), messengers)).sent == 1
 
 
-async def test_a_channel_in_new_york_gets_nine_oclock_new_york_time(service, messengers, fake, sql_store):
+async def test_a_channel_in_new_york_gets_nine_oclock_new_york_time(service, messengers, nudge_api, sql_store):
     await subscribe(sql_store.engine, channels(1), schedule=Schedule(timezone="America/New_York", local_time=time(9, 0)))
     assert (await service.send_due(utc(2025, 1, 13, 13, 59), messengers)).due == 0
     assert (await service.send_due(utc(2025, 1, 13, 14, 0), messengers)).sent == 1
 
 
-async def test_two_years_of_weekly_runs_never_repeat_a_nudge_within_52_weeks(service, messengers, fake, sql_store, content):
+async def test_two_years_of_weekly_runs_never_repeat_a_nudge_within_52_weeks(service, messengers, nudge_api, sql_store, content):
     key = ("teams", "tenant-1", "19:general")
     await subscribe(sql_store.engine, [key], on_at=FRIDAY_BEFORE)
     sendable = 0
@@ -313,7 +305,7 @@ async def test_two_years_of_weekly_runs_never_repeat_a_nudge_within_52_weeks(ser
         if slot.sendable:
             sendable += 1
             assert (await service.send_due(slot.due_at + timedelta(minutes=1), messengers)).sent == 1
-    assert len(fake.posts) == sendable and sendable > 100
+    assert len(nudge_api.posts) == sendable and sendable > 100
     sent = sorted((row.week, row.nudge_id) for row in (await ledger(sql_store.engine)).values())
     last: dict[str, int] = {}
     for week, nudge_id in sent:
@@ -321,4 +313,4 @@ async def test_two_years_of_weekly_runs_never_repeat_a_nudge_within_52_weeks(ser
         last[nudge_id] = week_index(week)
     themes = Counter(content.nudges[n].theme for _, n in sent)
     assert max(themes.values()) - min(themes.values()) <= 1, themes
-    assert [p.reply["title"] for p in fake.posts] == [content.nudges[n].title for _, n in sent]
+    assert [p.reply["title"] for p in nudge_api.posts] == [content.nudges[n].title for _, n in sent]

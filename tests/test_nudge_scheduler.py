@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from aiohttp import web
+
+from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
 from bot.nudges.scheduler import NUDGE_SCHEDULER, run_forever
 from bot.nudges.service import NudgeService
@@ -13,11 +15,17 @@ from bot.nudges.store import NudgeStore
 from bot.server.app import create_app
 from bot.services import build_services
 from bot.settings import Settings
+from bot.teams.inbound import Place
+from bot.teams.references import ReferenceStore
+from dialogs.nudges.schedule import Schedule, slot_at
+from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.http_messenger import HttpMessenger
 from tests.fakes.nudge_api import FakeNudgeApi
+from tests.fakes.slack_api import FakeSlackApi
 from tests.nudge_support import channels, ledger, subscribe, utc
 
 MONDAY = utc(2025, 1, 13, 9, 0)
+TENANT = "6e1c2a3b-9f8d-4c7b-a6e5-d4c3b2a1f0e9"
 
 
 async def test_the_scheduler_loop_sends_what_is_due_and_stops_when_told(sql_store, content):
@@ -39,21 +47,90 @@ async def test_the_scheduler_loop_sends_what_is_due_and_stops_when_told(sql_stor
         await api.stop()
 
 
-async def test_serve_starts_the_scheduler_and_shuts_down_promptly_without_messengers(tmp_path):
-    services = await build_services(Settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"))
+async def test_serve_runs_the_scheduler_through_both_platforms_and_stops_it_on_shutdown(tmp_path, cache_dir):
+    """`leadbot serve`'s scheduler posts through the real Slack and Teams messengers (to the local fakes)."""
+    slack = FakeSlackApi()
+    await slack.start()
+    slack.add_workspace("T0ONE", "xoxb-scheduler", bot_user_id="U0BOT")
+    connector = await FakeConnector().start()
+    settings = Settings(
+        _env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", SLACK_BOT_TOKEN="xoxb-scheduler",
+        SLACK_SIGNING_SECRET="secret", SLACK_API_URL=slack.api_url, LEADBOT_CACHE_DIR=str(cache_dir),
+    )
+    services = await build_services(settings)
     try:
-        await subscribe(services.db, channels(3), on_at=utc(2020, 1, 1))
+        channel = "19:nudges0channel@thread.tacv2"
+        place = Place(TENANT, "channel", channel, channel, channel, None)
+        reference = ConversationReference(
+            channel_id="msteams", service_url=connector.service_url, bot=ChannelAccount(id="28:leadbot"),
+            conversation=ConversationAccount(id=channel, conversation_type="channel", tenant_id=TENANT, is_group=True),
+        )
+        await ReferenceStore(services.db).save(place, reference)
+        now = datetime.now(timezone.utc)
+        schedule = Schedule(weekday=now.weekday(), local_time=time(0, 0), timezone="UTC")  # today at midnight, unless a bank holiday moves it
+        await subscribe(services.db, [("slack", "T0ONE", "C0TEAM"), ("teams", TENANT, channel)], schedule, on_at=utc(2020, 1, 1))
+
         app = create_app(services, background=True)
         runner = web.AppRunner(app)
-        await runner.setup()  # runs the cleanup contexts' start: the scheduler's first run happens now
+        await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         await asyncio.wait_for(app[NUDGE_SCHEDULER]["ran"].wait(), timeout=30)
         await asyncio.wait_for(runner.cleanup(), timeout=10)
         assert app[NUDGE_SCHEDULER]["stop"].is_set()
-        # It ran: last week, missed while the service was "down", is recorded. Phase 1 has no
-        # platform messengers, so nothing may be claimed, whatever was due.
+
+        slot = slot_at(schedule, now)
+        due_now = slot.sendable and slot.due_at <= now < slot.day_ends_at
+        expected = 1 if due_now else 0
+        assert len(slack.of("chat.postMessage", channel="C0TEAM")) == expected
+        assert len([s for s in connector.sent if s.kind == "send" and s.conversation_id == channel]) == expected
         rows = await ledger(services.db)
-        assert len(rows) >= 3 and all(r.status == "skipped" for r in rows.values())
+        assert sum(r.status == "sent" for r in rows.values()) == 2 * expected
+        assert all(r.status in ("sent", "skipped") for r in rows.values())  # earlier weeks recorded as missed, not sent late
     finally:
         await services.close()
+        await connector.stop()
+        await slack.stop()
+
+
+async def test_shutdown_stops_the_scheduler_claiming_before_it_waits_for_replies_in_flight(tmp_path, cache_dir):
+    """SIGTERM during a Monday fan-out: no new channel may be claimed while Slack replies drain."""
+    from tests.fakes.slack_api import FakeSlackApi
+    from tests.fakes.slack_harness import slack_settings
+    from tests.fakes.slack_requests import SlackSender, dm_event, event_envelope
+    from tests.fakes.slack_harness import SECRET
+    import aiohttp
+
+    fake = FakeSlackApi()
+    await fake.start()
+    ws = fake.add_workspace("T0STOP", "xoxb-stop", bot_user_id="U0BOTSTOP")
+    services = await build_services(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", fake, cache_dir, token="xoxb-stop"))
+    app = create_app(services, background=True)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        await asyncio.wait_for(app[NUDGE_SCHEDULER]["ran"].wait(), timeout=30)
+        fake.slow["chat.postMessage"] = 2  # a reply is mid-send when shutdown begins
+        async with aiohttp.ClientSession() as http:
+            event = dm_event("T0STOP", "U0ALICE", "D0ALICE", "hello")
+            resp = await SlackSender(http, f"http://127.0.0.1:{port}", SECRET).event(event_envelope("T0STOP", event, ws.bot_user_id))
+            assert resp.status == 200
+        await fake.wait_until(lambda: any(c.method == "chat.postMessage" for c in fake.attempts))
+        stop = app[NUDGE_SCHEDULER]["stop"]
+        seen_while_draining: list[bool] = []
+
+        async def watch() -> None:
+            await fake.wait_for("chat.postMessage")  # the reply lands during the drain
+            seen_while_draining.append(stop.is_set())
+
+        watcher = asyncio.create_task(watch())
+        await asyncio.wait_for(runner.cleanup(), timeout=10)
+        await watcher
+        assert seen_while_draining == [True], "the scheduler was told to stop before the replies had drained"
+        assert fake.of("chat.postMessage"), "and the reply in flight was delivered"
+    finally:
+        await services.close()
+        await fake.stop()

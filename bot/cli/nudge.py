@@ -50,7 +50,10 @@ def run(args) -> int:
 
 
 async def _run(settings, args, at) -> int:
+    import aiohttp
+
     from bot.nudges.messengers import build_messengers
+    from bot.slack.client import TIMEOUT_SECONDS as SLACK_TIMEOUT
     from bot.nudges.service import NudgeService
     from bot.services import build_services
     from dialogs.content_loader import ContentInvalid
@@ -66,9 +69,10 @@ async def _run(settings, args, at) -> int:
         return 1
     try:
         if args.action == "send-due":
-            messengers = build_messengers(settings, services)
-            service = NudgeService.from_services(services, messengers=messengers)
-            report = await service.send_due(at)
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT)) as session:
+                messengers = build_messengers(settings, services, session=session)
+                service = NudgeService.from_services(services, messengers=messengers)
+                report = await service.send_due(at)
             for line in report.lines():
                 print(line)
             return 0 if report.ok else 1

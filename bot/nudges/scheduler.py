@@ -15,16 +15,15 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from bot.metrics import Metrics
-from bot.nudges.messengers import build_messengers
 from bot.nudges.service import NudgeService
+from bot.server.shutdown import budget
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 EVERY_SECONDS = 60
 PURGE_EVERY_RUNS = 60
-DRAIN_SECONDS = 5  # inside serve's 8-second shutdown
+DRAIN_SECONDS = 5  # at most; told to stop when shutdown begins, it gets what is left of the shared budget
 NUDGE_SCHEDULER = web.AppKey("nudge_scheduler", dict)  # {"service", "stop", "ran"}: for tests and diagnostics
 
 
@@ -50,19 +49,26 @@ async def run_forever(service: NudgeService, stop: asyncio.Event, every: float =
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
-def nudge_scheduler(services, metrics: Metrics | None = None):
-    """An aiohttp cleanup_ctx: starts the loop with the app, stops claiming and drains on shutdown."""
+def install_scheduler(app: web.Application, service: NudgeService) -> None:
+    """Run the loop while the app serves: it starts after the platforms have started (so their
+    messengers are there). Shutdown's first hook (bot.server.app) stops it claiming; once the
+    platforms have drained, sends under way get what is left of the shared budget, before the
+    platforms' HTTP sessions close."""
+    stop, ran = asyncio.Event(), asyncio.Event()
+    app[NUDGE_SCHEDULER] = {"service": service, "stop": stop, "ran": ran}
+    tasks: list[asyncio.Task] = []
 
-    async def ctx(app):
-        service = NudgeService.from_services(services, metrics, build_messengers(services.settings, services))
-        stop, ran = asyncio.Event(), asyncio.Event()
-        app[NUDGE_SCHEDULER] = {"service": service, "stop": stop, "ran": ran}
-        task = asyncio.create_task(run_forever(service, stop, ran=ran))
-        yield
-        stop.set()
+    async def start(_app: web.Application) -> None:
+        tasks.append(asyncio.create_task(run_forever(service, stop, ran=ran)))
+
+    async def finish(app: web.Application) -> None:
+        stop.set()  # already set when shutdown began (bot.server.app), unless the app was only cleaned up
+        if not tasks:
+            return
         try:
-            await asyncio.wait_for(task, timeout=DRAIN_SECONDS)
+            await asyncio.wait_for(tasks[0], timeout=budget(app).remaining(DRAIN_SECONDS))
         except asyncio.TimeoutError:
             log.warning("nudge scheduler did not finish in time; unfinished sends will be settled as unknown")
 
-    return ctx
+    app.on_startup.append(start)
+    app.on_cleanup.insert(0, finish)  # ahead of the cleanup contexts, which close the Slack session

@@ -60,7 +60,7 @@ class NudgeService:
         self.store = store
         self.default = Schedule(timezone=default_timezone)
         self.metrics = metrics
-        self.messengers = messengers or {}
+        self.messengers = {} if messengers is None else messengers  # the caller's dict: platforms add theirs as they start
         self.events = events  # a dialogs Store with claim_event, to drop a platform's repeated deliveries
         self.sender = NudgeSender(store, content, metrics, limits)
         self._refreshing: set[tuple] = set()
@@ -92,14 +92,26 @@ class NudgeService:
 
     # --- what an adapter calls -----------------------------------------------------------
 
-    async def handle(self, inbound: Inbound, message_ref: str | None = None, now: datetime | None = None) -> list[Reply] | None:
+    @staticmethod
+    def concerns(inbound: Inbound) -> bool:
+        """Is this a poll press or a `nudge ...` command? (No I/O: adapters ask before anything else.)"""
+        if inbound.choice is not None:
+            return is_poll_value(inbound.choice.value)
+        return commands.is_nudge_command(inbound.text)
+
+    async def handle(
+        self, inbound: Inbound, message_ref: str | None = None, now: datetime | None = None, in_channel: bool = True, prefix: str = ""
+    ) -> list[Reply] | None:
         """The nudge part of a turn: a poll press or a `nudge ...` command gets replies (for that person
-        only); anything else gets None, and the adapter hands it to the conversation service as usual."""
-        if inbound.choice is not None and is_poll_value(inbound.choice.value):
+        only); anything else gets None, and the adapter hands it to the conversation service as usual.
+        `in_channel` is False in a direct message or personal chat, where nudges cannot be turned on;
+        `prefix` is how people address the bot on that platform ("/leadbot ", "@leadbot ")."""
+        if not self.concerns(inbound):
+            return None
+        if inbound.choice is not None:
             return await self.handle_vote(inbound, message_ref, now)
-        if inbound.choice is None and commands.is_nudge_command(inbound.text):
-            return await self.handle_command(inbound, now)
-        return None
+        replies = await self.handle_command(inbound, now) if in_channel else [commands.channel_only_reply()]
+        return [commands.addressed(r, prefix) for r in replies]
 
     # --- commands -------------------------------------------------------------------------
 

@@ -224,5 +224,24 @@ def status_reply(status: Status | None, default: Schedule) -> Reply:
     return Reply(kind="info", title="Weekly nudges", lines=lines)
 
 
+def channel_only_reply() -> Reply:
+    return Reply(
+        kind="info",
+        title="Weekly nudges",
+        lines=[
+            "Weekly nudges are for a team's channel, so the whole team sees them and can vote in the poll.",
+            "Type 'nudge on' in the channel you'd like them in (add me to it first if I'm not there yet).",
+        ],
+    )
+
+
+def addressed(reply: Reply, prefix: str) -> Reply:
+    """Our replies say "type 'nudge on'"; on a platform where the bot is addressed first
+    ("/leadbot nudge on", "@leadbot nudge on"), say it that way."""
+    if not prefix:
+        return reply
+    return reply.model_copy(update={"lines": [line.replace("'nudge", f"'{prefix}nudge") for line in reply.lines]})
+
+
 def error_reply(error: CommandError) -> Reply:
     return Reply(kind="info", title="Weekly nudges", lines=[error.message])

@@ -1,6 +1,7 @@
 """A generic `bot.delivery.Messenger` that posts to the fake API over real HTTP.
 
-Phase 1 only: the Slack and Teams messengers replace it in phase 2. It maps
+For the engine-level tests: unlike Slack and Teams it can look a message up, so
+the engine's reconciling of lost answers is exercised. It maps
 HTTP answers to Delivery outcomes the way the real ones must: 2xx sent, 429
 throttled (with Retry-After), 404 gone, other errors failed, and no answer
 (timeout, connection dropped mid-call) unknown. It also offers `find`, so the

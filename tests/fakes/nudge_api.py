@@ -1,7 +1,7 @@
 """A fake chat platform API on loopback that records every nudge posted to it.
 
-Phase 1 stand-in for the Slack Web API and Bot Framework connector fakes: the
-generic `HttpMessenger` (tests/fakes/http_messenger.py) posts here over real
+A generic platform for the nudge engine's own tests (the platform tests use the
+Slack Web API and Bot Framework connector fakes): the generic `HttpMessenger` (tests/fakes/http_messenger.py) posts here over real
 HTTP, from the test process or from other OS processes. It can be told to
 throttle like the real platforms (a per-workspace token bucket answering 429
 with Retry-After), to throttle everything for a while, to answer 5xx, to say a
@@ -18,22 +18,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-
-@dataclass
-class Bucket:
-    rate: float
-    burst: float
-    tokens: float
-    at: float
-
-    def take(self, now: float) -> float:
-        """0 if a token was taken, else seconds until one is free."""
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
+from tests.fakes.throttle import Bucket
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """`python -m tests.fakes.send_due_main`: one OS process running `send_due` against a shared database.
 
-What `leadbot nudge send-due` does, with the phase-1 HTTP messenger pointed at
-the fake API (the real CLI has no messengers until the Slack and Teams
-adapters land). Prints the run's report as one JSON line.
+What `leadbot nudge send-due` does, with the generic HTTP messenger (which can
+look messages up, unlike Slack and Teams) pointed at the generic fake API.
+Prints the run's report as one JSON line.
 """
 
 from __future__ import annotations

@@ -1,0 +1,149 @@
+"""Weekly nudges end to end on both platforms, over real HTTP on loopback.
+
+A channel turns nudges on the way people do it (`/leadbot nudge on` in Slack,
+`@leadbot nudge on` in Teams); the scheduler's own `send_due` posts the nudge
+through the real Slack and Teams messengers to the local fakes; people vote
+with the poll's buttons and the nudge itself shows the anonymous counts
+(chat.update in Slack, updateActivity in Teams).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
+
+from bot.server.keys import NUDGES
+from bot.storage.tables import nudge_subscriptions
+from dialogs.nudges.schedule import slot_at
+from tests.fakes.slack_harness import leadbot, world, workspace, alice  # noqa: F401 - fixtures
+from tests.fakes.teams_client import TeamsChannel, TeamsUser, channel_mention, submit
+from tests.nudge_support import LONG_AGO, ledger
+
+
+
+POLL = ["More meaning", "More structure", "About right"]
+
+
+async def turned_on_long_ago(engine) -> None:
+    """As if the channel had turned nudges on weeks ago, so this week's nudge is due to it."""
+    async with engine.begin() as conn:
+        await conn.execute(update(nudge_subscriptions).values(turned_on_at=LONG_AGO))
+
+
+async def send_this_weeks(app) -> datetime:
+    """Run the scheduler's send_due just after this week's slot of the (only) subscribed channel."""
+    service = app[NUDGES]
+    (sub,) = await service.store.subscriptions()
+    slot = slot_at(sub.schedule, datetime.now(timezone.utc))
+    assert slot.sendable, "every week of the year has a working day"
+    at = slot.due_at + timedelta(minutes=1)
+    report = await service.send_due(at)
+    assert report.ok and report.sent == 1, vars(report)
+    return at
+
+
+# --- Slack -----------------------------------------------------------------------------------
+
+
+async def test_slack_channel_gets_its_nudge_once_and_votes_show_as_anonymous_counts(world, workspace, leadbot, alice):
+    answer = (await alice.command("nudge on", channel="C0TEAM"))[-1]
+    assert answer.args.get("response_type") == "ephemeral"
+    assert "Weekly nudges are on" in answer.all_text() and "'/leadbot nudge off'" in answer.all_text()
+
+    await turned_on_long_ago(leadbot.services.db)
+    at = await send_this_weeks(leadbot.app)
+    (nudge,) = world.fake.of("chat.postMessage", channel="C0TEAM")
+    assert nudge.header() and [b["text"]["text"] for b in nudge.buttons()] == POLL
+    assert "This week we need more" in nudge.all_text()
+
+    bob = world.manager(workspace, user="U0BOB", dm_channel="D0BOB")
+    await alice.press(nudge, "More meaning")
+    thanks = alice.responses(f"press-{workspace.team_id}-U0ALICE")[-1]
+    assert thanks.args.get("response_type") == "ephemeral" and "your vote for meaning is counted" in thanks.all_text()
+    await bob.press(nudge, "More meaning")
+    await alice.press(nudge, "More structure")  # a changed vote moves, it is not added
+    assert "your vote is changed to structure" in alice.responses(f"press-{workspace.team_id}-U0ALICE")[-1].all_text()
+
+    updates = world.fake.of("chat.update", channel="C0TEAM")
+    assert updates and all(u.args["ts"] == nudge.args["ts"] for u in updates)
+    final = updates[-1].all_text()
+    assert "meaning 1, structure 1, about right 0 (2 votes so far" in final
+    assert "U0ALICE" not in final and "U0BOB" not in final  # counts, never names
+    assert [b["text"]["text"] for b in updates[-1].buttons()] == ["More meaning (1)", "More structure (1)", "About right (0)"]
+    assert not world.fake.of("chat.postMessage", channel="C0TEAM")[1:], "a vote is never answered in the channel"
+
+    # The scheduler running again (every minute, on every replica) never sends the week's nudge twice.
+    report = await leadbot.app[NUDGES].send_due(at + timedelta(minutes=5))
+    assert report.sent == 0 and len(world.fake.of("chat.postMessage", channel="C0TEAM")) == 1
+
+
+async def test_slack_nudge_status_and_off_in_a_channel_and_a_polite_no_in_a_dm(world, workspace, leadbot, alice):
+    await alice.command("nudge on friday 14:30", channel="C0TEAM")
+    status = await alice.command("nudge", channel="C0TEAM")
+    text = " ".join(s.all_text() for s in status)
+    assert "every Friday at 14:30" in text and "Turned on by" in text
+    assert "Preview:" in text, "the status shows the next nudge"
+    off = (await alice.command("nudge off", channel="C0TEAM"))[-1]
+    assert "Weekly nudges are off" in off.all_text()
+    assert not (await leadbot.app[NUDGES].store.subscription(("slack", workspace.team_id, "C0TEAM"))).enabled
+
+    reply = await alice.dm("nudge on")
+    assert "for a team's channel" in reply.all_text()
+    assert [s.channel_id for s in await leadbot.app[NUDGES].store.subscriptions()] == ["C0TEAM"]
+
+
+async def test_slack_channel_the_bot_was_removed_from_is_paused_and_says_why(world, workspace, leadbot, alice):
+    await alice.command("nudge on", channel="C0GONE")
+    await turned_on_long_ago(leadbot.services.db)
+    world.fake.channel_errors["C0GONE"] = "channel_not_found"
+    service = leadbot.app[NUDGES]
+    (sub,) = await service.store.subscriptions()
+    slot = slot_at(sub.schedule, datetime.now(timezone.utc))
+    report = await service.send_due(slot.due_at + timedelta(minutes=1))
+    assert report.paused == 1 and report.sent == 0
+    del world.fake.channel_errors["C0GONE"]
+    status = " ".join(s.all_text() for s in await alice.command("nudge", channel="C0GONE"))
+    assert "paused" in status and "could not be found" in status
+
+
+# --- Teams -----------------------------------------------------------------------------------
+
+TENANT = "6e1c2a3b-9f8d-4c7b-a6e5-d4c3b2a1f0e9"
+JO = TeamsUser(TENANT, "0b6f5c1e-2d3a-4e5f-8a9b-1c2d3e4f5a6b", "Jo Evans")
+SAM = TeamsUser(TENANT, "7c2e4a6b-8d0f-4123-9456-7890abcdef12", "Sam Patel")
+CHANNEL = TeamsChannel(TENANT)
+
+
+async def test_teams_channel_gets_its_nudge_and_the_card_shows_the_counts(teams, connector):
+    (answer,) = await teams.send(channel_mention(connector.service_url, JO, CHANNEL, "nudge on"))
+    said = " ".join(answer.texts)
+    assert "Weekly nudges are on" in said and "'@leadbot nudge off'" in said
+
+    await turned_on_long_ago(teams.bot.services.db)
+    await send_this_weeks(teams.bot.app)
+    nudges = [s for s in connector.sent if s.kind == "send" and s.conversation_id == CHANNEL.channel_id]
+    assert len(nudges) == 1, "one new post in the channel itself, through the stored conversation reference"
+    nudge = nudges[0]
+    assert [a["title"] for a in nudge.actions] == POLL and nudge.body.get("summary")
+
+    after_nudge = len(connector.sent)
+    for user, choice in ((JO, "More meaning"), (SAM, "More structure"), (JO, "About right")):
+        status, _ = await teams.post(submit(connector.service_url, user, nudge, nudge.action(choice)["data"]))
+        assert status in (200, 202)
+        await teams.bot.settle()
+    updates = [s for s in connector.sent if s.kind == "update"]
+    assert updates and all(u.activity_id == nudge.id and u.conversation_id == CHANNEL.channel_id for u in updates)
+    final = " ".join(updates[-1].texts)
+    assert "meaning 0, structure 1, about right 1 (2 votes so far" in final
+    assert [a["title"] for a in updates[-1].actions] == ["More meaning (0)", "More structure (1)", "About right (1)"]
+    # No thanks in the channel: it would tell everyone how each person voted.
+    assert {s.kind for s in connector.sent[after_nudge:]} == {"update"}
+    rows = await ledger(teams.bot.services.db)
+    assert [r.status for r in rows.values() if r.status != "skipped"] == ["sent"]  # earlier weeks: recorded as missed, never sent late
+
+
+async def test_teams_personal_chat_cannot_turn_nudges_on(teams, connector):
+    (reply,) = await teams.say(JO, "nudge on")
+    assert "for a team's channel" in " ".join(reply.texts)
+    assert await teams.bot.app[NUDGES].store.subscriptions() == []
