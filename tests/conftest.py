@@ -124,3 +124,53 @@ async def sql_store(database_url):
         for table in reversed(metadata.sorted_tables):
             await conn.execute(table.delete())
     await db.dispose()
+
+
+@pytest.fixture
+async def pg_engine(pg_database):
+    """A migrated engine on this session's PostgreSQL database, emptied afterwards."""
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import upgrade
+    from bot.storage.tables import metadata
+
+    db = make_engine(pg_database)
+    await upgrade(db)
+    yield db
+    async with db.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
+    await db.dispose()
+
+
+@pytest.fixture
+async def connector():
+    """A local fake of the Bot Framework connector, recording what leadbot sends to Teams."""
+    from tests.fakes.bot_connector import FakeConnector
+
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def teams(tmp_path, cache_dir, connector):
+    """leadbot (unauthenticated, local) on a fresh SQLite file, spoken to as Teams speaks."""
+    from bot.settings import Settings
+    from tests.fakes.teams_client import TeamsClient, running_leadbot
+
+    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", LEADBOT_CACHE_DIR=str(cache_dir))
+    async with running_leadbot(settings) as bot:
+        client = TeamsClient(bot, connector)
+        yield client
+        await client.close()
+
+
+@pytest.fixture
+async def nudge_api():
+    """A generic platform API on loopback for the nudge engine's own tests (tests/fakes/nudge_api.py)."""
+    from tests.fakes.nudge_api import FakeNudgeApi
+
+    api = FakeNudgeApi()
+    await api.start()
+    yield api
+    await api.stop()

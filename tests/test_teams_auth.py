@@ -36,13 +36,6 @@ SINGLE_TENANT = dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_PASSWORD=PASSWOR
 
 
 @pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 def identity(tmp_path, monkeypatch):
     fake = FakeIdentity(BOT_APP_ID, PASSWORD, tmp_path).start()
     # MSAL and the SDK's key fetch use `requests`, which trusts this bundle: the fake's own certificate.

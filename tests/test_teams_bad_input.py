@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import Settings
-from tests.fakes.bot_connector import FakeConnector
-from tests.fakes.teams_client import BOT_ID, TeamsClient, TeamsUser, personal_message, running_leadbot
+from tests.fakes.teams_client import BOT_ID, TeamsClient, TeamsUser, personal_message
 
 TENANT = "5a9c6d8e-0000-4000-8000-000000000005"
 MO = TeamsUser(TENANT, "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f7a", name="Mo Khan")
-
-
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def teams(tmp_path, cache_dir, connector):
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", LEADBOT_CACHE_DIR=str(cache_dir))
-    async with running_leadbot(settings) as bot:
-        client = TeamsClient(bot, connector)
-        yield client
-        await client.close()
 
 
 async def _still_answers(teams: TeamsClient) -> None:

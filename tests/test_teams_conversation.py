@@ -32,21 +32,6 @@ def settings_for(database_url: str, cache_dir, **extra) -> Settings:
     return Settings(_env_file=None, DATABASE_URL=database_url, LEADBOT_CACHE_DIR=str(cache_dir), **extra)
 
 
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def teams(tmp_path, cache_dir, connector):
-    async with running_leadbot(settings_for(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", cache_dir)) as bot:
-        client = TeamsClient(bot, connector)
-        yield client
-        await client.close()
-
-
 def _labels(message: Sent) -> list[str]:
     return [a["title"] for a in message.actions]
 

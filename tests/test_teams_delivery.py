@@ -12,33 +12,15 @@ import pytest
 
 from bot.delivery import Target
 from bot.logs import JsonFormatter
-from bot.settings import Settings
 from bot.teams.messenger import build_messenger
 from dialogs.models import Reply
-from tests.fakes.bot_connector import FakeConnector
-from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, installation_update, personal_message, running_leadbot
+from tests.fakes.teams_client import TeamsChannel, TeamsUser, installation_update, personal_message
 
 TENANT = "3e7a4b6c-0000-4000-8000-000000000003"
 JO = TeamsUser(TENANT, "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", name="Jo Bloggs")
 CHANNEL = TeamsChannel(TENANT)
 SECRET_PROBLEM = "Priya in my team has stopped answering emails from the housing panel"
 NUDGE = Reply(kind="info", title="This week's nudge", lines=["Plans are nothing; planning is everything."])
-
-
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def teams(tmp_path, cache_dir, connector):
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", LEADBOT_CACHE_DIR=str(cache_dir))
-    async with running_leadbot(settings) as bot:
-        client = TeamsClient(bot, connector)
-        yield client
-        await client.close()
 
 
 @pytest.fixture

@@ -17,20 +17,12 @@ from bot.delivery import Target
 from bot.settings import Settings
 from bot.storage.tables import metadata, teams_conversations
 from dialogs.models import Choice, Reply
-from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, channel_mention, installation_update, members_changed, running_leadbot
 
 TENANT = "2d6f3a5b-0000-4000-8000-000000000001"
 ALEX = TeamsUser(TENANT, "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d", name="Alex Jones")
 CHANNEL = TeamsChannel(TENANT)
 NUDGE = Reply(kind="info", title="This week's nudge", lines=["Management keeps the trains running; leadership decides where they go."], choices=[Choice(label="Agree", value="poll:agree")], choice_token="n1")
-
-
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from tests.fakes.throttle import Throttle
+
 SERVICE_PREFIX = "/uk"  # Teams' service URL in the UK is https://smba.trafficmanager.net/uk/
 
 
@@ -99,6 +101,10 @@ class FakeConnector:
     sent: list[Sent] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)  # every call's kind, failed ones included
     refused: int = 0  # calls refused for a bad token
+    throttle: Throttle | None = None  # new messages' rate limits, by throttle_key(conversation id)
+    throttle_key: Callable[[str | None], str] = lambda conversation: "bot"  # default: one limit for the bot as a whole
+    send_delay: float = 0.0  # seconds a new message waits after it is recorded, before it is answered
+    on_sent: list[Callable[[Sent], None]] = field(default_factory=list)  # called with each recorded call (benchmarks)
 
     def __post_init__(self) -> None:
         self._failures: list[Failure] = []
@@ -167,6 +173,11 @@ class FakeConnector:
         if self.check_token is not None and not self.check_token(auth):
             self.refused += 1
             return web.json_response({"error": {"code": "Unauthorized", "message": "token not valid"}}, status=401)
+        if kind == "send" and self.throttle is not None:
+            wait = self.throttle.check(self.throttle_key(conversation))
+            if wait is not None:
+                error = {"error": {"code": "TooManyRequests", "message": "throttled by the fake"}}
+                return web.json_response(error, status=429, headers={"Retry-After": str(wait)})
         failure = next((f for f in self._failures if f.kinds is None or kind in f.kinds), None)
         if failure is not None:
             self._failures.remove(failure)
@@ -175,9 +186,14 @@ class FakeConnector:
             return web.json_response(error, status=failure.status, headers=headers)
         self._n += 1
         new_id = activity if kind == "update" else (f"a:personal-{self._n}" if kind == "create" else f"1:{self._n}")
+        sent = Sent(kind, conversation, activity, body, auth, new_id)
         async with self._changed:
-            self.sent.append(Sent(kind, conversation, activity, body, auth, new_id))
+            self.sent.append(sent)
             self._changed.notify_all()
+        for hook in self.on_sent:
+            hook(sent)
+        if kind == "send" and self.send_delay:
+            await asyncio.sleep(self.send_delay)  # it has arrived; the answer is still on its way
         if kind == "create":
             return web.json_response({"id": new_id, "activityId": None}, status=201)
         return web.json_response({"id": new_id}, status=200 if kind == "update" else 201)

@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.throttle import Throttle
+
 APP_ID = "A0LEADBOT"
 
 
@@ -109,6 +111,9 @@ class FakeSlackApi:
         self.channel_errors: dict[str, str] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.hang: set[str] = set()
+        self.throttle: Throttle | None = None  # chat.postMessage rate limits, per workspace
+        self.post_delay = 0.0  # seconds a chat.postMessage waits after it is recorded, before it is answered
+        self.slow: dict[str, float] = {}  # method -> seconds to take before answering (a slow Slack)
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections leadbot opened
         self.on_call: list[Callable[[Call], None]] = []  # called with each accepted call (benchmarks)  # methods that never answer (client timeouts)
         self._ts = itertools.count(1)
@@ -217,6 +222,12 @@ class FakeSlackApi:
         await self._record(self.attempts, call)
         if method in self.hang:
             await self._released.wait()  # until stop(): the client gives up first
+        if method == "chat.postMessage" and self.throttle is not None and ws is not None:
+            wait = self.throttle.check(ws.team_id)
+            if wait is not None:
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(wait)})
+        if method in self.slow:
+            await asyncio.sleep(self.slow[method])
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
@@ -233,6 +244,8 @@ class FakeSlackApi:
         body = self._answer(method, ws, args)
         if body.get("ok"):
             await self._record(self.calls, call)
+            if method == "chat.postMessage" and self.post_delay:
+                await asyncio.sleep(self.post_delay)  # it has arrived; the answer is still on its way
         return web.json_response(body)
 
     def _answer(self, method: str, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
