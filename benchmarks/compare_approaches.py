@@ -41,7 +41,9 @@ from dialogs.diagnosis.vectoriser import Vectoriser  # noqa: E402
 from dialogs.terms import TermMatcher  # noqa: E402
 
 MOVE = {"uncertainty": "lead", "confidence": "lead", "inconsistency": "manage", "control": "manage"}
-DEFAULT_SETS = [ROOT.parent / "shared" / "eval" / "public_dev.jsonl", ROOT / "benchmarks" / "data" / "holdout.jsonl"]
+from benchmarks.common import PUBLIC_DEV  # noqa: E402
+
+DEFAULT_SETS = [p for p in (PUBLIC_DEV, ROOT / "benchmarks" / "data" / "holdout.jsonl") if p.exists()]
 
 
 def pred(label: str, confidence: float = 1.0) -> dict:
@@ -103,9 +105,9 @@ class TfidfLR:
     def __init__(self, content):
         docs = [clean(e.text).split() for e in content.training]
         self.vec = Vectoriser.fit(docs)
-        x = linear.SparseRows.build([self.vec.transform(d) for d in docs], len(self.vec.vocabulary))
+        rows = [self.vec.transform(d) for d in docs]
         y = np.array([MAIN_CLASSES.index(e.problem or e.first_move) for e in content.training])
-        self.w = linear.fit(x, y, len(MAIN_CLASSES), l2=1.0)
+        self.w = linear.fit(rows, y, len(MAIN_CLASSES), len(self.vec.vocabulary), l2=1.0)
 
     def __call__(self, text: str) -> dict:
         p = linear.predict_proba(self.w, self.vec.transform(clean(text).split()))

@@ -2,12 +2,13 @@
 
     python benchmarks/nudge_bench.py [--channels 5000] [--database sqlite|postgresql|both]
 
-The fake platform APIs run in their own process (so the memory figure is the
-bot's) and throttle like the real ones: a per-workspace token bucket that
-answers 429 with Retry-After when exceeded (Slack: 20 messages/s per
-workspace; Teams: 30/s per tenant), with a few large workspaces and many
-small ones. Phase 1 posts through the generic HTTP messenger of the tests;
-phase 2 swaps in the Slack and Teams messengers.
+The fakes of the Slack Web API and the Bot Framework connector (tests/fakes)
+run in their own process (so the memory figure is the bot's) and throttle like
+the real ones: a per-workspace token bucket that answers 429 with Retry-After
+when exceeded (Slack: 20 messages/s per workspace; Teams: 30/s per tenant),
+with a few large workspaces and many small ones. The bot posts through its real
+Slack messenger (a bot token per workspace, as OAuth installs give) and Teams
+messenger (the CloudAdapter, from conversation references in the database).
 
 Prints: total time, messages per second, the best time the rate limits allow,
 429s received, peak memory (getrusage), duplicates and losses (both must be 0).
@@ -58,12 +59,57 @@ def ideal_seconds(keys) -> float:
 # --- the fakes, in a child process ------------------------------------------------------------
 
 
-async def _serve_fakes() -> None:
-    from tests.fakes.nudge_api import FakeNudgeApi
+def slack_token(workspace: str) -> str:
+    return f"xoxb-{workspace}"
 
-    fakes = {p: FakeNudgeApi(rate_per_workspace=r, burst=b) for p, (r, b) in RATES.items()}
-    urls = {p: await f.start() for p, f in fakes.items()}
-    print(json.dumps(urls), flush=True)
+
+async def _serve_fakes(n: int) -> None:
+    from collections import Counter
+
+    from aiohttp import web
+
+    from tests.fakes.bot_connector import FakeConnector
+    from tests.fakes.slack_api import FakeSlackApi
+    from tests.fakes.throttle import Throttle
+
+    keys = layout(n)
+    tenant_of = {c: w for p, w, c in keys if p == "teams"}
+    slack, connector = FakeSlackApi(), FakeConnector()
+    await slack.start()
+    await connector.start()
+    for w in sorted({w for p, w, _ in keys if p == "slack"}):
+        slack.add_workspace(w, slack_token(w))
+
+    def reset() -> None:
+        slack.calls.clear()
+        slack.attempts.clear()
+        connector.sent.clear()
+        slack.throttle = Throttle(*RATES["slack"])
+        connector.throttle = Throttle(*RATES["teams"])
+        connector.throttle_key = lambda conversation: tenant_of.get(conversation or "", "?")
+
+    async def stats(_request):
+        per = Counter(("slack", c.team_id, c.args.get("channel")) for c in slack.of("chat.postMessage"))
+        per.update(("teams", tenant_of.get(s.conversation_id or ""), s.conversation_id) for s in connector.sent if s.kind == "send")
+        return web.json_response({
+            "posts": sum(per.values()), "channels": len(per), "duplicates": sum(k - 1 for k in per.values() if k > 1),
+            "throttled": slack.throttle.refused + connector.throttle.refused,
+        })
+
+    async def do_reset(_request):
+        reset()
+        return web.json_response({"ok": True})
+
+    reset()
+    app = web.Application()
+    app.router.add_get("/stats", stats)
+    app.router.add_post("/reset", do_reset)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    control = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    print(json.dumps({"control": control, "slack": slack.api_url, "teams": connector.service_url}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
 
 
@@ -89,9 +135,53 @@ async def _database(kind: str) -> tuple[str, object]:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", drop
 
 
-async def _stats(session, url: str) -> dict:
-    async with session.get(f"{url}/stats") as resp:
+async def _stats(session, urls: dict[str, str]) -> dict:
+    async with session.get(f"{urls['control']}/stats") as resp:
         return await resp.json()
+
+
+async def _reset(urls: dict[str, str]) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as s:
+        await (await s.post(f"{urls['control']}/reset")).release()
+
+
+def _messengers(db, urls: dict[str, str], session):
+    """The real Slack and Teams messengers, pointed at the fakes."""
+    from types import SimpleNamespace
+
+    from bot.metrics import Metrics
+    from bot.settings import Settings
+    from bot.slack.messenger import SlackMessenger
+    from bot.teams.messenger import build_messenger as teams_messenger
+
+    settings = Settings(_env_file=None, DATABASE_URL="sqlite+aiosqlite://", SLACK_API_URL=urls["slack"])
+    metrics = Metrics()
+
+    async def tokens(workspace: str) -> str:
+        return slack_token(workspace)  # what the OAuth installation store answers, without the lookup
+
+    return {
+        "slack": SlackMessenger(settings, metrics, tokens, session),
+        "teams": teams_messenger(SimpleNamespace(settings=settings, db=db), metrics),
+    }
+
+
+async def _references(db, keys, service_url: str) -> None:
+    from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
+
+    from bot.teams.inbound import Place
+    from bot.teams.references import ReferenceStore
+
+    store = ReferenceStore(db)
+    for platform, tenant, channel in keys:
+        if platform == "teams":
+            reference = ConversationReference(
+                channel_id="msteams", service_url=service_url, bot=ChannelAccount(id="28:leadbot"),
+                conversation=ConversationAccount(id=channel, conversation_type="channel", tenant_id=tenant, is_group=True),
+            )
+            await store.save(Place(tenant, "channel", channel, channel, channel, None), reference)
 
 
 async def bench(kind: str, n: int, urls: dict[str, str]) -> dict:
@@ -102,39 +192,36 @@ async def bench(kind: str, n: int, urls: dict[str, str]) -> dict:
     from bot.storage.db import make_engine
     from bot.storage.migrate import upgrade
     from dialogs.content_loader import load_content
-    from tests.fakes.http_messenger import HttpMessenger
     from tests.nudge_support import ledger, subscribe
 
     url, cleanup = await _database(kind)
     db = make_engine(url)
-    messengers = {p: HttpMessenger(p, urls[p]) for p in urls}
+    session = aiohttp.ClientSession()
+    messengers = _messengers(db, urls, session)
     try:
         await upgrade(db)
         keys = layout(n)
         await subscribe(db, keys, on_at=MONDAY - timedelta(days=1))
+        await _references(db, keys, urls["teams"])
         service = NudgeService(load_content(), NudgeStore(db))
-        async with aiohttp.ClientSession() as s:
-            for u in urls.values():
-                await (await s.post(f"{u}/reset")).release()
+        await _reset(urls)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         report = await service.send_due(MONDAY, messengers)
         elapsed = time.perf_counter() - started
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         async with aiohttp.ClientSession() as s:
-            after = {p: await _stats(s, u) for p, u in urls.items()}
+            after = await _stats(s, urls)
         rows = await ledger(db)
-        posts = sum(after[p]["posts"] for p in urls)
+        posts = after["posts"]
         return {
             "database": kind, "channels": n, "seconds": elapsed, "posts": posts, "per_second": posts / elapsed,
-            "ideal_seconds": ideal_seconds(keys), "throttled": sum(after[p]["throttled"] for p in urls),
-            "duplicates": sum(after[p]["duplicates"] for p in urls),
+            "ideal_seconds": ideal_seconds(keys), "throttled": after["throttled"], "duplicates": after["duplicates"],
             "lost": n - sum(1 for r in rows.values() if r.status == "sent"), "sent": report.sent, "ok": report.ok,
             "rss_before_mb": rss_before / 1024, "rss_peak_mb": rss_peak / 1024,
         }
     finally:
-        for m in messengers.values():
-            await m.close()
+        await session.close()
         await db.dispose()
         done = cleanup()
         if asyncio.iscoroutine(done):
@@ -142,18 +229,28 @@ async def bench(kind: str, n: int, urls: dict[str, str]) -> dict:
 
 
 async def bare(n: int, urls: dict[str, str]) -> dict:
-    """The same fan-out with no database, no ledger and no guarantees: the floor for this machine and these limits."""
+    """The same posts through the same messengers with no ledger, no claims and no guarantees: the floor.
+
+    Teams' messenger still reads each channel's conversation reference, so it gets an in-memory SQLite database.
+    """
     import aiohttp
 
+    from bot.delivery import Target
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import upgrade
     from dialogs.content_loader import load_content
     from dialogs.nudges.render import render_nudge
-    from tests.fakes.http_messenger import HttpMessenger
-    from bot.delivery import Target
 
     content = load_content()
     reply = render_nudge(content, next(iter(content.nudges.values())), "2025-W03")
-    messengers = {p: HttpMessenger(p, urls[p]) for p in urls}
-    platform_sems = {p: asyncio.Semaphore(48) for p in urls}
+    keys = layout(n)
+    url, cleanup = await _database("sqlite")
+    db = make_engine(url)
+    await upgrade(db)
+    await _references(db, keys, urls["teams"])
+    session = aiohttp.ClientSession()
+    messengers = _messengers(db, urls, session)
+    platform_sems = {p: asyncio.Semaphore(48) for p in ("slack", "teams")}
     ws_sems: dict = {}
 
     async def one(platform, workspace, channel):
@@ -166,21 +263,19 @@ async def bare(n: int, urls: dict[str, str]) -> dict:
             await asyncio.sleep(d.retry_after or 1)
 
     try:
-        async with aiohttp.ClientSession() as s:
-            for u in urls.values():
-                await (await s.post(f"{u}/reset")).release()
+        await _reset(urls)
         started = time.perf_counter()
-        outcomes = await asyncio.gather(*(one(*k) for k in layout(n)))
+        outcomes = await asyncio.gather(*(one(*k) for k in keys))
         elapsed = time.perf_counter() - started
         async with aiohttp.ClientSession() as s:
-            after = {p: await _stats(s, u) for p, u in urls.items()}
+            after = await _stats(s, urls)
     finally:
-        for m in messengers.values():
-            await m.close()
-    posts = sum(a["posts"] for a in after.values())
+        await session.close()
+        await db.dispose()
+        cleanup()
     return {
-        "database": "bare (no db)", "seconds": elapsed, "posts": posts, "per_second": posts / elapsed, "ideal_seconds": ideal_seconds(layout(n)),
-        "throttled": sum(a["throttled"] for a in after.values()), "duplicates": sum(a["duplicates"] for a in after.values()),
+        "database": "bare (no ledger)", "seconds": elapsed, "posts": after["posts"], "per_second": after["posts"] / elapsed,
+        "ideal_seconds": ideal_seconds(keys), "throttled": after["throttled"], "duplicates": after["duplicates"],
         "lost": n - outcomes.count("sent"), "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -192,9 +287,9 @@ def main() -> int:
     parser.add_argument("--serve-fakes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fakes:
-        asyncio.run(_serve_fakes())
+        asyncio.run(_serve_fakes(args.channels))
         return 0
-    fakes = subprocess.Popen([sys.executable, __file__, "--serve-fakes"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=os.environ.copy())
+    fakes = subprocess.Popen([sys.executable, __file__, "--serve-fakes", "--channels", str(args.channels)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=os.environ.copy())
     try:
         urls = json.loads(fakes.stdout.readline())
         kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
@@ -210,7 +305,7 @@ def main() -> int:
     print(f"{'database':12}{'total s':>9}{'msg/s':>9}{'limit-bound s':>15}{'429s':>7}{'peak MB':>9}{'dupes':>7}{'lost':>6}")
     for r in results:
         print(f"{r['database']:12}{r['seconds']:9.1f}{r['per_second']:9.0f}{r['ideal_seconds']:15.1f}{r['throttled']:7}{r['rss_peak_mb']:9.0f}{r['duplicates']:7}{r['lost']:6}")
-    print("bare: the same posts with no database or ledger (no exactly-once guarantee): the floor on this machine")
+    print("bare: the same posts through the same messengers with no ledger (no exactly-once guarantee): the floor on this machine")
     print("limit-bound: the shortest time the fakes' rate limits allow (largest workspace / its rate)")
     print("peak MB: this process's peak resident memory so far (getrusage); the fakes run in another process")
     bad = [r for r in results if r["duplicates"] or r["lost"] or r["posts"] != args.channels]

@@ -42,8 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
 
+from benchmarks import common  # noqa: E402
+from benchmarks.common import free_port, pct, wait_ready  # noqa: E402
 from tests.fakes import slack_requests as rq  # noqa: E402
 from tests.fakes.slack_api import Call, FakeSlackApi  # noqa: E402
 
@@ -51,7 +52,7 @@ SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
 TEAM = "T0BENCH"
 BOT_USER = "U0BENCHBOT"
-LEADBOT = str(Path(sys.executable).parent / "leadbot")
+LEADBOT = common.LEADBOT
 # What managers type: team problems (a diagnosis or the quick test), help, thanks, a sensitive matter.
 TEXTS = [
     "Cases are piling up and nobody knows who owns them",
@@ -92,29 +93,7 @@ sys.exit(main(sys.argv[1:]))
 
 def serve_bare(port: int, api_url: str) -> None:
     """slack-bolt as its README shows it, echoing each DM, served with the same aiohttp adapter."""
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-    from slack_bolt.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    async def make() -> web.Application:
-        bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token=TOKEN, base_url=api_url))
-
-        @bolt.event("message")
-        async def echo(event, client):
-            await client.chat_postMessage(channel=event["channel"], text=event.get("text") or "")
-
-        async def events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
-
-        async def healthz(request: web.Request) -> web.Response:
-            return web.json_response({"status": "ok"})
-
-        app = web.Application()
-        app.router.add_post("/slack/events", events)
-        app.router.add_get("/readyz", healthz)
-        return app
-
-    web.run_app(make(), host="127.0.0.1", port=port, access_log=None, print=None)
+    common.serve_bare(port, slack={"secret": SECRET, "api_url": api_url, "token": TOKEN})
 
 
 # --- load --------------------------------------------------------------------------------
@@ -166,11 +145,6 @@ async def run_load(url: str, fake: FakeSlackApi, session: aiohttp.ClientSession,
     return result
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def row(name: str, r: Result) -> dict:
     return {
         "name": name,
@@ -183,29 +157,6 @@ def row(name: str, r: Result) -> dict:
 
 
 # --- processes -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def wait_ready(session: aiohttp.ClientSession, url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited with {proc.returncode}")
-        try:
-            async with session.get(f"{url}/readyz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)  # polling a process we started, not a test
-    raise RuntimeError(f"{url} did not become ready")
 
 
 async def admin(url: str, sql: str) -> None:

@@ -28,10 +28,14 @@ import time
 import uuid
 from pathlib import Path
 
-import aiohttp
-from aiohttp import web
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from benchmarks import common  # noqa: E402
+from benchmarks.common import cpu_seconds, free_port, wait_ready  # noqa: E402
 TENANT = "bench-tenant-0000-4000-8000-000000000000"
 BOT_ID = "28:bench-bot"
 PROBLEMS = [
@@ -54,24 +58,7 @@ _ids = itertools.count(1)
 
 def serve_echo(port: int) -> None:
     """botbuilder's minimal bot: CloudAdapter + ActivityHandler that echoes, as in the SDK samples."""
-    from types import SimpleNamespace
-
-    from botbuilder.core import ActivityHandler, TurnContext
-    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-
-    class EchoBot(ActivityHandler):
-        async def on_message_activity(self, turn_context: TurnContext):
-            await turn_context.send_activity(f"You said: {turn_context.activity.text}")
-
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(SimpleNamespace(APP_ID=None, APP_PASSWORD=None)))
-    bot = EchoBot()
-
-    async def messages(request: web.Request) -> web.Response:
-        return await adapter.process(request, bot)
-
-    app = web.Application()
-    app.router.add_post("/api/messages", messages)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    common.serve_bare(port, teams=True)
 
 
 # --- the fake connector: records when each reply arrives --------------------------------------
@@ -145,41 +132,6 @@ async def one_round(url: str, connector: Connector, managers: int, messages: int
     return latencies, time.perf_counter() - started
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-
-async def wait_up(url: str, session: aiohttp.ClientSession, process: subprocess.Popen) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode}")
-        try:
-            async with session.post(f"{url}/api/messages", data=b"{}", headers={"Content-Type": "application/json"}) as r:
-                await r.read()
-                return
-        except aiohttp.ClientConnectionError:
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc); 0 where that is not available."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def main(args) -> int:
     connector = Connector()
     await connector.start()
@@ -187,7 +139,7 @@ async def main(args) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROSOFT_", "SLACK_"))}
     env.update(DATABASE_URL=args.database_url or f"sqlite+aiosqlite:///{workdir / 'leadbot.db'}", LEADBOT_CACHE_DIR=env.get("LEADBOT_CACHE_DIR", str(workdir / "cache")))
     ours_port, echo_port = free_port(), free_port()
-    leadbot = str(Path(sys.executable).parent / "leadbot")
+    leadbot = common.LEADBOT
     log = open(workdir / "servers.log", "w")
     procs = {
         "leadbot": subprocess.Popen([leadbot, "serve", "--host", "127.0.0.1", "--port", str(ours_port)], env=env, cwd=workdir, stdout=log, stderr=log),
@@ -200,7 +152,7 @@ async def main(args) -> int:
     try:
         async with aiohttp.ClientSession(connector=connector_limit) as session:
             for name, url in urls.items():
-                await wait_up(url, session, procs[name])
+                await wait_ready(session, url, procs[name])
                 await one_round(url, connector, args.managers, 3, session)  # warm up: imports, model, connections
             for _ in range(args.rounds):
                 for name, url in urls.items():
@@ -222,11 +174,11 @@ async def main(args) -> int:
     print(f"{'bot':<16}{'replies':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'msg/s':>8}{'CPU ms/msg':>12}")
     for name, (lat, elapsed, n) in results.items():
         print(
-            f"{name:<16}{n:>9}{pct(lat, 50) * 1000:>9.1f}{pct(lat, 90) * 1000:>9.1f}{pct(lat, 99) * 1000:>9.1f}"
+            f"{name:<16}{n:>9}{common.pct(lat, 0.50) * 1000:>9.1f}{common.pct(lat, 0.90) * 1000:>9.1f}{common.pct(lat, 0.99) * 1000:>9.1f}"
             f"{max(lat) * 1000:>9.1f}{n / elapsed:>8.1f}{cpu[name] / n * 1000:>12.1f}"
         )
     ours, bare = results["leadbot"][0], results["bare echo bot"][0]
-    ratio = pct(ours, 99) / pct(bare, 99)
+    ratio = common.pct(ours, 0.99) / common.pct(bare, 0.99)
     print(f"leadbot p99 / bare p99 = {ratio:.2f} (target <= 1.5); p50 ratio {statistics.median(ours) / statistics.median(bare):.2f}")
     return 0
 
