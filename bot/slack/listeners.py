@@ -7,6 +7,7 @@ the ack, so the work never delays it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -109,16 +110,20 @@ class Listeners:
             return
         message = body["message"]
         thread = container.get("thread_ts") or message.get("thread_ts")
+        show_quotes = self.prefetch_show_quotes(msg.key)
         result = await self.rt.turn(msg)
         dest: Destination = Channel(channel, thread_ts=thread)
+        work = []
         if result.event == "stale" and not is_dm(channel):
             dest = Ephemeral(respond)  # someone else's buttons, or old ones: only the presser needs to know
         elif result.event not in NOT_ANSWERED and container.get("message_ts"):
             # the pressed message keeps its content, loses its buttons and says what was chosen
             label = (action.get("text") or {}).get("text") or ""
             kept = blocks.chosen(message.get("blocks") or [], label)
-            await outbox.update(client, channel, container["message_ts"], message.get("text") or blocks.ELLIPSIS, kept, self.rt.metrics)
-        await self.reply(client, msg.key, result.replies, dest, short=isinstance(dest, Channel) and not is_dm(channel))
+            work.append(outbox.update(client, channel, container["message_ts"], message.get("text") or blocks.ELLIPSIS, kept, self.rt.metrics))
+        # The edit of the pressed message and the answer do not depend on each other: one round trip, not two.
+        work.append(self.reply(client, msg.key, result.replies, dest, short=isinstance(dest, Channel) and not is_dm(channel), show_quotes=show_quotes))
+        await asyncio.gather(*work)
 
     async def on_unknown_button(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
         await ack()
@@ -210,15 +215,36 @@ class Listeners:
         return True
 
     async def converse(self, client: AsyncWebClient, msg: Inbound, dest: Destination, short: bool = False) -> None:
+        show_quotes = self.prefetch_show_quotes(msg.key)
         result = await self.rt.turn(msg)
-        await self.reply(client, msg.key, result.replies, dest, short=short)
+        await self.reply(client, msg.key, result.replies, dest, short=short, show_quotes=show_quotes)
 
-    async def reply(self, client: AsyncWebClient, key: ConversationKey, replies: list[Reply], dest: Destination, short: bool = False) -> None:
+    def prefetch_show_quotes(self, key: ConversationKey) -> asyncio.Task[bool] | None:
+        """Read the manager's quote setting alongside the turn rather than after it.
+
+        On PostgreSQL it comes over another pooled connection, so it costs the reply no
+        time; on SQLite's one connection it queues, as it did after the turn.
+        """
+        if self.rt.services.db.dialect.name != "postgresql":
+            return None
+        return asyncio.create_task(self.rt.show_quotes(key.workspace_id, key.user_id))
+
+    async def reply(
+        self,
+        client: AsyncWebClient,
+        key: ConversationKey,
+        replies: list[Reply],
+        dest: Destination,
+        short: bool = False,
+        show_quotes: asyncio.Task[bool] | None = None,
+    ) -> None:
+        show = True
+        if show_quotes is not None:
+            show = await show_quotes  # started with the turn, so done by now; awaited even when unused
+        elif any(r.quote for r in replies):
+            show = await self.rt.show_quotes(key.workspace_id, key.user_id)
         if not replies:
             return
-        show = True
-        if any(r.quote for r in replies):
-            show = await self.rt.show_quotes(key.workspace_id, key.user_id)
         rendered = []
         for i, r in enumerate(replies):
             last = i == len(replies) - 1
