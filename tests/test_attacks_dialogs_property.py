@@ -14,7 +14,7 @@ tokens, typed numbers and labels, repeated deliveries. After every turn:
 - no other person's, workspace's or platform's conversation changed, and
   "forget me" removed exactly that person's conversations in that workspace.
 
-Run with the MemoryStore and with the real SqlStore on SQLite.
+Run with the MemoryStore and with the real SqlStore on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -216,23 +216,12 @@ async def test_any_sequence_of_messages_and_presses_with_the_memory_store(engine
     await run(ConversationService(engine, store), store, "", actions)
 
 
-@pytest.fixture
-async def sqlite_store(tmp_path):
-    from bot.storage.db import make_engine
-    from bot.storage.migrate import upgrade
-    from bot.storage.sql_store import SqlStore
-
-    db = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'property.db'}")
-    await upgrade(db)
-    yield SqlStore(db)
-    await db.dispose()
-
-
 @settings(PROPERTY, max_examples=15)
 @given(actions=st.lists(ACTIONS, min_size=4, max_size=12))
-async def test_any_sequence_of_messages_and_presses_with_the_sql_store(engine, sqlite_store, actions):
-    # One database for every example; each example gets workspaces of its own.
-    await run(ConversationService(engine, sqlite_store), sqlite_store, uuid.uuid4().hex[:8], actions)
+async def test_any_sequence_of_messages_and_presses_with_the_sql_store(engine, sql_store, actions):
+    # sql_store (conftest): SQLite and the real PostgreSQL. One database for every example;
+    # each example gets workspaces of its own.
+    await run(ConversationService(engine, sql_store), sql_store, uuid.uuid4().hex[:8], actions)
 
 
 @settings(PROPERTY, max_examples=15)
