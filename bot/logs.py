@@ -10,6 +10,7 @@ their message. Our own request log line (bot.server) says what happened.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import sys
@@ -24,6 +25,29 @@ FORBIDDEN_KEYS = {"text", "body", "message_text", "payload", "raw", "content"}
 WITHHELD = "(library message withheld: it may contain message text)"
 
 
+@functools.cache
+def library_notices() -> frozenset[str]:
+    """Fixed sentences a library logs about its own set-up. They take no arguments, so they
+    cannot carry message text, and an operator needs to read them (a token set twice, say)."""
+    from slack_bolt.logger import messages as bolt
+
+    return frozenset(
+        {
+            bolt.warning_token_skipped(),
+            bolt.warning_installation_store_conflicts(),
+            bolt.warning_bot_only_conflicts(),
+        }
+    )
+
+
+def _shown(record: logging.LogRecord, ours: bool) -> str:
+    if ours:
+        return record.getMessage()
+    if record.name.startswith("slack_bolt") and isinstance(record.msg, str) and not record.args and record.msg in library_notices():
+        return record.msg
+    return WITHHELD
+
+
 def _ours(name: str) -> bool:
     return name == "root" or any(name == p or name.startswith(p + ".") for p in OURS)
 
@@ -35,7 +59,7 @@ class JsonFormatter(logging.Formatter):
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage() if ours else WITHHELD,
+            "msg": _shown(record, ours),
             "request_id": request_id.get(),
         }
         if ours:

@@ -6,6 +6,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
@@ -17,6 +18,8 @@ from bot.slack.installation import InstallationStore, installation_store, oauth_
 from bot.slack.listeners import Listeners
 from bot.slack.runtime import SlackRuntime
 
+log = logging.getLogger(__name__)
+
 
 def create_slack_app(settings: Settings, services: Services, metrics: Metrics, runtime: SlackRuntime | None = None) -> AsyncApp:
     """One workspace (SLACK_BOT_TOKEN) or many through OAuth (SLACK_CLIENT_ID + SLACK_CLIENT_SECRET).
@@ -26,7 +29,10 @@ def create_slack_app(settings: Settings, services: Services, metrics: Metrics, r
     """
     runtime = runtime or SlackRuntime(settings, services, metrics)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    _quiet_the_unused_token_warning()
     if settings.slack_oauth:
+        if settings.slack_bot_token is not None:
+            log.warning("SLACK_BOT_TOKEN is ignored: with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, each workspace's token comes from its installation")
         store = installation_store(settings, services.db)
         client = build_web_client(settings, metrics)
         app = AsyncApp(
@@ -48,6 +54,21 @@ def create_slack_app(settings: Settings, services: Services, metrics: Metrics, r
         raise SlackSetupError("Slack needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for installs to many workspaces")
     Listeners(runtime).register(app)
     return app
+
+
+class _TokenInClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and, given a client, warns that `token` "will be unused".
+    With one workspace our client carries that very token; with OAuth we say it ourselves, in
+    the operator's terms rather than Bolt's arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != warning_client_prioritized_and_token_skipped()
+
+
+def _quiet_the_unused_token_warning() -> None:
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _TokenInClient) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_TokenInClient())
 
 
 def bot_token_authorize(settings: Settings, store: InstallationStore, client: AsyncWebClient) -> AsyncInstallationStoreAuthorize:

@@ -69,6 +69,7 @@ def oauth_settings(settings: Settings, engine: AsyncEngine, store: InstallationS
         scopes=bot_scopes(),
         user_scopes=[],
         installation_store=store,
+        installation_store_bot_only=True,  # as the App's: Bolt warns at every start when the two differ
         state_store=OAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine),
         state_expiration_seconds=STATE_SECONDS,
     )
