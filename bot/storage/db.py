@@ -55,8 +55,8 @@ def _switch_to_wal(cur) -> None:
     """Put the file in WAL mode, also when several processes open a new file at once.
 
     Switching the journal mode needs the file to itself, and two connections switching at
-    once can each wait on the other until busy_timeout runs out (seen in CI: three replicas
-    starting on one new file). So each attempt waits only briefly, and a jittered retry
+    once can each wait on the other until busy_timeout runs out (seen in CI: three engines
+    opening one new file at once, as replicas or `chat` next to `serve` would). So each attempt waits only briefly, and a jittered retry
     breaks the tie. Once the file is in WAL mode (it stays so) the first attempt succeeds.
     """
     cur.execute("PRAGMA busy_timeout=200")
