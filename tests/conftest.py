@@ -9,6 +9,7 @@ unreachable server fails the run: a skipped PostgreSQL test is not a pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import uuid
@@ -108,38 +109,37 @@ def database_url(request, tmp_path) -> str:
     return request.getfixturevalue("pg_database")
 
 
-@pytest.fixture
-async def sql_store(database_url):
+@contextlib.asynccontextmanager
+async def migrated_engine(url: str):
+    """A migrated engine; every table emptied afterwards, as PostgreSQL is shared by the session."""
     from bot.storage.db import make_engine
     from bot.storage.migrate import upgrade
-    from bot.storage.sql_store import SqlStore
     from bot.storage.tables import metadata
 
-    db = make_engine(database_url)
+    db = make_engine(url)
     await upgrade(db)
-    store = SqlStore(db)
-    yield store
-    # PostgreSQL is shared by the session: empty every table so tests stay independent.
-    async with db.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            await conn.execute(table.delete())
-    await db.dispose()
+    try:
+        yield db
+    finally:
+        async with db.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+        await db.dispose()
+
+
+@pytest.fixture
+async def sql_store(database_url):
+    from bot.storage.sql_store import SqlStore
+
+    async with migrated_engine(database_url) as db:
+        yield SqlStore(db)
 
 
 @pytest.fixture
 async def pg_engine(pg_database):
     """A migrated engine on this session's PostgreSQL database, emptied afterwards."""
-    from bot.storage.db import make_engine
-    from bot.storage.migrate import upgrade
-    from bot.storage.tables import metadata
-
-    db = make_engine(pg_database)
-    await upgrade(db)
-    yield db
-    async with db.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            await conn.execute(table.delete())
-    await db.dispose()
+    async with migrated_engine(pg_database) as db:
+        yield db
 
 
 @pytest.fixture
