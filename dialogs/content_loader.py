@@ -55,6 +55,9 @@ class Content:
     cues: dict[str, s.Cue]
     directory: Path
     fingerprint: str = ""  # sha256 over every file, so caches and tests can tell content apart
+    # sha256 over only what the diagnosis model learns from (training/*.yaml and escalation.yaml),
+    # so editing wording elsewhere never forces a refit.
+    model_fingerprint: str = ""
     routes: dict[str, s.EscalationRoute] = field(default_factory=dict)
     topics: dict[str, s.EscalationTopic] = field(default_factory=dict)
 
@@ -148,15 +151,19 @@ def load_content(directory: Path | str | None = None) -> Content:
 
     digest = hashlib.sha256()
     parsed: dict[str, Any] = {}
+    model_digest = hashlib.sha256()
     for name, model in SINGLE_FILES.items():
         path = root / name
         if path.exists():
             digest.update(name.encode() + b"\0" + path.read_bytes())
+            if name == "escalation.yaml":
+                model_digest.update(name.encode() + b"\0" + path.read_bytes())
         data = _read_yaml(path, name, errors)
         if data is not None:
             parsed[name] = _validate(model, data, name, errors)
 
     training: list[s.TrainingExample] = []
+    training_places: list[tuple[str, int]] = []  # (file, index) of each example, for error messages
     training_dir = root / "training"
     training_files = sorted(training_dir.glob("*.yaml")) if training_dir.is_dir() else []
     if not training_files:
@@ -164,11 +171,17 @@ def load_content(directory: Path | str | None = None) -> Content:
     for path in training_files:
         rel = f"training/{path.name}"
         digest.update(rel.encode() + b"\0" + path.read_bytes())
+        model_digest.update(rel.encode() + b"\0" + path.read_bytes())
         data = _read_yaml(path, rel, errors)
         if data is not None:
             tf = _validate(s.TrainingFile, data, rel, errors)
             if tf is not None:
+                if tf.near_misses:
+                    tf.examples = [
+                        ex if ex.first_move == "escalate" else ex.model_copy(update={"near_miss": True}) for ex in tf.examples
+                    ]
                 training.extend(tf.examples)
+                training_places.extend((rel, i) for i in range(len(tf.examples)))
 
     principles = _unique(parsed["principles.yaml"].principles, "principles.yaml", errors) if parsed.get("principles.yaml") else {}
     pf = parsed.get("problems.yaml")
@@ -187,6 +200,8 @@ def load_content(directory: Path | str | None = None) -> Content:
                 errors.append(ContentError(where[0], where[1], f"{where[2]}.{i}", problem))
 
     _check_references(principles, problems, patterns, steps, nudges, topics, routes, parsed, errors)
+    if esc is not None:
+        _check_training_topics(training, training_places, topics, errors)
     _check_coverage(principles, steps, problems, patterns, parsed, errors)
 
     if errors:
@@ -204,6 +219,7 @@ def load_content(directory: Path | str | None = None) -> Content:
         cues=cues,
         directory=root,
         fingerprint=digest.hexdigest(),
+        model_fingerprint=model_digest.hexdigest(),
         routes=routes,
         topics=topics,
     )
@@ -234,6 +250,18 @@ def _check_references(principles, problems, patterns, steps, nudges, topics, rou
             for i, route in enumerate(topic.routes):
                 if route not in routes:
                     errors.append(ContentError("escalation.yaml", topic.id, f"routes.{i}", f"names a missing route {route!r}"))
+
+
+def _check_training_topics(training, places, topics, errors) -> None:
+    """Every sensitive-matter example names the escalation topic it belongs to, so the bot learns whom to send it to."""
+    for example, (file, index) in zip(training, places):
+        if example.first_move != "escalate":
+            continue
+        entry = f"#{index + 1} ({example.text[:40]!r})"
+        if example.topic is None:
+            errors.append(ContentError(file, entry, "topic", "an escalate example needs a topic (an id from escalation.yaml)"))
+        elif example.topic not in topics:
+            errors.append(ContentError(file, entry, "topic", f"names a missing escalation topic {example.topic!r}"))
 
 
 def _check_coverage(principles, steps, problems, patterns, parsed, errors) -> None:

@@ -186,10 +186,27 @@ class EscalationTopic(Entry):
     hints: list[str] = Field(default_factory=list)
 
 
+class UnsureBlock(Entry):
+    """What the bot says when it cannot tell which sensitive topic a message is about."""
+
+    title: str = Field(max_length=80)
+    reply: str = Field(min_length=10, max_length=400)
+    routes: list[str] = Field(min_length=1)  # route ids every sensitive matter shares
+    if_about: str = Field(max_length=120)  # heading before a likely topic's own routes; `{topic}` is its name
+
+    @field_validator("if_about")
+    @classmethod
+    def names_the_topic(cls, v: str) -> str:
+        if "{topic}" not in v:
+            raise ValueError("must contain {topic}, where the topic's name goes")
+        return v
+
+
 class EscalationFile(Entry):
     intro: str = Field(max_length=300)
     urgent_line: str = Field(max_length=300)
     outro: str = Field(max_length=300)
+    unsure: UnsureBlock
     topics: list[EscalationTopic] = Field(min_length=1)
     routes: list[EscalationRoute] = Field(min_length=1)
     # Everyday phrases that must not trigger an escalation ("killing it").
@@ -222,9 +239,18 @@ class TrainingExample(Entry):
     problem: ProblemId | None = None
     both: bool = False
     pattern: PatternId | None = None
+    # For escalate examples: the escalation topic id (content/escalation.yaml) whose people must act.
+    topic: str | None = None
+    # Sounds sensitive but is not ("harassing them for timesheets", booking safeguarding training).
+    # Set for every example of a file with `near_misses: true`.
+    near_miss: bool = False
 
     @model_validator(mode="after")
     def labels_agree(self) -> "TrainingExample":
+        if self.topic is not None and self.first_move != "escalate":
+            raise ValueError("only an escalate example has a topic")
+        if self.near_miss and self.first_move == "escalate":
+            raise ValueError("an escalate example cannot be a near miss")
         if self.first_move in ("escalate", "none"):
             if self.problem or self.both or self.pattern:
                 raise ValueError(f"a {self.first_move} example has no problem, both or pattern")
@@ -239,6 +265,10 @@ class TrainingExample(Entry):
 
 
 class TrainingFile(Entry):
+    # true: the examples here that are not escalate sound sensitive but are not (a file of
+    # near misses, or of pairs: a sensitive matter and its ordinary twin). The bot learns the
+    # difference from them.
+    near_misses: bool = False
     examples: list[TrainingExample] = Field(min_length=1)
 
 
