@@ -1,67 +1,46 @@
-"""Features for the diagnosis model: light stems, word pairs, negation, and named cues.
+"""What the diagnosis model reads in a message: words, word pairs and pieces of words.
 
-Kept deliberately simple and deterministic: the same text always yields the
-same features, whatever the machine.
+- words and pairs of neighbouring words ("w:rota", "w:the rota");
+- character 3- to 5-grams inside each word, padded with a space at either end
+  ("c: rot", "c:rota "), which is what lets the model read "rotas", "rotering",
+  "naebody" and "nobdy" as cousins of words it has seen.
+
+These are the features of the plain baseline the project measures itself
+against (scikit-learn's word 1-2-gram and `char_wb` 3-5-gram analysers,
+reproduced exactly so that no scikit-learn is needed at run time). Hand-made
+features on top of them (stems, negation, cue and hint flags) were measured
+one by one and did not help on independently written messages.
 """
 
 from __future__ import annotations
 
-from dialogs.diagnosis.normalise import tokens
+import re
 
-NEGATORS = {"not", "no", "never", "nobody", "none", "nothing", "cannot", "without", "neither", "nor", "noone"}
-CLAUSE_END = {"?", "!", "but", "though", "although", "however", "because", "so"}
-NEGATION_SPAN = 3
-
-# Words too common to mean anything on their own; they still count inside word pairs.
-STOP = {
-    "the", "a", "an", "and", "or", "to", "of", "in", "on", "at", "for", "is", "are", "was", "were", "be", "been",
-    "it", "this", "that", "my", "our", "we", "i", "they", "them", "their", "me", "you", "your", "he", "she", "his",
-    "her", "its", "with", "as", "by", "from", "up", "out", "just", "so", "very", "really", "then", "than", "there",
-    "have", "has", "had", "do", "does", "did", "am", "all", "some", "about", "into", "over", "after", "also", "get",
-    "got", "one", "two", "if", "would", "will", "can", "could", "should", "us", "what", "which", "who",
-    "him", "hers", "mine", "myself", "herself", "himself", "themselves", "someone", "somebody", "told",
-}
-KEEP_SHORT = {"why", "who", "what", "how", "no", "not"}
-
-
-def stem(word: str) -> str:
-    """A light suffix-stripper: enough to join 'deadlines/deadline' and 'asking/asked/ask'."""
-    if len(word) <= 4 or not word.isalpha():
-        return word
-    for suffix, keep in (("ational", 5), ("ization", 5), ("isation", 5), ("ness", 4), ("ment", 4), ("ings", 4), ("ing", 4), ("edly", 4), ("ied", 3), ("ies", 3), ("ed", 4), ("es", 4), ("ly", 4), ("s", 4)):
-        if word.endswith(suffix) and len(word) - len(suffix) >= keep - 1:
-            base = word[: -len(suffix)]
-            if suffix in ("ied", "ies"):
-                base += "y"
-            if suffix == "s" and word.endswith("ss"):
-                return word
-            if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
-                base = base[:-1]  # stopped -> stop
-            return base
-    return word
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+WHITESPACE = re.compile(r"\s\s+")
+CHAR_MIN, CHAR_MAX = 3, 5
 
 
 def word_features(text: str) -> list[str]:
-    """Stems, stem pairs and negated stems of an already expanded, lower-case text."""
-    toks = tokens(text)
-    stems = [stem(t) for t in toks]
-    feats: list[str] = []
-    negate = 0
-    for i, (tok, st) in enumerate(zip(toks, stems)):
-        if tok in CLAUSE_END:
-            negate = 0
-        if tok not in STOP or tok in KEEP_SHORT:
-            feats.append(st)
-            if negate:
-                feats.append("NOT_" + st)
-        if tok in NEGATORS:
-            negate = NEGATION_SPAN
-        elif negate:
-            negate -= 1
-        # Word pairs, except those made only of common words: "one of", "of my", "she is"
-        # say who a message is about, not what is wrong, and would teach the model that
-        # any message about a person is a sensitive one.
-        if i + 1 < len(toks) and not (tok in STOP and toks[i + 1] in STOP):
-            feats.append(st + "_" + stems[i + 1])
+    tokens = TOKEN.findall(text)
+    feats = ["w:" + t for t in tokens]
+    feats.extend("w:" + a + " " + b for a, b in zip(tokens, tokens[1:]))
     return feats
 
+
+def char_features(text: str) -> list[str]:
+    feats: list[str] = []
+    for word in WHITESPACE.sub(" ", text).split():
+        padded = " " + word + " "
+        length = len(padded)
+        for n in range(CHAR_MIN, CHAR_MAX + 1):
+            if length <= n:  # a short word counts once, whole
+                feats.append("c:" + padded)
+                break
+            feats.extend("c:" + padded[i : i + n] for i in range(length - n + 1))
+    return feats
+
+
+def message_features(text: str) -> list[str]:
+    """Features of an already cleaned (lower-case) message."""
+    return word_features(text) + char_features(text)

@@ -22,6 +22,7 @@ def record(content: Content, item_id: str, d: Diagnosis) -> dict[str, Any]:
         "problem": d.problem,
         "both": d.both,
         "pattern": d.pattern,
+        "topic": d.topic if d.first_move == "escalate" else None,
         "confidence": round(d.confidence, 4),
         "principle": principle,
         "next_step": step,

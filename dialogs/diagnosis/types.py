@@ -16,7 +16,9 @@ class Diagnosis(BaseModel):
     pattern: str | None = None
     # How likely this reading is right, 0..1. The dialog asks the quick test below `ask_below`.
     confidence: float = Field(ge=0.0, le=1.0)
-    topic: str | None = None  # escalation topic id
+    topic: str | None = None  # escalation topic id: the likeliest topic of an escalation
+    topic_sure: bool = False  # False: the reply says it cannot tell, and shows the general routes
+    topic_alternatives: list[str] = Field(default_factory=list)  # the likeliest topics, best first
     intent: Intent | None = None  # for first_move none: what kind of message it was
     signals: list[str] = Field(default_factory=list)  # ids of what in the message pointed where
     seed: int = 0  # stable per message: picks among equally good steps
