@@ -71,7 +71,7 @@ class DialogEngine:
         if d.first_move == "escalate":
             # Escalation wins over everything, including a quiz in progress.
             fresh = ConversationState()
-            return Outcome([escalation_reply(self.content, d.topic)], fresh, event="escalation", first_move="escalate")
+            return Outcome([escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)], fresh, event="escalation", first_move="escalate")
         if d.first_move == "none":
             return self._none(d, state)
         if d.confidence < self.diagnoser.ask_below:

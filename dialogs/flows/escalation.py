@@ -1,6 +1,15 @@
-"""Sensitive matters: no coaching, a kind word and the right routes."""
+"""Sensitive matters: no coaching, a kind word and the right routes.
+
+A topic's own block (with the urgent line for urgent topics) is shown only when
+the diagnosis is sure of the topic. Otherwise the reply says plainly that the
+bot cannot tell which kind of matter it is, and gives the routes every
+sensitive matter shares plus those of the likeliest topics, each under its
+name: never another topic's block, and never the self-harm wording by default.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from dialogs.content_loader import Content
 from dialogs.content_schema import PLACEHOLDER
@@ -14,16 +23,39 @@ def contact_text(contact: str) -> str:
     return NOT_FILLED_IN if PLACEHOLDER.search(contact) else contact
 
 
-def escalation_reply(content: Content, topic_id: str | None) -> Reply:
+def _route_line(content: Content, route_id: str) -> str:
+    route = content.routes[route_id]
+    return f"\u2022 {route.name}: {contact_text(route.contact)} ({route.when})"
+
+
+def escalation_reply(content: Content, topic_id: str | None, sure: bool = True, alternatives: Sequence[str] = ()) -> Reply:
     esc = content.escalation
-    topic = content.topics.get(topic_id or "") or esc.topics[0]
-    lines: list[str] = []
-    if topic.urgent:
-        lines.append(esc.urgent_line)
-    lines.append(topic.reply)
-    lines.append(esc.intro)
-    for route_id in topic.routes:
-        route = content.routes[route_id]
-        lines.append(f"\u2022 {route.name}: {contact_text(route.contact)} ({route.when})")
+    topic = content.topics.get(topic_id or "")
+    if topic is not None and sure:
+        lines: list[str] = []
+        if topic.urgent:
+            lines.append(esc.urgent_line)
+        lines.append(topic.reply)
+        lines.append(esc.intro)
+        lines.extend(_route_line(content, r) for r in topic.routes)
+        lines.append(esc.outro)
+        return Reply(kind="escalation", title=topic.name, lines=lines)
+    return unsure_reply(content, [t for t in alternatives if t in content.topics] or ([topic.id] if topic else []))
+
+
+def unsure_reply(content: Content, likely: Sequence[str]) -> Reply:
+    """The honest block: shared routes, then the likeliest topics' own routes under their names."""
+    esc = content.escalation
+    lines = [esc.unsure.reply, esc.intro]
+    shown = list(esc.unsure.routes)
+    lines.extend(_route_line(content, r) for r in shown)
+    for topic_id in likely:
+        topic = content.topics[topic_id]
+        extra = [r for r in topic.routes if r not in shown]
+        if not extra:
+            continue
+        lines.append(esc.unsure.if_about.format(topic=topic.name[:1].lower() + topic.name[1:]))
+        lines.extend(_route_line(content, r) for r in extra)
+        shown.extend(extra)
     lines.append(esc.outro)
-    return Reply(kind="escalation", title=topic.name, lines=lines)
+    return Reply(kind="escalation", title=esc.unsure.title, lines=lines)
