@@ -16,15 +16,19 @@ from pathlib import Path
 MOVES = ["lead", "manage", "escalate", "none"]
 PROBLEMS = ["uncertainty", "confidence", "inconsistency", "control"]
 
+# The goals of issues 11 and 12, measured on independently written sets.
 TARGETS = {
-    "first_move accuracy": (0.92, ">="),
-    "problem accuracy": (0.85, ">="),
+    "first_move accuracy": (0.95, ">="),
+    "problem accuracy": (0.92, ">="),
     "escalate recall": (1.0, ">="),
-    "escalate precision": (0.90, ">="),
-    "both recall": (0.70, ">="),
-    "both precision": (0.70, ">="),
-    "accuracy when committing": (0.95, ">="),
-    "asked rate": (0.20, "<="),
+    "escalate precision": (0.97, ">="),
+    "escalations shown an acceptable topic": (0.95, ">="),
+    "none accuracy": (0.95, ">="),
+    "both recall": (0.90, ">="),
+    "both precision": (0.90, ">="),
+    "pattern accuracy": (0.80, ">="),
+    "accuracy when committing": (0.97, ">="),
+    "asked rate": (0.15, "<="),
 }
 
 
@@ -44,6 +48,8 @@ class Scores:
     measures: dict[str, float | None] = field(default_factory=dict)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     misread: list[Case] = field(default_factory=list)
+    patterns: dict[str, tuple[int, int]] = field(default_factory=dict)  # gold pattern -> (right, of)
+    topics: dict[str, dict[str, int]] = field(default_factory=dict)  # gold topic -> shown topic -> count
     p50_ms: float = 0.0
     p99_ms: float = 0.0
 
@@ -83,13 +89,31 @@ def score(cases: list[Case]) -> Scores:
     m["both precision"] = _ratio(tp, sum(bool(c.pred.get("both")) for c in coaching))
     with_pattern = [c for c in cases if c.gold.get("pattern")]
     m["pattern accuracy"] = _ratio(sum(c.pred.get("pattern") == c.gold["pattern"] for c in with_pattern), len(with_pattern))
+    with_topics = [c for c in cases if c.gold["first_move"] == "escalate" and c.gold.get("topics")]
+    m["escalations shown an acceptable topic"] = _ratio(
+        sum(c.pred["first_move"] == "escalate" and c.pred.get("topic") in c.gold["topics"] for c in with_topics), len(with_topics)
+    )
     committed = [c for c in cases if not c.asked]
     m["accuracy when committing"] = _ratio(
         sum(c.pred["first_move"] == c.gold["first_move"] and c.pred.get("problem") == c.gold.get("problem") for c in committed), len(committed)
     )
     m["asked rate"] = _ratio(sum(c.asked for c in cases), len(cases))
+    for c in with_pattern:
+        right, of = s.patterns.get(c.gold["pattern"], (0, 0))
+        s.patterns[c.gold["pattern"]] = (right + (c.pred.get("pattern") == c.gold["pattern"]), of + 1)
+    for c in with_topics:
+        gold = c.pred.get("topic") if c.pred.get("topic") in c.gold["topics"] else c.gold["topics"][0]
+        shown = c.pred.get("topic") if c.pred["first_move"] == "escalate" else "(not escalated)"
+        row = s.topics.setdefault(gold, {})
+        row[shown or "(none)"] = row.get(shown or "(none)", 0) + 1
     s.confusion = {g: {p: sum(c.gold["first_move"] == g and c.pred["first_move"] == p for c in cases) for p in MOVES} for g in MOVES}
-    s.misread = [c for c in cases if c.pred["first_move"] != c.gold["first_move"] or (c.gold.get("problem") and c.pred.get("problem") != c.gold["problem"])]
+    s.misread = [
+        c
+        for c in cases
+        if c.pred["first_move"] != c.gold["first_move"]
+        or (c.gold.get("problem") and c.pred.get("problem") != c.gold["problem"])
+        or (c.gold.get("topics") and c.pred.get("topic") not in c.gold["topics"])
+    ]
     times = sorted(c.seconds for c in cases)
     if times:
         s.p50_ms = times[len(times) // 2] * 1000
@@ -138,11 +162,20 @@ def format_report(s: Scores, misread_limit: int = 30) -> str:
     out += ["", "first_move confusion (rows: label, columns: leadbot)", f"{'':10}" + "".join(f"{m:>10}" for m in MOVES)]
     for g in MOVES:
         out.append(f"{g:10}" + "".join(f"{s.confusion[g][p]:>10}" for p in MOVES))
+    if s.patterns:
+        out += ["", f"{'pattern':28} {'right':>6} {'of':>4}"]
+        for name, (right, of) in sorted(s.patterns.items()):
+            out.append(f"{name:28} {right:>6} {of:>4}")
+    if s.topics:
+        out += ["", "escalation topics (label: what leadbot showed)"]
+        for gold, shown in sorted(s.topics.items()):
+            cells = ", ".join(f"{t} {n}" for t, n in sorted(shown.items(), key=lambda kv: -kv[1]))
+            out.append(f"  {gold:22} {cells}")
     if s.misread:
         out += ["", f"misread ({len(s.misread)}; showing up to {misread_limit}):"]
         for c in s.misread[:misread_limit]:
-            gold = f"{c.gold['first_move']}/{c.gold.get('problem') or '-'}"
-            pred = f"{c.pred['first_move']}/{c.pred.get('problem') or '-'} ({c.pred['confidence']:.2f})"
+            gold = f"{c.gold['first_move']}/{c.gold.get('problem') or '/'.join(c.gold.get('topics') or []) or '-'}"
+            pred = f"{c.pred['first_move']}/{c.pred.get('problem') or c.pred.get('topic') or '-'} ({c.pred['confidence']:.2f})"
             text = c.text if len(c.text) <= 110 else c.text[:107] + "..."
             out.append(f"  {c.id}: label {gold}, read {pred}: {text}")
     return "\n".join(out)

@@ -55,15 +55,17 @@ def test_diagnose_jsonl_contract_and_bad_lines(tmp_path):
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 7, "one output per input line (blank lines are not inputs)"
     assert out[0]["id"] == "a" and out[0]["first_move"] == "escalate"
-    assert set(out[0]) == {"id", "first_move", "problem", "both", "pattern", "confidence", "principle", "next_step"}
+    assert set(out[0]) == {"id", "first_move", "problem", "both", "pattern", "topic", "confidence", "principle", "next_step"}
+    assert out[0]["topic"] == "whistleblowing", "being told to alter records goes to the speak-up route"
     assert out[0]["problem"] is None and out[0]["both"] is False and out[0]["pattern"] is None
     assert out[1] == {"id": None, "error": "line 2: not valid JSON (Expecting value)"}
     assert out[2]["id"] == "b" and "text must be a string" in out[2]["error"]
     assert out[3]["id"] is None and "object" in out[3]["error"]
     assert out[4]["id"] == 7 and "id must be" in out[4]["error"]
     assert out[5]["id"] == "c" and out[5]["first_move"] == "none" and out[5]["principle"] is None
+    assert out[5]["topic"] is None, "topic is null unless first_move is escalate"
     coached = out[6]
-    assert coached["first_move"] in ("lead", "manage")
+    assert coached["first_move"] in ("lead", "manage") and coached["topic"] is None
     assert set(coached["principle"]) == {"id", "text", "source"} and set(coached["next_step"]) == {"id", "text"}
     assert 0.0 <= coached["confidence"] <= 1.0
 

@@ -49,7 +49,8 @@ def run(args) -> int:
         print("leadbot diagnose: give a message, e.g. leadbot diagnose \"half the team still do the old triage\"", file=sys.stderr)
         return 2
     content, diagnoser = _load(settings)
-    print_human(content, record(content, "-", diagnoser.diagnose(text)), diagnoser)
+    d = diagnoser.diagnose(text)
+    print_human(content, record(content, "-", d), diagnoser, d)
     return 0
 
 
@@ -86,11 +87,19 @@ def run_jsonl(content, diagnoser, stdin, stdout) -> int:
     return 2 if failed else 0
 
 
-def print_human(content, rec: dict, diagnoser) -> None:
+def print_human(content, rec: dict, diagnoser, d=None) -> None:
     names = content.messages.move_names
     move = rec["first_move"]
     if move == "escalate":
         print("First move: escalate. This is a sensitive matter: leadbot does not coach it, it points to the right people.")
+        topic = content.topics.get(rec["topic"] or "")
+        if topic is None:
+            return
+        if d is None or d.topic_sure:
+            print(f"Topic: {topic.name} ({topic.id})")
+        else:
+            likely = " or ".join(f"{content.topics[t].name} ({t})" for t in d.topic_alternatives)
+            print(f"Topic: not sure; most likely {likely}. The reply gives the shared routes and theirs.")
         return
     if move == "none":
         print("First move: none. That does not read as a team problem.")
