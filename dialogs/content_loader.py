@@ -57,6 +57,7 @@ class Content:
     fingerprint: str = ""  # sha256 over every file, so caches and tests can tell content apart
     routes: dict[str, s.EscalationRoute] = field(default_factory=dict)
     topics: dict[str, s.EscalationTopic] = field(default_factory=dict)
+    pages: s.PagesFile | None = None  # the /privacy and /terms pages
 
 
 def default_content_dir() -> Path:
@@ -74,6 +75,7 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "escalation.yaml": s.EscalationFile,
     "messages.yaml": s.Messages,
     "cues.yaml": s.CuesFile,
+    "pages.yaml": s.PagesFile,
 }
 
 
@@ -206,6 +208,7 @@ def load_content(directory: Path | str | None = None) -> Content:
         fingerprint=digest.hexdigest(),
         routes=routes,
         topics=topics,
+        pages=parsed["pages.yaml"],
     )
 
 

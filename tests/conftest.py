@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -33,7 +34,11 @@ LEADBOT = str(Path(sys.executable).parent / "leadbot")
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
     # Share the fitted model across the session; a fresh directory per session keeps runs independent.
-    return tmp_path_factory.mktemp("model-cache")
+    # A model built with `leadbot model build` (bot/model/) seeds it, so the session need not fit one.
+    directory = tmp_path_factory.mktemp("model-cache")
+    for built in (ROOT / "bot" / "model").glob("model-*.npz"):
+        shutil.copy2(built, directory / built.name)
+    return directory
 
 
 @pytest.fixture(scope="session", autouse=True)

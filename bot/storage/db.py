@@ -9,13 +9,25 @@ import time
 from collections.abc import AsyncIterator
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, InvalidRequestError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.setup_errors import SetupError
+from bot.storage.database_url import EXAMPLES
 from dialogs.store import StoreUnavailable
 
 
 def make_engine(url: str) -> AsyncEngine:
+    """The engine for DATABASE_URL; a SetupError (not a driver's traceback) when the address cannot work."""
+    try:
+        return _make_engine(url)
+    except (ArgumentError, ImportError, InvalidRequestError) as exc:
+        from bot.storage.database_url import explain_failure
+
+        raise (explain_failure(exc, url) or SetupError(f"DATABASE_URL cannot be used: {type(exc).__name__}", f"fix: write one like {EXAMPLES}")) from exc
+
+
+def _make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection: every transaction takes SQLite's single write lock anyway (BEGIN
         # IMMEDIATE below), and waiting in SQLAlchemy's pool queue is fair and cheap where
