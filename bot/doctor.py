@@ -175,16 +175,17 @@ async def check_scheduler(engine, now: datetime | None = None) -> list[Finding]:
             continue
         if slot.due_at + OVERDUE < now < slot.day_ends_at and (row.platform, row.workspace_id, row.channel_id, current_week(schedule, now)) not in weeks:
             overdue.append(row)
-    last_text = f"; last recorded send {_ago(last, now)}" if last is not None else "; nothing sent yet"
+    last_text = f"; the nudge ledger last changed {_ago(last, now)}" if last is not None else "; nothing sent yet"
+    channels = "1 channel" if len(subs) == 1 else f"{len(subs)} channels"
     if overdue:
         return [
             problem(
                 "nudges",
-                f"{len(overdue)} of {len(subs)} channels' nudges were due over {int(OVERDUE.total_seconds() // 60)} minutes ago and nothing has tried to send them{last_text}",
+                f"{len(overdue)} of {channels}: the nudge was due over {int(OVERDUE.total_seconds() // 60)} minutes ago and nothing has tried to send it{last_text}",
                 "keep leadbot serve running (its scheduler sends them every minute), or run leadbot nudge send-due from a scheduled job",
             )
         ]
-    return [ok("nudges", f"{len(subs)} channels get weekly nudges; none is overdue{last_text}")]
+    return [ok("nudges", f"{channels} with weekly nudges; none is overdue{last_text}")]
 
 
 def _ago(when: datetime, now: datetime) -> str:
