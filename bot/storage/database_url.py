@@ -92,7 +92,7 @@ def explain_failure(exc: BaseException, raw: str) -> SetupError | None:
     try:
         url = make_url(raw)
     except ArgumentError:
-        return SetupError(f"DATABASE_URL is not a database address SQLAlchemy can read", f"fix: write one like {EXAMPLES}")
+        return SetupError("DATABASE_URL is not a database address SQLAlchemy can read", f"fix: write one like {EXAMPLES}")
     for link in _chain(exc):
         if isinstance(link, SetupError):
             return link
