@@ -15,7 +15,6 @@ from bot.server.shutdown import DRAIN_SECONDS
 from dialogs.content_loader import ContentInvalid
 
 log = logging.getLogger("bot.serve")
-
 DB_WAIT_SECONDS = 30  # a database that starts a little after us is normal in compose files
 SHUTDOWN_SECONDS = 8  # SIGTERM to exit, at most: well inside the usual 10 s grace period
 # Of that, the platforms' in-flight turns and the nudge scheduler share DRAIN_SECONDS (bot.server.shutdown);
@@ -124,7 +123,6 @@ def bound_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to host:port (aiohttp starts listening on it), or a SetupError saying why not
     (in use, no permission, not an address of this machine)."""
     from bot.server.metrics_listener import bind_error
-
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]

@@ -10,6 +10,7 @@ Passwords are never repeated back.
 
 from __future__ import annotations
 
+import os
 import re
 
 from bot.setup_errors import SetupError
@@ -62,6 +63,26 @@ def location(raw: str) -> str:
     if url.get_backend_name() == "sqlite":
         return url.database or "an in-memory SQLite database"
     return f"{url.host or 'localhost'}:{url.port or 5432}"
+
+
+def sqlite_folder_problem(raw: str) -> SetupError | None:
+    """A SQLite file whose folder is missing or read-only, found before connecting (a failed connect
+    leaves aiosqlite's worker thread to print a traceback as the process exits)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(raw)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    path = Path(url.database)
+    folder = path.resolve().parent
+    if path.exists() or (folder.is_dir() and os.access(folder, os.W_OK)):
+        return None
+    return SetupError(
+        f"DATABASE_URL: cannot create the SQLite file {url.database!r}: its folder {'is not writable' if folder.is_dir() else 'does not exist'}",
+        "fix: create the folder (writable by leadbot), or point DATABASE_URL elsewhere (sqlite+aiosqlite:////data/leadbot.db: four slashes for an absolute path)",
+    )
 
 
 def _chain(exc: BaseException):

@@ -20,11 +20,18 @@ from dialogs.store import StoreUnavailable
 def make_engine(url: str) -> AsyncEngine:
     """The engine for DATABASE_URL; a SetupError (not a driver's traceback) when the address cannot work."""
     try:
-        return _make_engine(url)
+        engine = _make_engine(url)
     except (ArgumentError, ImportError, InvalidRequestError) as exc:
         from bot.storage.database_url import explain_failure
 
         raise (explain_failure(exc, url) or SetupError(f"DATABASE_URL cannot be used: {type(exc).__name__}", f"fix: write one like {EXAMPLES}")) from exc
+    if engine.dialect.name == "sqlite":
+        from bot.storage.database_url import sqlite_folder_problem
+
+        problem = sqlite_folder_problem(url)
+        if problem is not None:
+            raise problem
+    return engine
 
 
 def _make_engine(url: str) -> AsyncEngine:
