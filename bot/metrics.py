@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from platform import python_version
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, ProcessCollector
+
+from bot.version import version
 
 PLATFORMS = ("slack", "teams")
 FIRST_MOVES = ("lead", "manage", "escalate", "none")
@@ -24,7 +28,12 @@ class Metrics:
         self.nudges = Counter("leadbot_nudges_total", "Weekly nudges by outcome (sent, failed, skipped, paused)", ["platform", "outcome"], registry=r)
         self.retries = Counter("leadbot_platform_retries_total", "Calls to Slack or Teams retried after 429, 5xx or a network error", ["platform"], registry=r)
         self.delivery_failures = Counter("leadbot_delivery_failures_total", "Replies that could not be delivered after retries", ["platform"], registry=r)
-        self.ready = Gauge("leadbot_ready", "1 when the database answers", registry=r)
+        self.ready = Gauge("leadbot_ready", "1 when the database answered the last check (every few seconds, and on /readyz)", registry=r)
+        # Which build is running: one series, leadbot_build_info{version,python} 1.
+        self.build = Info("leadbot_build", "The running leadbot's version and Python version", registry=r)
+        self.build.info({"version": version(), "python": python_version()})
+        # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds, process_start_time_seconds...
+        ProcessCollector(registry=r)
         # Every series an operator graphs or alerts on exists from the start at 0: a rate() over a series
         # that appears only on its first failure misses that failure, and a graph shows "no data", not 0.
         for platform in PLATFORMS:

@@ -40,6 +40,30 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "leadbot", validation_alias="LEADBOT_CACHE_DIR")
     # Below this confidence the bot asks the quick test rather than guess.
     ask_below: float = Field(default=0.85, ge=0.0, le=1.0, validation_alias="LEADBOT_ASK_BELOW")
+    # Serve /metrics on this port only (not on the public one), for a scraper on a private network.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="LEADBOT_METRICS_PORT")
+    # Your organisation's own privacy notice and terms of use: /privacy and /terms redirect there,
+    # and the Teams app package links to them. Unset, leadbot serves pages made from content/pages.yaml.
+    privacy_url: str | None = Field(default=None, validation_alias="LEADBOT_PRIVACY_URL")
+    terms_url: str | None = Field(default=None, validation_alias="LEADBOT_TERMS_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, v: str) -> str:
+        from bot.storage.database_url import check
+
+        return check(v)
+
+    @field_validator("privacy_url", "terms_url")
+    @classmethod
+    def _https_page(cls, v: str | None) -> str | None:
+        from urllib.parse import urlparse
+
+        if not v:
+            return None
+        if urlparse(v).scheme != "https" or not urlparse(v).hostname:
+            raise ValueError("must be an https:// address, e.g. https://intranet.example.gov.uk/leadbot/privacy")
+        return v
 
     @field_validator("slack_api_url")
     @classmethod

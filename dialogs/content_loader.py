@@ -60,6 +60,7 @@ class Content:
     model_fingerprint: str = ""
     routes: dict[str, s.EscalationRoute] = field(default_factory=dict)
     topics: dict[str, s.EscalationTopic] = field(default_factory=dict)
+    pages: s.PagesFile | None = None  # the /privacy and /terms pages
 
 
 def default_content_dir() -> Path:
@@ -77,6 +78,7 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "escalation.yaml": s.EscalationFile,
     "messages.yaml": s.Messages,
     "cues.yaml": s.CuesFile,
+    "pages.yaml": s.PagesFile,
 }
 
 
@@ -222,6 +224,7 @@ def load_content(directory: Path | str | None = None) -> Content:
         model_fingerprint=model_digest.hexdigest(),
         routes=routes,
         topics=topics,
+        pages=parsed["pages.yaml"],
     )
 
 

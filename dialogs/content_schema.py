@@ -154,6 +154,14 @@ class Nudge(Entry):
     question: str = Field(min_length=10, max_length=200)  # for the team to reflect on together
     poll: bool = True  # offer the one-click "this week we need more..." poll
 
+    @field_validator("poll", mode="before")
+    @classmethod
+    def true_or_false(cls, v: object) -> object:
+        # YAML reads true/false (and yes/no) as booleans; anything in quotes or any other word is a typo here.
+        if not isinstance(v, bool):
+            raise ValueError(f"must be true or false, not {v!r}")
+        return v
+
 
 class NudgesFile(Entry):
     nudges: list[Nudge] = Field(min_length=1)
@@ -307,6 +315,13 @@ class Messages(Entry):
     move_names: dict[str, str]  # lead -> "leadership", manage -> "management"
     choice_labels: dict[str, str]  # that's it / not quite / another step / why? / yes / no
 
+    @field_validator("forget_done")
+    @classmethod
+    def says_how_many(cls, v: str) -> str:
+        if "{records}" not in v:
+            raise ValueError("must keep {records}: the bot puts the number of records deleted there, e.g. '(3 records)'")
+        return v
+
     @field_validator("move_names")
     @classmethod
     def has_moves(cls, v: dict[str, str]) -> dict[str, str]:
@@ -322,3 +337,21 @@ class Messages(Entry):
         if missing:
             raise ValueError(f"missing labels for {sorted(missing)}")
         return v
+
+
+# --- pages.yaml --------------------------------------------------------------
+
+
+class Page(Entry):
+    title: str = Field(min_length=3, max_length=120)
+    paragraphs: list[str] = Field(min_length=1)
+
+
+class PagesFile(Entry):
+    """The web pages `leadbot serve` shows at /privacy and /terms (the Teams app package links to them).
+    The privacy page also lists what is stored, from `stored` in messages.yaml, so the two never disagree."""
+
+    privacy: Page
+    privacy_table: StoredItem  # the table's column headings
+    privacy_after_table: list[str] = Field(default_factory=list)
+    terms: Page

@@ -62,6 +62,13 @@ class Choice(BaseModel):
     primary: bool = False
 
 
+class Tally(BaseModel):
+    """One option's count in poll results; renderers draw the counts as bars."""
+
+    label: str
+    count: int = Field(ge=0)
+
+
 ReplyKind = Literal[
     "diagnosis",  # what the team needs, the principle and a step
     "question",  # a quick-test question
@@ -83,6 +90,7 @@ class Reply(BaseModel):
     choices: list[Choice] = Field(default_factory=list)
     choice_token: str | None = None  # sent back with a press so stale presses can be told apart
     table: list[tuple[str, str, str]] | None = None  # rows for "what do you store?"
+    tally: list[Tally] | None = None  # poll results, shown as bars after the lines (the lines say them in words too)
 
     def plain_text(self) -> str:
         """The whole reply as plain text: notifications, screen readers, the console."""

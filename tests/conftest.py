@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -30,10 +32,23 @@ ROOT = Path(__file__).resolve().parent.parent
 LEADBOT = str(Path(sys.executable).parent / "leadbot")
 
 
+# The fitted model is shared by every test, and by every run on this machine: models are filed under a
+# key of the content and the diagnosis code, so a run never loads another's, and written atomically, so
+# runs side by side are safe. Only the first run after the content or the code changes fits one.
+# (Tests of the model cache itself use folders of their own.)
+MODEL_CACHE = Path(tempfile.gettempdir()) / "leadbot-test-model-cache"
+
+
 @pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory) -> Path:
-    # Share the fitted model across the session; a fresh directory per session keeps runs independent.
-    return tmp_path_factory.mktemp("model-cache")
+def cache_dir() -> Path:
+    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    # A model built with `leadbot model build` (bot/model/) seeds it, so not even the first run fits one.
+    for built in (ROOT / "bot" / "model").glob("model-*.npz"):
+        if not (MODEL_CACHE / built.name).exists():
+            partial = MODEL_CACHE / f".{built.name}.{os.getpid()}"
+            shutil.copy2(built, partial)
+            os.replace(partial, MODEL_CACHE / built.name)  # whole or not at all, for runs side by side
+    return MODEL_CACHE
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -123,3 +123,54 @@ def test_a_broken_content_dir_stops_start_up_with_a_clear_message(tmp_path, db_e
 def test_a_bad_setting_is_named(db_env):
     result = run(["diagnose", "hello"], env_extra={"LEADBOT_TIMEZONE": "Mars/Olympus"})
     assert result.returncode == 2 and "LEADBOT_TIMEZONE" in result.stderr
+
+
+def test_diagnose_jsonl_answers_every_bad_line_and_still_runs_the_rest():
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = [
+        json.dumps({"id": "first", "text": "nobody knows who owns the repairs queue and jobs get done twice"}),
+        deep,
+        '{"id": "nested", "text": ' + deep + "}",
+        '{"id": "huge", "text": ' + "9" * 5000 + "}",
+        json.dumps({"id": "last", "text": "hello"}),
+    ]
+    result = run(["diagnose", "--jsonl"], stdin="\n".join(lines) + "\n")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["first", None, None, None, "last"], "one line out per line in, in order"
+    assert out[1] == {"id": None, "error": "line 2: JSON nested too deeply to read"}
+    assert out[2] == {"id": None, "error": "line 3: JSON nested too deeply to read"}
+    assert out[3]["error"].startswith("line 4: not valid JSON")
+    assert out[0]["first_move"] in ("lead", "manage") and out[4]["first_move"] == "none"
+
+
+def _voted(db_env) -> None:
+    # Two people: one finds a step useful, one does not.
+    run(["chat", "--user", "dee"], stdin="things are bad with the team\n2\n1\n1\n1\n", env_extra=db_env)
+    run(["chat", "--user", "eve"], stdin="things are bad with the team\n2\n1\n1\n2\n", env_extra=db_env)
+
+
+def test_stats_as_bars_json_and_csv(db_env):
+    _voted(db_env)
+    text = run(["stats"], env_extra=db_env)
+    assert text.returncode == 0
+    (row,) = [line for line in text.stdout.splitlines() if " yes " in line and " no " in line]
+    assert "yes    1  no    1  \u2588\u2588\u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591  50% yes" in row, row
+
+    as_json = run(["stats", "--json"], env_extra=db_env)
+    data = json.loads(as_json.stdout)
+    assert set(data) == {"misreads", "feedback"}
+    (step,) = data["feedback"]
+    assert step["useful"] == 1 and step["not_useful"] == 1 and step["step_id"] in row
+
+    as_csv = run(["stats", "feedback", "--csv"], env_extra=db_env)
+    assert as_csv.returncode == 0
+    assert as_csv.stdout.splitlines() == ["step_id,useful,not_useful", f"{step['step_id']},1,1"]
+    both = run(["stats", "--csv"], env_extra=db_env)
+    assert both.returncode == 2 and "choose one" in both.stderr
+
+
+def test_stats_on_a_fresh_database_says_nothing_is_counted(db_env):
+    result = run(["stats", "misreads"], env_extra=db_env)
+    assert result.returncode == 0 and "nothing counted yet" in result.stdout
+    assert json.loads(run(["stats", "misreads", "--json"], env_extra=db_env).stdout) == {"misreads": []}

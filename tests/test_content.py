@@ -129,3 +129,50 @@ def test_readme_storage_table_matches_what_the_bot_tells_users(content):
     section = readme.split("## What is stored", 1)[1].split("\n## ", 1)[0]
     for item in content.messages.stored:
         assert f"| {item.what} | {item.why} |" in section, f"README's table is missing or differs for: {item.what}"
+
+
+def _check(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "LEADBOT_CONTENT_DIR"}
+    env.update(env_extra or {})
+    return subprocess.run([LEADBOT, "content", "check", *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_content_check_with_no_folder_checks_what_serve_would_load(content_copy):
+    """LEADBOT_CONTENT_DIR is what `serve` loads, so `content check` with no folder checks that, not the packaged copy."""
+    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
+    result = _check(env_extra={"LEADBOT_CONTENT_DIR": str(content_copy)})
+    assert result.returncode == 1, "the broken copy serve would refuse is refused here too"
+    assert f"checking {content_copy}" in result.stderr and "field theme" in result.stderr
+    assert _check().returncode == 0, "without the setting, the packaged content"
+
+
+def test_a_poll_that_is_neither_true_nor_false_is_an_error(content_copy):
+    first = None
+
+    def perhaps(data):
+        nonlocal first
+        first = data["nudges"][0]["id"]
+        data["nudges"][0]["poll"] = "perhaps"
+
+    _edit(content_copy / "nudges.yaml", perhaps)
+    result = _check(str(content_copy))
+    assert result.returncode == 1
+    assert f"nudges.yaml: entry nudges {first}: field poll: Value error, must be true or false, not 'perhaps'" in result.stderr
+    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(poll="yes"))  # in quotes: a word, not YAML's yes
+    assert "field poll" in _check(str(content_copy)).stderr
+
+
+def test_a_forget_done_message_without_its_records_placeholder_is_an_error(content_copy):
+    text = (content_copy / "messages.yaml").read_text()
+    (content_copy / "messages.yaml").write_text(text.replace(" ({records})", ""))
+    result = _check(str(content_copy))
+    assert result.returncode == 1
+    assert "messages.yaml: entry -: field forget_done: Value error, must keep {records}" in result.stderr
+
+
+def test_the_pages_file_is_checked_like_the_others(content_copy):
+    _edit(content_copy / "pages.yaml", lambda d: d["terms"].pop("paragraphs"))
+    errors = _errors(content_copy)
+    assert "pages.yaml: entry -: field terms.paragraphs: Field required" in errors, errors

@@ -101,6 +101,8 @@ async def test_metrics_after_a_run_of_conversations_say_what_happened_and_name_n
                     continue
                 if label == "event":  # what a turn did: a dialog's event name ("diagnosis", "quiz", "stale"...)
                     assert re.fullmatch(r"[a-z_]{2,24}", value), f"{sample.name}: event={value!r}"
+                elif sample.name == "leadbot_build_info":  # which build runs: one series
+                    assert label in ("version", "python") and re.fullmatch(r"[0-9a-z.+-]{1,32}", value), f"{label}={value!r}"
                 else:
                     assert label in ALLOWED, f"{sample.name}: unexpected label {label}={value!r}"
                     assert value in ALLOWED[label], f"{sample.name}: {label}={value!r} is not one of the known values"

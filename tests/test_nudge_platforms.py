@@ -69,6 +69,7 @@ async def test_slack_channel_gets_its_nudge_once_and_votes_show_as_anonymous_cou
     assert updates and all(u.args["ts"] == nudge.args["ts"] for u in updates)
     final = updates[-1].all_text()
     assert "meaning 1, structure 1, about right 0 (2 votes so far" in final
+    assert "`\u2588\u2588\u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591` More meaning 1" in final, "the results as bars in the message itself"
     assert "U0ALICE" not in final and "U0BOB" not in final  # counts, never names
     assert [b["text"]["text"] for b in updates[-1].buttons()] == ["More meaning (1)", "More structure (1)", "About right (0)"]
     assert not world.fake.of("chat.postMessage", channel="C0TEAM")[1:], "a vote is never answered in the channel"
@@ -136,6 +137,7 @@ async def test_teams_channel_gets_its_nudge_and_the_card_shows_the_counts(teams,
     assert updates and all(u.activity_id == nudge.id and u.conversation_id == CHANNEL.channel_id for u in updates)
     final = " ".join(updates[-1].texts)
     assert "meaning 0, structure 1, about right 1 (2 votes so far" in final
+    assert "\u2588\u2588\u2588\u2588\u2588\u2591\u2591\u2591\u2591\u2591 About right 1" in updates[-1].texts, "the results as bars in the card itself"
     assert [a["title"] for a in updates[-1].actions] == ["More meaning (0)", "More structure (1)", "About right (1)"]
     # No thanks in the channel: it would tell everyone how each person voted.
     assert {s.kind for s in connector.sent[after_nudge:]} == {"update"}

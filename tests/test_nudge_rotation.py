@@ -84,6 +84,11 @@ def test_render_has_the_principle_with_its_source_the_question_and_an_anonymous_
     counted = render_nudge(content, nudge, "2025-W14", counts={"meaning": 3, "about_right": 1})
     assert [c.label for c in counted.choices] == ["More meaning (3)", "More structure (0)", "About right (1)"]
     assert "meaning 3, structure 0, about right 1 (4 votes so far, anonymous" in counted.plain_text()
+    assert [(t.label, t.count) for t in counted.tally] == [("More meaning", 3), ("More structure", 0), ("About right", 1)]
+    assert reply.tally is None, "no results before anyone is asked"
+    from bot.console.render import render as console
+
+    assert "  \u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591 More meaning 3" in console(counted).splitlines()
     quiet = next(n for n in content.nudges.values() if not n.poll)
     assert render_nudge(content, quiet, "2025-W14").choices == []
 

@@ -150,3 +150,18 @@ def test_the_manifest_asks_for_what_the_bot_uses_and_no_more():
     assert m["settings"]["interactivity"]["is_enabled"]
     assert m["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
     assert "user" not in m["oauth_config"]["scopes"], "no user scopes: leadbot never acts as a person"
+
+
+def test_poll_results_are_bars_in_the_message_itself():
+    from dialogs.models import Tally
+
+    reply = Reply(kind="nudge", title="This week", lines=["This week we need more: meaning 3, structure 1, about right 0 (4 votes so far)"],
+                  tally=[Tally(label="More meaning", count=3), Tally(label="More structure", count=1), Tally(label="About right", count=0)])
+    rendered = render(reply)
+    bars = [b["text"]["text"] for b in rendered.blocks if b["type"] == "section" and "`" in b["text"]["text"]]
+    assert bars == [
+        "`\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591` More meaning 3\n"
+        "`\u2588\u2588\u2591\u2591\u2591\u2591\u2591\u2591\u2591\u2591` More structure 1\n"
+        "`\u2591\u2591\u2591\u2591\u2591\u2591\u2591\u2591\u2591\u2591` About right 0"
+    ], "one bar per option, its share of the votes, in monospace so the bars line up"
+    assert "meaning 3, structure 1, about right 0" in rendered.text, "the fallback says the counts in words"

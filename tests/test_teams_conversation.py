@@ -52,7 +52,7 @@ async def _reach_diagnosis(teams: TeamsClient, user: TeamsUser, text: str) -> Se
 async def test_a_whole_conversation_through_card_submits(teams, connector):
     diagnosis = await _reach_diagnosis(teams, SAM, "my team is struggling and I don't know where to start")
     card = diagnosis.card
-    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.2"
     assert diagnosis.kind == "reply" and diagnosis.conversation_id == SAM.personal_conversation
     assert "Next step" in diagnosis.texts, "the diagnosis shows a next step"
     assert any(t.startswith("\u201c") for t in diagnosis.texts), "and the quotation behind it"

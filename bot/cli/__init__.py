@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import chat, content_cmd, diagnose, nudge, serve, stats, teams_cmd
+from bot.cli import chat, content_cmd, diagnose, doctor, model_cmd, nudge, serve, stats, teams_cmd
+from bot.cli.common import report_content_errors, report_setup_error, report_unexpected
+from bot.setup_errors import SetupError
+from bot.version import describe
+from dialogs.content_loader import ContentInvalid
 
-COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge, teams_cmd]
+COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge, teams_cmd, doctor, model_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadbot", description="A coaching bot for line managers: leadership or management first?")
+    parser.add_argument("--version", action="version", version=describe(), help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)
@@ -28,6 +33,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except SetupError as exc:
+        report_setup_error(exc)
+        return 2
+    except ContentInvalid as exc:
+        report_content_errors(exc)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a plain line, the traceback only at DEBUG
+        report_unexpected(exc)
+        return 1
 
 
 if __name__ == "__main__":

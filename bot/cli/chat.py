@@ -6,7 +6,7 @@ import asyncio
 import getpass
 import sys
 
-from bot.cli.common import report_content_errors, settings_or_exit, setup_logging
+from bot.cli.common import announce_fit, report_content_errors, settings_or_exit, setup_logging
 from bot.console.render import render
 from dialogs.content_loader import ContentInvalid
 from dialogs.models import ConversationKey, Inbound
@@ -28,15 +28,16 @@ def run(args) -> int:
 
 async def chat(settings, user: str, stdin, stdout) -> int:
     from bot.services import build_services
+    from bot.storage.database_url import location
     from dialogs.store import StoreUnavailable
 
     try:
-        services = await build_services(settings)
+        services = await build_services(settings, on_fit=announce_fit)
     except ContentInvalid as exc:
         report_content_errors(exc)
         return 1
     except StoreUnavailable:
-        print("leadbot: cannot open the database at DATABASE_URL; is it running?", file=sys.stderr)
+        print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}): is it running?", file=sys.stderr)
         return 1
     try:
         await services.store.purge(settings.retention_days)

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli.common import report_content_errors, settings_or_exit
+from bot.cli.common import announce_fit, report_content_errors, settings_or_exit
 from dialogs.content_loader import ContentInvalid, load_content
 from dialogs.diagnosis.report import record
 
@@ -31,7 +31,7 @@ def _load(settings):
     except ContentInvalid as exc:
         report_content_errors(exc)
         raise SystemExit(1)
-    return content, build_diagnoser(settings, content)
+    return content, build_diagnoser(settings, content, on_fit=announce_fit)
 
 
 def run(args) -> int:
@@ -58,29 +58,37 @@ def _bad(item_id, message: str) -> dict:
     return {"id": item_id, "error": message}
 
 
+def _one(content, diagnoser, number: int, raw: str) -> dict:
+    """The output line for one input line: a diagnosis, or an error naming the line."""
+    if len(raw) > MAX_LINE:
+        return _bad(None, f"line {number}: longer than {MAX_LINE} characters")
+    try:
+        item = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return _bad(None, f"line {number}: not valid JSON ({exc.msg})")
+    except RecursionError:
+        return _bad(None, f"line {number}: JSON nested too deeply to read")
+    except ValueError as exc:  # a number with thousands of digits, and the like
+        return _bad(None, f"line {number}: not valid JSON ({type(exc).__name__})")
+    if not isinstance(item, dict):
+        return _bad(None, f"line {number}: expected an object with id and text")
+    item_id = item.get("id")
+    if not isinstance(item_id, str) or not item_id:
+        return _bad(item_id if isinstance(item_id, (int, float)) and not isinstance(item_id, bool) else None, f"line {number}: id must be a non-empty string")
+    if not isinstance(item.get("text"), str):
+        return _bad(item_id, f"line {number}: text must be a string")
+    try:
+        return record(content, item_id, diagnoser.diagnose(item["text"]))
+    except Exception as exc:  # noqa: BLE001 - one message that trips the diagnoser must not stop the others
+        return _bad(item_id, f"line {number}: could not be diagnosed ({type(exc).__name__})")
+
+
 def run_jsonl(content, diagnoser, stdin, stdout) -> int:
     failed = False
     for number, raw in enumerate(stdin, start=1):
         if not raw.strip():
             continue
-        out: dict
-        if len(raw) > MAX_LINE:
-            out = _bad(None, f"line {number}: longer than {MAX_LINE} characters")
-        else:
-            try:
-                item = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                item, out = None, _bad(None, f"line {number}: not valid JSON ({exc.msg})")
-            if item is not None:
-                item_id = item.get("id") if isinstance(item, dict) else None
-                if not isinstance(item, dict):
-                    out = _bad(None, f"line {number}: expected an object with id and text")
-                elif not isinstance(item_id, str) or not item_id:
-                    out = _bad(item_id if isinstance(item_id, (int, float)) else None, f"line {number}: id must be a non-empty string")
-                elif not isinstance(item.get("text"), str):
-                    out = _bad(item_id, f"line {number}: text must be a string")
-                else:
-                    out = record(content, item_id, diagnoser.diagnose(item["text"]))
+        out = _one(content, diagnoser, number, raw)
         failed = failed or "error" in out
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()

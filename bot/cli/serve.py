@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import socket
 import sys
 import threading
 
@@ -44,6 +46,22 @@ async def _services_with_retry(settings):
             await asyncio.sleep(2)
 
 
+def preflight(settings, socket_mode: bool) -> None:
+    """Every platform setting checked before the database is even opened: a half set-up Slack or a
+    Microsoft setting that cannot work is named at once (SetupError), not after a 30-second database wait."""
+    from bot.slack.setup import check_slack
+    from bot.teams.adapter import check_settings
+
+    if check_slack(settings, socket_mode):
+        if socket_mode:
+            from bot.slack.socket_mode import app_token
+
+            app_token(settings)
+    elif settings.slack_app_token is not None and not socket_mode:
+        log.warning("SLACK_APP_TOKEN is set but not used: it is for leadbot serve --socket-mode")
+    check_settings(settings)
+
+
 def run(args) -> int:
     settings = settings_or_exit()
     setup_logging(settings)
@@ -51,35 +69,74 @@ def run(args) -> int:
 
     from bot.server.app import create_app
     from bot.server.keys import PLATFORMS
-    from bot.slack.errors import SlackSetupError
+    from bot.server.metrics_listener import bind_error
+    from bot.storage.database_url import location
     from dialogs.store import StoreUnavailable
+
+    preflight(settings, args.socket_mode)
+    # Bound before anything else starts: a port in use is said at once, before the database is
+    # opened or the nudge scheduler runs, and nothing is half started. It listens (accepts
+    # connections) only once the app is ready: until then a probe is refused, not left hanging.
+    sock = bound_socket(args.host, args.port)
+    platforms: list[str] = []
 
     async def make_app() -> web.Application:
         services = await _services_with_retry(settings)
-        app = create_app(services, socket_mode=args.socket_mode)
+        app = create_app(services, socket_mode=args.socket_mode, metrics_host=args.host)
 
         async def close(_app) -> None:
             await services.close()
 
         app.on_cleanup.append(close)
-        log.info("leadbot serving", extra={"port": args.port, "platforms": ",".join(app[PLATFORMS]) or "none"})
+        platforms.extend(app[PLATFORMS])
         return app
 
+    def listening(_banner: str) -> None:
+        # aiohttp calls this once every listener is bound: only now can anyone reach us.
+        extra = {"host": args.host, "port": args.port, "platforms": ",".join(platforms) or "none"}
+        if settings.metrics_port is not None:
+            extra["metrics_port"] = settings.metrics_port
+        log.info("leadbot serving", extra=extra)
+
     try:
-        web.run_app(make_app(), host=args.host, port=args.port, shutdown_timeout=HANDLERS_SECONDS, access_log=None, print=None)
+        web.run_app(make_app(), sock=sock, shutdown_timeout=HANDLERS_SECONDS, access_log=None, print=listening)
     except ContentInvalid as exc:
         report_content_errors(exc)
         return 1
     except StoreUnavailable:
-        print("leadbot: cannot reach the database at DATABASE_URL", file=sys.stderr)
+        print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}); waited {DB_WAIT_SECONDS} s", file=sys.stderr)
+        print("  fix: check that it is running and reachable from here (host, port, firewall), then start leadbot again", file=sys.stderr)
         return 1
-    except SlackSetupError as exc:
-        # --socket-mode without SLACK_APP_TOKEN, and the like: say what to set, not a traceback
-        print(f"leadbot: {exc}", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        # Another process took the port between our bind and our listen.
+        raise bind_error("--port", args.host, args.port, exc) from exc
+    finally:
+        sock.close()
     log.info("leadbot stopped")
     _exit_without_waiting_for_threads()
     return 0
+
+
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (aiohttp starts listening on it), or a SetupError saying why not
+    (in use, no permission, not an address of this machine)."""
+    from bot.server.metrics_listener import bind_error
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise bind_error("--port", host, port, exc) from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does: a restart need not wait for TIME_WAIT
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise bind_error("--port", host, port, exc) from exc
+    sock.setblocking(False)
+    return sock
 
 
 def _exit_without_waiting_for_threads() -> None:

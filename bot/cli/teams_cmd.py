@@ -21,8 +21,8 @@ def register(sub) -> None:
     pkg.add_argument("--teams-app-id", help="the Teams app's own id, if it should differ from the bot's app id")
     pkg.add_argument("--developer-name", default="leadbot", help="who publishes the app in your organisation (up to 32 characters)")
     pkg.add_argument("--website-url", help="https address of a page about leadbot in your organisation")
-    pkg.add_argument("--privacy-url", help="https address of its privacy notice")
-    pkg.add_argument("--terms-url", help="https address of its terms of use")
+    pkg.add_argument("--privacy-url", help="https address of its privacy notice (default: LEADBOT_PRIVACY_URL, else https://HOST/privacy, which leadbot serves)")
+    pkg.add_argument("--terms-url", help="https address of its terms of use (default: LEADBOT_TERMS_URL, else https://HOST/terms, which leadbot serves)")
     pkg.set_defaults(run=run_package)
     p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
 
@@ -30,16 +30,21 @@ def register(sub) -> None:
 def run_package(args) -> int:
     from bot.teams.app_package import PackageOptions, write_package
 
-    app_id = args.app_id
-    if not app_id:
-        app_id = settings_or_exit().microsoft_app_id
+    app_id, privacy_url, terms_url = args.app_id, args.privacy_url, args.terms_url
+    if not (app_id and privacy_url and terms_url):
+        # Defaults from the settings leadbot serve reads: the bot's app id, and the organisation's own
+        # privacy notice and terms if it has them (otherwise the pages leadbot serves on --host).
+        settings = settings_or_exit()
+        app_id = app_id or settings.microsoft_app_id
+        privacy_url = privacy_url or settings.privacy_url
+        terms_url = terms_url or settings.terms_url
     if not app_id:
         print("leadbot: give --app-id, or set MICROSOFT_APP_ID: the Azure Bot's Microsoft app id", file=sys.stderr)
         return 2
     try:
         options = PackageOptions(
             app_id=app_id, host=args.host, teams_app_id=args.teams_app_id, version=args.version, developer_name=args.developer_name,
-            website_url=args.website_url, privacy_url=args.privacy_url, terms_url=args.terms_url,
+            website_url=args.website_url, privacy_url=privacy_url, terms_url=terms_url,
         )
     except ValidationError as exc:
         for err in exc.errors():

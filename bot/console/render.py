@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.textbars import tally_lines
 from dialogs.models import Reply
 
 WIDTH = 78
@@ -19,6 +20,8 @@ def render(reply: Reply) -> str:
         lines.append(reply.title.upper() if reply.kind == "diagnosis" else reply.title)
     for line in reply.lines:
         lines.extend(_wrap(line))
+    if reply.tally:
+        lines.extend(f"  {line}" for line in tally_lines(reply.tally))
     if reply.quote:
         lines.extend(_wrap(f"\u201c{reply.quote.text}\u201d", "  "))
         lines.append(f"    \u2014 {reply.quote.source}")

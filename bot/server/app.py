@@ -13,13 +13,14 @@ import time
 import uuid
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.logs import request_id
 from bot.server.keys import NUDGES, PLATFORMS, SOCKET_MODE, SURFACE
 from bot.metrics import Metrics
 from bot.nudges.scheduler import NUDGE_SCHEDULER, install_scheduler
 from bot.nudges.service import NudgeService
+from bot.server.metrics_listener import add_metrics_listener, metrics_handler
+from bot.server.pages import add_pages
 from bot.server.shutdown import SHUTDOWN, ShutdownBudget
 from bot.services import Services
 from dialogs.store import StoreUnavailable
@@ -31,6 +32,8 @@ SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
 
 PURGE_EVERY_SECONDS = 3600
+READY_TIMEOUT = 2  # seconds the database has to answer a readiness check
+READY_EVERY_SECONDS = 10  # how often leadbot_ready is refreshed without /readyz
 
 # (path prefix, platform, surface) for metrics labels; platforms may refine the surface on the request.
 ROUTE_LABELS = [("/slack/", "slack"), ("/api/messages", "teams")]
@@ -77,22 +80,40 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def database_answers(app: web.Application) -> bool:
+    """Ask the database, within READY_TIMEOUT, and record the answer in leadbot_ready."""
+    try:
+        await asyncio.wait_for(app[SERVICES].store.ping(), timeout=READY_TIMEOUT)
+        ok = True
+    except (StoreUnavailable, asyncio.TimeoutError):
+        ok = False
+    app[METRICS].ready.set(1 if ok else 0)
+    return ok
+
+
 async def readyz(request: web.Request) -> web.Response:
     """Ready to take traffic: the database answers."""
-    services = request.app[SERVICES]
-    metrics = request.app[METRICS]
-    try:
-        await asyncio.wait_for(services.store.ping(), timeout=2)
-    except (StoreUnavailable, asyncio.TimeoutError):
-        metrics.ready.set(0)
+    if not await database_answers(request.app):
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    metrics.ready.set(1)
     return web.json_response({"status": "ready", "database": "ok", "platforms": request.app[PLATFORMS]})
 
 
+async def _readiness_loop(app: web.Application):
+    """Keep leadbot_ready current whether or not anything calls /readyz (an alert on it must not
+    depend on a load balancer's probe reaching this replica)."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(READY_EVERY_SECONDS)
+            await database_answers(app)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+
+
 async def metrics_view(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return await metrics_handler(request.app[METRICS])(request)
 
 
 async def _purge_loop(app: web.Application):
@@ -128,19 +149,29 @@ def _platform_mounts():
     return [slack_mount, teams_mount]
 
 
-def create_app(services: Services, metrics: Metrics | None = None, background: bool = True, socket_mode: bool = False) -> web.Application:
+def create_app(
+    services: Services, metrics: Metrics | None = None, background: bool = True, socket_mode: bool = False, metrics_host: str = "0.0.0.0"
+) -> web.Application:
+    """The whole server. With LEADBOT_METRICS_PORT set, /metrics is served only there (on `metrics_host`)."""
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     app[SERVICES] = services
     app[METRICS] = metrics or Metrics()
+    # Services are built only once the database has answered (and been migrated): ready from the start.
+    app[METRICS].ready.set(1)
     app[SOCKET_MODE] = socket_mode
     app[NUDGES] = NudgeService.from_services(services, app[METRICS], messengers={})
     app[SHUTDOWN] = ShutdownBudget()
     app.on_shutdown.append(_begin_shutdown)  # before any platform's own shutdown hook
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_view)
+    if services.settings.metrics_port is None:
+        app.router.add_get("/metrics", metrics_view)
+    else:
+        add_metrics_listener(app, metrics_host, services.settings.metrics_port, app[METRICS])
+    add_pages(app, services.settings, services.content)
     app[PLATFORMS] = [name for mount in _platform_mounts() if (name := mount(app, services, app[METRICS]))]
     if background:
         app.cleanup_ctx.append(_purge_loop)
+        app.cleanup_ctx.append(_readiness_loop)
         install_scheduler(app, app[NUDGES])  # after the platforms: it starts once their messengers are there
     return app

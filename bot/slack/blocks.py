@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.slack import wording
+from bot.textbars import tally_lines
 from dialogs.models import Reply
 
 # https://docs.slack.dev/reference/block-kit
@@ -160,6 +161,8 @@ def render(reply: Reply, *, show_quote: bool = True, short: bool = False, extra:
     if reply.title and reply.title.strip():
         content.append({"type": "header", "text": plain(reply.title, HEADER_TEXT)})
     content.extend(paragraphs(_short_lines(reply) if short else reply.lines))
+    if reply.tally:  # poll results as bars in the message itself; monospace keeps the bars even
+        content.append(section("\n".join(f"`{bar}` {escape(rest)}" for bar, _, rest in (line.partition(" ") for line in tally_lines(reply.tally)))))
     if reply.quote and show_quote and not short:
         quoted = "\n".join(f">{line}" for line in escape(reply.quote.text).splitlines() or [""])
         content.append(section(quoted))

@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app
 from bot.slack.errors import SlackSetupError
+from bot.slack.setup import check_slack
 from bot.slack.messenger import build_messenger
 from bot.slack.runtime import SlackRuntime
 from bot.slack.socket_mode import app_token, build_socket_mode_handler
@@ -41,20 +42,15 @@ SURFACES = {"message": "dm", "app_mention": "mention", "app_home_opened": "home"
 
 
 def configured(settings: Settings, socket_mode: bool) -> bool:
-    if settings.slack_configured:
-        return True
     # Socket Mode needs no signing secret: Slack's requests arrive over our own WebSocket.
-    return socket_mode and (settings.slack_bot_token is not None or settings.slack_oauth)
+    # Half a set-up (a signing secret alone, a client id without its secret...) stops start-up by name.
+    return check_slack(settings, socket_mode)
 
 
 def mount(app: web.Application, services: Services, metrics: Metrics) -> str | None:
     settings = services.settings
     socket_mode = bool(app.get(SOCKET_MODE, False))
     if not configured(settings, socket_mode):
-        if socket_mode:
-            raise SlackSetupError("--socket-mode needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) and SLACK_APP_TOKEN")
-        if settings.slack_bot_token is not None or settings.slack_oauth:
-            log.warning("Slack is not served: SLACK_SIGNING_SECRET is not set (or use --socket-mode)")
         return None
     if socket_mode:
         app_token(settings)  # fail now, before serving, if the app-level token is missing

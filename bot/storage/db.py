@@ -9,13 +9,32 @@ import time
 from collections.abc import AsyncIterator
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, InvalidRequestError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.setup_errors import SetupError
+from bot.storage.database_url import EXAMPLES
 from dialogs.store import StoreUnavailable
 
 
 def make_engine(url: str) -> AsyncEngine:
+    """The engine for DATABASE_URL; a SetupError (not a driver's traceback) when the address cannot work."""
+    try:
+        engine = _make_engine(url)
+    except (ArgumentError, ImportError, InvalidRequestError) as exc:
+        from bot.storage.database_url import explain_failure
+
+        raise (explain_failure(exc, url) or SetupError(f"DATABASE_URL cannot be used: {type(exc).__name__}", f"fix: write one like {EXAMPLES}")) from exc
+    if engine.dialect.name == "sqlite":
+        from bot.storage.database_url import sqlite_folder_problem
+
+        problem = sqlite_folder_problem(url)
+        if problem is not None:
+            raise problem
+    return engine
+
+
+def _make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection: every transaction takes SQLite's single write lock anyway (BEGIN
         # IMMEDIATE below), and waiting in SQLAlchemy's pool queue is fair and cheap where

@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import column, delete, insert, inspect, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.setup_errors import SetupError
 from bot.storage.db import transaction
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,9 +40,9 @@ def _restamp_legacy_heads(connection) -> None:
     elif heads & LEGACY_HEADS:
         # Only some of the branches: no linear revision matches, and guessing would
         # create or skip tables. Say what to do instead of failing half-way.
-        raise RuntimeError(
-            f"the database is at old migration heads {sorted(heads)}; start the build that made them "
-            "(commit 56957c7 or earlier) once so that it applies all three, then start this one"
+        raise SetupError(
+            f"DATABASE_URL: the database is at old migration heads {sorted(heads)}",
+            "fix: start the build that made them (commit 56957c7 or earlier) once so that it applies all three, then start this one",
         )
 
 
@@ -55,3 +56,24 @@ async def upgrade(engine: AsyncEngine) -> None:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
         await conn.run_sync(_upgrade)
+
+
+async def open_migrated(url: str, migrate: bool = True) -> AsyncEngine:
+    """The engine for DATABASE_URL, migrated. A database that cannot work as set up (no such database,
+    a refused role, a SQLite folder that is not there) raises SetupError naming the fix; one that is
+    only unreachable for now raises StoreUnavailable."""
+    from bot.storage.database_url import explain_failure
+    from bot.storage.db import make_engine
+
+    engine = make_engine(url)
+    if not migrate:
+        return engine
+    try:
+        await upgrade(engine)
+    except BaseException as exc:
+        await engine.dispose()
+        problem = explain_failure(exc, url) if isinstance(exc, Exception) else None
+        if problem is not None:
+            raise problem from exc
+        raise
+    return engine

@@ -41,13 +41,14 @@ from pydantic import BaseModel
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.setup_errors import SetupError
 from bot.teams.connectors import ConnectorClients, ReusingConnectorFactory, app_id_of
 from bot.teams.retry import TIMEOUT_SECONDS, connector_retry
 
 log = logging.getLogger(__name__)
 
 
-class TeamsConfigError(ValueError):
+class TeamsConfigError(SetupError, ValueError):
     """The Microsoft settings do not make a working bot; the message names the setting to fix."""
 
 

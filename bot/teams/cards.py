@@ -1,4 +1,10 @@
-"""Render a `Reply` as an Adaptive Card (schema 1.5, which Teams supports) in a message Activity.
+"""Render a `Reply` as an Adaptive Card in a message Activity.
+
+The card declares schema 1.2, the lowest version whose features it uses (the
+Monospace font for poll bars and the style of its buttons): Teams clients,
+mobile ones above all, have shown "this card couldn't be displayed" for 1.5
+cards. tests/test_teams_cards.py works the version out from the features and
+pins it, so a feature from a later version cannot slip in unnoticed.
 
 Every card carries a plain-text fallback: `fallbackText` on the card and
 `summary` on the activity (what Teams shows in notifications and the activity
@@ -15,10 +21,11 @@ from botbuilder.core import CardFactory
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.teams import texts
+from bot.textbars import tally_lines
 from dialogs.models import Reply
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-VERSION = "1.5"
+VERSION = "1.2"
 SUMMARY_MAX = 1000  # a notification shows a line or two; the card has the rest
 TITLE_COLOUR = {"escalation": "Attention", "error": "Warning"}
 
@@ -30,9 +37,11 @@ def _text(text: str, **style: Any) -> dict:
 def _body(reply: Reply, compact: bool) -> list[dict]:
     body: list[dict] = []
     if reply.title:
-        body.append(_text(reply.title, style="heading", weight="Bolder", size="Medium", color=TITLE_COLOUR.get(reply.kind, "Default")))
+        body.append(_text(reply.title, weight="Bolder", size="Medium", color=TITLE_COLOUR.get(reply.kind, "Default")))
     lines = reply.lines[:1] if compact else reply.lines
     body.extend(_text(line, spacing="Small") for line in lines)
+    # Poll results as bars in the card itself; monospace keeps the bars even.
+    body.extend(_text(line, fontType="Monospace", spacing="None") for line in tally_lines(reply.tally or []))
     if reply.quote and not compact:
         body.append(
             {

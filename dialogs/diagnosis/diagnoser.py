@@ -29,7 +29,7 @@ from dialogs.diagnosis import linear
 from dialogs.diagnosis.escalation import EscalationLexicon
 from dialogs.diagnosis.features import message_features
 from dialogs.diagnosis.intents import RULES, intent_of, strip_openers
-from dialogs.diagnosis.model import MAIN_CLASSES, PATTERN_CLASSES, Heads, load_or_fit
+from dialogs.diagnosis.model import MAIN_CLASSES, PATTERN_CLASSES, Heads, load_or_fit, model_cache_file
 from dialogs.diagnosis.normalise import clean, expand, has_letters
 from dialogs.diagnosis.topics import TopicChoice, choose_topic
 from dialogs.diagnosis.types import Diagnosis
@@ -194,6 +194,11 @@ class ContentDiagnoser:
             p = linear.predict_proba(self.heads.topic, row)
             probs = {t: float(p[i]) for i, t in enumerate(self.heads.topics) if t in self.content.topics}
         return choose_topic(term_topics, probs, self.content.topics)
+
+
+def model_file_name(content: Content) -> str:
+    """The file the fitted model for this content and code is kept in (in any model directory)."""
+    return model_cache_file(content.model_fingerprint, FEATURE_VERSION)
 
 
 def model_text(text: str) -> str:

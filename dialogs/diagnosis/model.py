@@ -212,11 +212,15 @@ def cache_key(fingerprint: str, feature_version: str) -> str:
     return hashlib.sha256(f"{MODEL_VERSION}:{feature_version}:{code_fingerprint()}:{fingerprint}".encode()).hexdigest()[:24]
 
 
+def model_cache_file(fingerprint: str, feature_version: str) -> str:
+    return f"model-{cache_key(fingerprint, feature_version)}.npz"
+
+
 def load_or_fit(examples: list[TrainingExample], docs_fn, fingerprint: str, feature_version: str, cache_dir: Path | None) -> Heads:
     """`docs_fn()` gives (features of each example, topic phrases) and is called only when fitting."""
     if cache_dir is None:
         return fit_heads(examples, *docs_fn())
-    path = cache_dir / f"model-{cache_key(fingerprint, feature_version)}.npz"
+    path = cache_dir / model_cache_file(fingerprint, feature_version)
     try:
         with np.load(path, allow_pickle=False) as z:
             return Heads.from_arrays(z)

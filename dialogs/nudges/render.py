@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
-from dialogs.models import Choice, Quote, Reply
+from dialogs.models import Choice, Quote, Reply, Tally
 
 POLL_OPTIONS: dict[str, str] = {"meaning": "More meaning", "structure": "More structure", "about_right": "About right"}
 POLL_NAMES: dict[str, str] = {"meaning": "meaning", "structure": "structure", "about_right": "about right"}
@@ -71,8 +71,11 @@ def render_nudge(content: Content, nudge: Nudge, week: str, counts: dict[str, in
     principle = content.principles[nudge.principle]
     lines = [nudge.text]
     choices: list[Choice] = []
+    tally = None
     if nudge.poll:
         lines.append(POLL_PROMPT if counts is None else results_line(counts))
+        if counts is not None:
+            tally = [Tally(label=POLL_OPTIONS[key], count=counts.get(key, 0)) for key in POLL_OPTIONS]
         if not preview:
             choices = [Choice(label=_label(key, counts), value=poll_value(week, key)) for key in POLL_OPTIONS]
     return Reply(
@@ -83,6 +86,7 @@ def render_nudge(content: Content, nudge: Nudge, week: str, counts: dict[str, in
         follow_up=nudge.question,
         choices=choices,
         choice_token=nudge_token(week),
+        tally=tally,
     )
 
 

@@ -1,0 +1,70 @@
+"""GET /privacy and GET /terms: the privacy notice and terms of use the Teams app package links to.
+
+Made from content/pages.yaml (and, for the privacy notice, the same list of
+what is stored that the bot gives when asked "what do you store?"), or a
+redirect to the organisation's own page when LEADBOT_PRIVACY_URL /
+LEADBOT_TERMS_URL is set. Plain HTML, every piece of text escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiohttp import web
+
+from bot.settings import Settings
+from dialogs.content_loader import Content
+
+STYLE = (
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5;color:#0b0c0c}table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;"
+    "padding:.5rem;border-bottom:1px solid #b1b4b6}th{font-weight:600}"
+)
+
+
+def _document(title: str, body: list[str]) -> str:
+    return (
+        "<!doctype html>\n<html lang=\"en-GB\">\n<head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>\n<h1>{escape(title)}</h1>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _paragraphs(items: list[str]) -> list[str]:
+    return [f"<p>{escape(p)}</p>" for p in items]
+
+
+def privacy_html(content: Content, retention_days: int) -> str:
+    page = content.pages.privacy
+    rows = [
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+            escape(i.what), escape(i.why), escape(i.how_long.replace("{retention_days}", str(retention_days)))
+        )
+        for i in content.messages.stored
+    ]
+    head = content.pages.privacy_table
+    headings = f"<thead><tr><th>{escape(head.what)}</th><th>{escape(head.why)}</th><th>{escape(head.how_long)}</th></tr></thead>"
+    table = ["<table>", headings, "<tbody>", *rows, "</tbody>", "</table>"]
+    return _document(page.title, _paragraphs(page.paragraphs) + table + _paragraphs(content.pages.privacy_after_table))
+
+
+def terms_html(content: Content) -> str:
+    page = content.pages.terms
+    return _document(page.title, _paragraphs(page.paragraphs))
+
+
+def add_pages(app: web.Application, settings: Settings, content: Content) -> None:
+    def page(html: str | None, elsewhere: str | None):
+        async def view(_request: web.Request) -> web.StreamResponse:
+            if elsewhere:
+                raise web.HTTPFound(elsewhere)
+            return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+        return view
+
+    privacy = None if settings.privacy_url else privacy_html(content, settings.retention_days)
+    terms = None if settings.terms_url else terms_html(content)
+    app.router.add_get("/privacy", page(privacy, settings.privacy_url))
+    app.router.add_get("/terms", page(terms, settings.terms_url))
