@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.cli.common import report_content_errors, settings_or_exit
 from dialogs.content_loader import ContentInvalid, load_content
 from dialogs.diagnosis.report import record
+from dialogs.situations import situations_in
 
 MAX_LINE = 1_000_000
 
@@ -49,8 +50,16 @@ def run(args) -> int:
         print("leadbot diagnose: give a message, e.g. leadbot diagnose \"half the team still do the old triage\"", file=sys.stderr)
         return 2
     content, diagnoser = _load(settings)
-    print_human(content, record(content, "-", diagnoser.diagnose(text)), diagnoser)
+    print_human(content, record(content, "-", diagnosis_of(content, diagnoser, text)), diagnoser)
     return 0
+
+
+def diagnosis_of(content, diagnoser, text: str):
+    """The diagnosis with the situations the message mentions, as a conversation reads it, so the same
+    message gets the same principle and step here as in chat, Slack and Teams."""
+    d = diagnoser.diagnose(text)
+    d.situations = situations_in(content, text)
+    return d
 
 
 def _bad(item_id, message: str) -> dict:
@@ -79,7 +88,7 @@ def run_jsonl(content, diagnoser, stdin, stdout) -> int:
                 elif not isinstance(item.get("text"), str):
                     out = _bad(item_id, f"line {number}: text must be a string")
                 else:
-                    out = record(content, item_id, diagnoser.diagnose(item["text"]))
+                    out = record(content, item_id, diagnosis_of(content, diagnoser, item["text"]))
         failed = failed or "error" in out
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
@@ -101,7 +110,9 @@ def print_human(content, rec: dict, diagnoser) -> None:
     print(f"Problem: {rec['problem']}" + (f"   Pattern: {rec['pattern']}" if rec["pattern"] else ""))
     print(f"Confidence: {rec['confidence']:.2f}" + ("  (below the bar: in a chat I would ask the quick test)" if rec["confidence"] < diagnoser.ask_below else ""))
     print(f"Why: {content.problems[rec['problem']].why}")
-    if rec["principle"]:
+    if rec["principle"] and rec["principle"]["source"]:
         print(f"Principle: \u201c{rec['principle']['text']}\u201d \u2014 {rec['principle']['source']}")
+    elif rec["principle"]:
+        print(f"Principle: {rec['principle']['text']}")
     if rec["next_step"]:
         print(f"Next step: {rec['next_step']['text']}")
