@@ -18,17 +18,10 @@ READ_CHARS = 6000
 class SituationReader:
     def __init__(self, content: Content):
         self.matcher = TermMatcher([(s.id, term) for s in content.situations.values() for term in s.terms], normalise=expand)
-        self.implies = {s.id: s.implies for s in content.situations.values()}
 
     def read(self, text: str) -> list[str]:
-        """Situation ids the message mentions, in the order they first appear, each followed by what it
-        always is (a merger is a change)."""
-        found: dict[str, None] = {}
-        for sid in self.matcher.labels(expand(clean(text[:READ_CHARS]))):
-            found.setdefault(sid, None)
-            for other in self.implies.get(sid, ()):
-                found.setdefault(other, None)
-        return list(found)
+        """Situation ids the message mentions, in the order they first appear."""
+        return self.matcher.labels(expand(clean(text[:READ_CHARS])))
 
 
 _readers: dict[tuple[str, str], SituationReader] = {}
@@ -44,8 +37,19 @@ def situations_in(content: Content, text: str) -> list[str]:
 
 
 def implied(content: Content, situations: list[str], pattern: str | None) -> set[str]:
-    """What the message says plus what the diagnosed pattern means: a promoted specialist is a new supervisor."""
+    """What the message says, plus what that always is (a merger is a change) and what the diagnosed
+    pattern means (a promoted specialist is a new supervisor)."""
     known = set(situations)
+    for sid in situations:
+        if sid in content.situations:
+            known.update(content.situations[sid].implies)
     if pattern and pattern in content.patterns:
         known.update(content.patterns[pattern].implies)
     return known
+
+
+def said_for(content: Content, need: str, situations: list[str]) -> str | None:
+    """The situation the message mentioned that gives `need`: itself, or one that always is it; None if neither."""
+    if need in situations:
+        return need
+    return next((sid for sid in situations if sid in content.situations and need in content.situations[sid].implies), None)

@@ -13,6 +13,7 @@ from dialogs.content_schema import NextStep, Principle
 from dialogs.models import Choice, Quote, Reply
 from dialogs.quotations import attribution
 from dialogs.selection import Fit, advice_for, next_step, principle_for
+from dialogs.situations import said_for
 from dialogs.state import Snapshot
 
 OTHER_MOVE = {"lead": "manage", "manage": "lead"}
@@ -171,11 +172,13 @@ def _step_line(content: Content, snap: Snapshot) -> str | None:
         return None
     if not step.needs:
         return "The step is a general one for this kind of problem: it takes nothing for granted about your team beyond what you told me."
-    named = [n for n in step.needs if n in snap.situations and n in content.situations]
+    sources = {n: said_for(content, n, snap.situations) for n in step.needs}
+    named = list(dict.fromkeys(s for s in sources.values() if s in content.situations))
     # Background situations (cases, requests) are not what made the step fit; name them only if nothing else did.
-    said = [content.situations[n].mentioned for n in (named if len(named) < 2 else [n for n in named if not content.situations[n].background] or named)]
+    named = [n for n in named if not content.situations[n].background] or named
+    said = [content.situations[n].mentioned for n in named]
     reasons = [f"you mentioned {_join_and(said)}"] if said else []
-    by_pattern = [n for n in step.needs if n not in snap.situations]
+    by_pattern = [n for n, s in sources.items() if s is None]
     if by_pattern and snap.pattern in content.patterns:
         reasons.append(f"it looks like {content.patterns[snap.pattern].name.lower()}")
     return f"I suggested that step because {' and '.join(reasons)}." if reasons else None
