@@ -94,6 +94,21 @@ def fit_set() -> None:
     print(f"  situations read from the message: precision {pct(tp, tp + fp)}, recall {pct(tp, tp + fn)}")
 
 
+def fit_set_via_cli(leadbot: str) -> None:
+    """The fit set's first steps as `leadbot diagnose --jsonl` gives them: works for any version, old or new."""
+    cases = yaml.safe_load(FIT_SET.read_text())["messages"]
+    feed = "".join(json.dumps({"id": c["id"], "text": c["text"]}) + "\n" for c in cases)
+    out = subprocess.run([leadbot, "diagnose", "--jsonl"], input=feed, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    results = {r["id"]: r for r in map(json.loads, out.stdout.splitlines())}
+    coached = [(c, results[c["id"]]) for c in cases if results[c["id"]].get("next_step")]
+    ok = sum(r["next_step"]["id"] in c["accept"] for c, r in coached)
+    wrong = sum(r["next_step"]["id"] in c["wrong"] for c, r in coached)
+    bad_principle = sum(r["principle"]["id"] in c.get("wrong_principles", []) for c, r in coached)
+    print(f"\nFit set through {leadbot} (its own diagnosis, first step only; {len(coached)} coached):")
+    print(f"  first step one a coach accepts {pct(ok, len(coached))}; one a coach calls wrong {pct(wrong, len(coached))}; principle that does not fit {pct(bad_principle, len(coached))}")
+    print("  (a step id the fit set does not know, from another version's content, counts as neither)")
+
+
 def step_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -139,6 +154,7 @@ def main() -> None:
     args = ap.parse_args()
     if not args.public_only:
         fit_set()
+    fit_set_via_cli(args.leadbot)
     public_sets(args.leadbot, args.show_unjudged)
 
 
