@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dialogs import content_schema as s
+from dialogs.quotations import quotation_problem, source_problems
 from dialogs.terms import term_error
 
 
@@ -54,6 +55,8 @@ class Content:
     training: list[s.TrainingExample]
     cues: dict[str, s.Cue]
     directory: Path
+    sources: dict[str, s.Source] = field(default_factory=dict)
+    situations: dict[str, s.Situation] = field(default_factory=dict)
     fingerprint: str = ""  # sha256 over every file, so caches and tests can tell content apart
     # sha256 over only what the diagnosis model learns from (training/*.yaml and escalation.yaml),
     # so editing wording elsewhere never forces a refit.
@@ -79,6 +82,8 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "messages.yaml": s.Messages,
     "cues.yaml": s.CuesFile,
     "pages.yaml": s.PagesFile,
+    "sources.yaml": s.SourcesFile,
+    "situations.yaml": s.SituationsFile,
 }
 
 
@@ -195,7 +200,9 @@ def load_content(directory: Path | str | None = None) -> Content:
     topics = _unique(esc.topics, "escalation.yaml", errors) if esc else {}
     routes = _unique(esc.routes, "escalation.yaml", errors) if esc else {}
     cues = _unique(parsed["cues.yaml"].cues, "cues.yaml", errors) if parsed.get("cues.yaml") else {}
-    for where, terms in _term_lists(esc, cues):
+    sources = _unique(parsed["sources.yaml"].sources, "sources.yaml", errors) if parsed.get("sources.yaml") else {}
+    situations = _unique(parsed["situations.yaml"].situations, "situations.yaml", errors) if parsed.get("situations.yaml") else {}
+    for where, terms in _term_lists(esc, cues, situations):
         for i, term in enumerate(terms):
             problem = term_error(term)
             if problem:
@@ -205,6 +212,8 @@ def load_content(directory: Path | str | None = None) -> Content:
     if esc is not None:
         _check_training_topics(training, training_places, topics, errors)
     _check_coverage(principles, steps, problems, patterns, parsed, errors)
+    _check_situations(principles, steps, patterns, situations, parsed, errors)
+    _check_quotations(root, principles, sources, parsed, errors)
 
     if errors:
         raise ContentInvalid(errors)
@@ -225,10 +234,12 @@ def load_content(directory: Path | str | None = None) -> Content:
         routes=routes,
         topics=topics,
         pages=parsed["pages.yaml"],
+        sources=sources,
+        situations=situations,
     )
 
 
-def _term_lists(esc: s.EscalationFile | None, cues: dict[str, s.Cue]):
+def _term_lists(esc: s.EscalationFile | None, cues: dict[str, s.Cue], situations: dict[str, s.Situation]):
     """Every list of match terms, with where it lives, so a bad regex is reported like any other error."""
     if esc is not None:
         for topic in esc.topics:
@@ -237,6 +248,54 @@ def _term_lists(esc: s.EscalationFile | None, cues: dict[str, s.Cue]):
         yield ("escalation.yaml", "-", "figures_of_speech"), esc.figures_of_speech
     for cue in cues.values():
         yield ("cues.yaml", f"cues {cue.id}", "terms"), cue.terms
+    for situation in situations.values():
+        yield ("situations.yaml", f"situations {situation.id}", "terms"), situation.terms
+
+
+def _check_situations(principles, steps, patterns, situations, parsed, errors) -> None:
+    """Every situation a step, principle or pattern names exists, and each problem keeps steps that assume nothing."""
+    if parsed.get("situations.yaml") is None:
+        return
+    named = [("principles.yaml", f"principles {p.id}", p) for p in principles.values()]
+    named += [("next_steps.yaml", f"next_steps {st.id}", st) for st in steps.values()]
+    for file, entry, item in named:
+        for field_name in ("needs", "suits"):
+            for i, sid in enumerate(getattr(item, field_name)):
+                if sid not in situations:
+                    errors.append(ContentError(file, entry, f"{field_name}.{i}", f"names a missing situation {sid!r} (situations.yaml)"))
+    for situation in situations.values():
+        for i, sid in enumerate(situation.implies):
+            if sid not in situations:
+                errors.append(ContentError("situations.yaml", f"situations {situation.id}", f"implies.{i}", f"names a missing situation {sid!r}"))
+    for pattern in patterns.values():
+        for i, sid in enumerate(pattern.implies):
+            if sid not in situations:
+                errors.append(ContentError("patterns.yaml", f"patterns {pattern.id}", f"implies.{i}", f"names a missing situation {sid!r} (situations.yaml)"))
+    if parsed.get("next_steps.yaml") is not None:
+        # When a message says nothing specific, the bot still needs something true to suggest.
+        for pid in ("uncertainty", "confidence", "inconsistency", "control"):
+            n = sum(1 for st in steps.values() if pid in st.problems and not st.needs)
+            if n < 3:
+                errors.append(ContentError("next_steps.yaml", "-", "needs", f"problem {pid} has {n} general next steps (with no needs); at least 3 are needed"))
+    if parsed.get("principles.yaml") is not None:
+        for pid in ("uncertainty", "confidence", "inconsistency", "control"):
+            if not any(pid in p.problems and not p.needs for p in principles.values()):
+                errors.append(ContentError("principles.yaml", "-", "needs", f"no principle with no needs serves problem {pid}"))
+
+
+def _check_quotations(root: Path, principles, sources, parsed, errors) -> None:
+    """Quoted words must be in the cited source word for word, and sources must carry their real names."""
+    if parsed.get("sources.yaml") is not None:
+        for source in sources.values():
+            for field_name, message in source_problems(root, source):
+                errors.append(ContentError("sources.yaml", f"sources {source.id}", field_name, message))
+    if parsed.get("principles.yaml") is None or parsed.get("sources.yaml") is None:
+        return
+    for p in principles.values():
+        if p.quote is not None:
+            problem = quotation_problem(root, p.quote, sources)
+            if problem:
+                errors.append(ContentError("principles.yaml", f"principles {p.id}", f"quote.{problem[0]}", problem[1]))
 
 
 def _check_references(principles, problems, patterns, steps, nudges, topics, routes, parsed, errors) -> None:

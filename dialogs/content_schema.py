@@ -41,18 +41,56 @@ class Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# --- sources.yaml ------------------------------------------------------------
+
+
+class Source(Entry):
+    """Where quoted words come from. Its full text is kept beside the content, so every quotation can be checked."""
+
+    id: str = Slug
+    # The title exactly as the source gives it; leave it out when the source has none (never make one up).
+    title: str | None = Field(default=None, min_length=3, max_length=200)
+    site: str | None = Field(default=None, min_length=2, max_length=80)  # the website or publisher, as the source names itself
+    # How to credit a source with no title: "an untitled article on ...". Used only when there is no title.
+    description: str | None = Field(default=None, min_length=10, max_length=160)
+    text: str = Field(min_length=3, max_length=200)  # path of the source's full text, relative to the content folder
+
+    @model_validator(mode="after")
+    def can_be_credited(self) -> "Source":
+        if not self.title and not self.description:
+            raise ValueError("a source needs its real title or, if it has none, a description to credit it by")
+        return self
+
+
+class SourcesFile(Entry):
+    sources: list[Source] = Field(min_length=1)
+
+
 # --- principles.yaml ---------------------------------------------------------
+
+
+class Quotation(Entry):
+    """Words shown in quotation marks. They must appear word for word in the source's text."""
+
+    text: str = Field(min_length=5, max_length=260)
+    source: str  # a source id from sources.yaml: where these exact words appear
+    # Who the words are credited to, when that is not the source itself:
+    # "often attributed to Peter Drucker", "unattributed". Shown before "quoted in <source>".
+    said_by: str | None = Field(default=None, min_length=3, max_length=160)
 
 
 class Principle(Entry):
     id: str = Slug
     title: str = Field(min_length=3, max_length=80)
-    text: str = Field(min_length=10, max_length=320)  # in our own words, a sentence or two
-    quote: str | None = Field(default=None, max_length=200)  # a short quotation, if quoting is the point
-    source: str = Field(min_length=2, max_length=160)  # who said it, or which article it is drawn from
+    text: str = Field(min_length=10, max_length=320)  # in our own words, a sentence or two; never in quotation marks
+    quote: Quotation | None = None  # a short quotation that makes the same point, if a source says it well
     problems: list[ProblemId] = Field(default_factory=list)
     first_moves: list[Move] = Field(default_factory=list)
     patterns: list[PatternId] = Field(default_factory=list)
+    # Situations (ids from situations.yaml) the principle only makes sense in: all must be in the message.
+    needs: list[str] = Field(default_factory=list)
+    # Situations it suits especially well: each one in the message makes it a better pick.
+    suits: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def serves_something(self) -> "Principle":
@@ -114,6 +152,9 @@ class Pattern(Entry):
     first_move: Move
     problem: ProblemId | None = None  # the usual symptom; None where it varies
     advice: str = Field(min_length=10, max_length=240)
+    # Situations (ids from situations.yaml) the pattern means are present, even if not in so many words:
+    # a promoted specialist is a new supervisor.
+    implies: list[str] = Field(default_factory=list)
 
 
 class PatternsFile(Entry):
@@ -130,6 +171,10 @@ class NextStep(Entry):
     problems: list[ProblemId] = Field(default_factory=list)
     patterns: list[PatternId] = Field(default_factory=list)
     principle: str | None = None  # reference to a principle id
+    # What the step takes for granted (ids from situations.yaml): it is only offered when the
+    # message says all of them. A step with no needs is general and fits any message about its problem.
+    needs: list[str] = Field(default_factory=list)
+    suits: list[str] = Field(default_factory=list)  # situations that make it a better pick, not required
 
     @model_validator(mode="after")
     def targets_something(self) -> "NextStep":
@@ -229,13 +274,38 @@ class Cue(Entry):
 
     id: str = Slug
     points_to: ProblemId
-    says: str = Field(min_length=5, max_length=120)  # "people keep asking what it is for"
-    means: str = Field(min_length=5, max_length=120)  # "that is about purpose"
+    # Finishes "You mentioned ...", and must be true of every term below: "unclear or competing priorities".
+    says: str = Field(min_length=5, max_length=120)
+    means: str = Field(min_length=5, max_length=140)  # what that points to: "ranking priorities is a leadership job"
     terms: list[str] = Field(min_length=1)  # same syntax as escalation terms
 
 
 class CuesFile(Entry):
     cues: list[Cue] = Field(min_length=4)
+
+
+# --- situations.yaml -----------------------------------------------------------
+
+
+class Situation(Entry):
+    """Something a message can say about the team's circumstances: a change under way, a rota, a backlog.
+
+    Steps and principles name the situations they take for granted, so none is offered to a
+    manager who did not describe it.
+    """
+
+    id: str = Slug
+    mentioned: str = Field(min_length=3, max_length=120)  # finishes "You mentioned ...": "the rota or shift cover"
+    terms: list[str] = Field(min_length=1)  # same syntax as escalation terms
+    # True for what almost any team's work involves (cases, requests): a step may need it, so it is not
+    # offered where it makes no sense, but mentioning it does not make that step a better fit.
+    background: bool = False
+    # Other situations this one always is: a merger is a change. Ids from this file.
+    implies: list[str] = Field(default_factory=list)
+
+
+class SituationsFile(Entry):
+    situations: list[Situation] = Field(min_length=1)
 
 
 # --- training/*.yaml ---------------------------------------------------------
@@ -310,6 +380,9 @@ class Messages(Entry):
     feedback_question: str
     feedback_thanks: str
     no_more_steps: str
+    # After "not quite" and the quick test: the answers agree with the first reading, or change it.
+    quiz_confirms: str
+    quiz_changes: str
     quiz_abandoned: str
     unavailable: str
     move_names: dict[str, str]  # lead -> "leadership", manage -> "management"

@@ -15,6 +15,7 @@ from dialogs.flows import coach, info, quick_test
 from dialogs.flows.escalation import escalation_reply
 from dialogs.models import Choice, Inbound, Reply
 from dialogs.outcome import ForgetUser, Outcome, RecordFeedback, RecordMisread, with_choices
+from dialogs.situations import situations_in
 from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
 
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
@@ -73,9 +74,11 @@ class DialogEngine:
             fresh = ConversationState()
             return Outcome([escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)], fresh, event="escalation", first_move="escalate")
         if d.first_move == "none":
-            return self._none(d, state)
+            return self._none(d, state, text)
+        # What the message says about the team's circumstances, as ids: the advice is fitted to it.
+        situations = situations_in(self.content, text)
         if d.confidence < self.diagnoser.ask_below:
-            return self._start_quiz(state, first_guess=None, pattern=d.pattern, seed=d.seed, unsure=True)
+            return self._start_quiz(state, first_guess=None, pattern=d.pattern, seed=d.seed, unsure=True, situations=situations)
         snap = Snapshot(
             first_move=d.first_move,
             problem=d.problem,  # type: ignore[arg-type]
@@ -84,14 +87,16 @@ class DialogEngine:
             confidence=d.confidence,
             signal_ids=d.signals,
             seed=d.seed,
+            situations=situations,
         )
         return self._offer(snap, ConversationState(), event="diagnosis")
 
-    def _none(self, d: Diagnosis, state: ConversationState) -> Outcome:
+    def _none(self, d: Diagnosis, state: ConversationState, text: str) -> Outcome:
         if d.intent == "forget":
             return Outcome([], ConversationState(), [ForgetUser()], event="forget")
         if d.intent == "vague":
-            return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True)
+            situations = situations_in(self.content, text)
+            return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True, situations=situations)
         reply = info.none_reply(self.content, d.intent, self.retention_days)
         # Greetings and thanks leave a live prompt alone: the manager can still press its buttons.
         return Outcome([reply], state, event="info", first_move="none")
@@ -107,7 +112,7 @@ class DialogEngine:
         if value == "done" and snap:
             return self._done(state)
         if value == "not_quite" and snap:
-            return self._start_quiz(state, first_guess=_label(snap), pattern=snap.pattern, seed=snap.seed, unsure=False)
+            return self._start_quiz(state, first_guess=_label(snap), pattern=snap.pattern, seed=snap.seed, unsure=False, situations=snap.situations)
         if value == "another_step" and snap:
             return self._another(state)
         if value == "why" and snap:
@@ -159,8 +164,10 @@ class DialogEngine:
 
     # --- the quick test ----------------------------------------------------
 
-    def _start_quiz(self, state: ConversationState, first_guess: str | None, pattern: str | None, seed: int, unsure: bool) -> Outcome:
-        quiz = Quiz(first_guess=first_guess, pattern=pattern, seed=seed)
+    def _start_quiz(
+        self, state: ConversationState, first_guess: str | None, pattern: str | None, seed: int, unsure: bool, situations: list[str]
+    ) -> Outcome:
+        quiz = Quiz(first_guess=first_guess, pattern=pattern, seed=seed, situations=list(situations))
         new = ConversationState(stage="quiz", quiz=quiz, snapshot=state.snapshot if not unsure else None, rated=state.rated)
         q = quick_test.question(self.content, quiz)
         return Outcome([self._live(q, new, q.choices)], new, event="quiz")
@@ -170,11 +177,14 @@ class DialogEngine:
         result = quick_test.answer(state.quiz, value)
         if result is None:
             return self._stale(state)
+        answers = [*state.quiz.answers, value]
         if isinstance(result, Quiz):
-            state.quiz = result
-            q = quick_test.question(self.content, result)
+            state.quiz = result.model_copy(update={"answers": answers})
+            q = quick_test.question(self.content, state.quiz)
             return Outcome([self._live(q, state, q.choices)], state, event="quiz")
         snap = result
+        snap.situations = list(state.quiz.situations)
+        snap.quiz_answers = answers
         pattern = self.content.patterns.get(snap.pattern or "")
         if pattern and pattern.id != "specialist_promoted" and pattern.first_move != snap.first_move:
             snap.pattern = None  # the answers moved away from what the pattern implies
@@ -182,20 +192,48 @@ class DialogEngine:
         guess = state.quiz.first_guess
         if guess and guess != _label(snap):
             effects.append(RecordMisread(first_guess=guess, final=_label(snap)))
-        out = self._offer(snap, ConversationState(rated=state.rated), event="quiz_result")
+        # After "not quite" the manager has seen a reply already: never show it again. Either the
+        # answers give a different reading, or they confirm the first one and get a new angle and step.
+        before = state.snapshot if guess else None
+        lead_in: list[str] = []
+        if guess:
+            lead_in = [self.content.messages.quiz_confirms if guess == _label(snap) else self.content.messages.quiz_changes]
+        out = self._offer(
+            snap,
+            ConversationState(rated=state.rated),
+            event="quiz_result",
+            lead_in=lead_in,
+            shown_steps=before.step_ids if before else [],
+            shown_principles=_shown_principles(before) if before else [],
+        )
         out.effects.extend(effects)
         return out
 
     # --- helpers -----------------------------------------------------------
 
-    def _offer(self, snap: Snapshot, state: ConversationState, event: str) -> Outcome:
-        reply = coach.first_reply(self.content, snap)
+    def _offer(
+        self,
+        snap: Snapshot,
+        state: ConversationState,
+        event: str,
+        lead_in: list[str] | None = None,
+        shown_steps: list[str] = (),
+        shown_principles: list[str] = (),
+    ) -> Outcome:
+        reply = coach.first_reply(self.content, snap, lead_in, list(shown_steps), list(shown_principles))
         state.stage, state.snapshot, state.quiz = "offered", snap, None
         return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event=event, first_move=snap.first_move)
 
     def _live(self, reply: Reply, state: ConversationState, choices: list[Choice]) -> Reply:
         state.live = [LiveChoice(value=c.value, label=c.label) for c in choices]
         return with_choices(reply, state, choices)
+
+
+def _shown_principles(snap: Snapshot) -> list[str]:
+    shown = list(snap.principle_ids)
+    if snap.principle_id and snap.principle_id not in shown:
+        shown.append(snap.principle_id)
+    return shown
 
 
 def _label(snap: Snapshot) -> str:

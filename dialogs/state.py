@@ -21,9 +21,12 @@ class Snapshot(BaseModel):
     confidence: float = 1.0
     principle_id: str | None = None
     step_ids: list[str] = Field(default_factory=list)  # shown so far, newest last
-    signal_ids: list[str] = Field(default_factory=list)  # what pointed where, for *why?*
+    signal_ids: list[str] = Field(default_factory=list)  # cue ids: what pointed where, for *why?*
     from_quiz: bool = False
     seed: int = 0  # picks among equally good steps, so two managers need not get the same one
+    situations: list[str] = Field(default_factory=list)  # situation ids the message mentioned (never its words)
+    principle_ids: list[str] = Field(default_factory=list)  # principles shown so far, so *not quite* shows a new one
+    quiz_answers: list[str] = Field(default_factory=list)  # button values pressed in the quick test, for *why?*
 
 
 class Quiz(BaseModel):
@@ -37,6 +40,8 @@ class Quiz(BaseModel):
     first_guess: str | None = None  # "manage/control": the free-text guess the manager said was not quite right
     pattern: str | None = None
     seed: int = 0
+    situations: list[str] = Field(default_factory=list)  # from the message that led here, as ids
+    answers: list[str] = Field(default_factory=list)  # button values pressed so far ("side:lead", "problem:control")
 
 
 class LiveChoice(BaseModel):

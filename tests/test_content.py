@@ -40,7 +40,8 @@ def test_packaged_content_meets_the_brief(content):
         assert sum(problem in s.problems for s in content.next_steps.values()) >= 4, problem
     for pattern in content.patterns:
         assert any(pattern in s.patterns for s in content.next_steps.values()), pattern
-    assert any(p.quote and "Drucker" in p.source for p in content.principles.values())
+    drucker = [p.quote for p in content.principles.values() if p.quote and p.quote.said_by and "Drucker" in p.quote.said_by]
+    assert drucker and all(q.said_by.startswith("often attributed to Peter Drucker") and "Bennis and" in q.said_by for q in drucker)
     topics = " ".join(content.topics).lower()
     for sensitive in ("bullying", "harassment", "discrimination", "self-harm", "safeguarding", "whistleblowing", "grievance", "disciplinary"):
         assert sensitive.split("-")[0] in topics, f"no escalation topic for {sensitive}"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.console.render import render
 from dialogs.diagnosis.types import Diagnosis
 from dialogs.engine import DialogEngine
 from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
 from dialogs.service import ConversationService
+from dialogs.situations import situations_in
 from dialogs.store import MemoryStore
 
 KEY = ConversationKey(platform="console", workspace_id="local", user_id="alice", conversation_id="c1")
@@ -77,7 +79,8 @@ async def test_both_says_which_comes_first(content, diagnoser):
 
 async def test_another_step_gives_a_different_step_each_time_until_none_left(content, diagnoser):
     service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
-    [reply] = await say(service, "nobody knows what the new model is for")
+    text = "nobody knows what the new model is for"
+    [reply] = await say(service, text)
     seen = [reply.next_step]
     for _ in range(len(content.next_steps)):
         [reply] = await press(service, reply, "another_step")
@@ -86,8 +89,13 @@ async def test_another_step_gives_a_different_step_each_time_until_none_left(con
         assert reply.next_step not in seen
         seen.append(reply.next_step)
     assert reply.lines == [content.messages.no_more_steps]
-    fitting = [s for s in content.next_steps.values() if "uncertainty" in s.problems]
-    assert len(seen) == len(fitting)
+    # Every step for the problem that takes nothing for granted, or only what the message said (a new
+    # model is a change), and none that assumes anything else: no rota, backlog or meeting came up.
+    said = set(situations_in(content, text))
+    assert "change" in said and not said & {"rota", "backlog", "meetings"}
+    fitting = {s.text for s in content.next_steps.values() if "uncertainty" in s.problems and set(s.needs) <= said}
+    assert set(seen) == fitting
+    assert any(content.next_steps[i].text in seen for i in ("what-changes-for-you", "purpose-in-a-sentence"))
 
 
 async def test_why_names_what_pointed_where(content, diagnoser):
@@ -95,7 +103,7 @@ async def test_why_names_what_pointed_where(content, diagnoser):
     [reply] = await say(service, "they keep asking why we changed it")
     [why] = await press(service, reply, "why")
     cue = content.cues["asking-why"]
-    assert why.lines[0] == f"You said {cue.says}: {cue.means}."
+    assert why.lines[0] == f"You mentioned {cue.says}: {cue.means}."
     assert "leadership" in why.lines[1]
     assert values(why) == ["done", "not_quite", "another_step", "why"], "the coaching choices stay live after why"
 
@@ -129,7 +137,7 @@ async def test_not_quite_runs_the_quick_test_and_counts_the_misread(content, dia
     assert values(q2) == ["quiz:problem:inconsistency", "quiz:problem:control"]
     [result] = await press(service, q2, "quiz:problem:control")
     assert result.kind == "diagnosis" and result.title == "Management first"
-    assert result.lines[0] == content.problems["control"].why
+    assert result.lines[:2] == [content.messages.quiz_changes, content.problems["control"].why]
     assert store.misreads == {("console", "local", "lead/uncertainty", "manage/control"): 1}
 
 
@@ -143,7 +151,7 @@ async def test_quick_test_both_asks_four_questions_at_most_and_orders(content, d
         [q] = await press(service, q, answer)
     assert asked == 4 and q.kind == "diagnosis"
     assert q.title == "Both: management first, then leadership"
-    assert q.lines[0] == content.problems["control"].why
+    assert q.lines[1] == content.problems["control"].why
 
 
 async def test_same_answer_as_first_guess_counts_no_misread(content, diagnoser):
@@ -154,6 +162,50 @@ async def test_same_answer_as_first_guess_counts_no_misread(content, diagnoser):
     assert len(q.choices) == 4, "not sure offers all four problems at once"
     [result] = await press(service, q, "quiz:problem:control")
     assert result.kind == "diagnosis" and store.misreads == {}
+
+
+async def test_not_quite_never_gives_the_same_reply_twice(content, diagnoser):
+    """The quick test confirms the first reading: say so, and bring a different principle and step each time."""
+    service, store = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [reply] = await say(service, "nobody owns the queue and things drift")
+    seen = [(reply.quote, reply.next_step)]
+    for _ in range(3):
+        [q] = await press(service, reply, "not_quite")
+        [q] = await press(service, q, "quiz:side:manage")
+        [reply] = await press(service, q, "quiz:problem:control")
+        assert reply.kind == "diagnosis" and reply.title == "Management first"
+        assert reply.lines[0] == content.messages.quiz_confirms, "it says the answers agree with the first reading"
+        assert reply.quote not in [quote for quote, _ in seen], "a different angle"
+        assert reply.next_step and reply.next_step not in [step for _, step in seen], "and a step not shown before"
+        seen.append((reply.quote, reply.next_step))
+    assert store.misreads == {}
+    [why] = await press(service, reply, "why")
+    assert why.lines[0] == "In the quick test you said the trouble is mainly delivery, and that work is drifting, duplicated or hidden."
+
+
+async def test_not_quite_with_a_different_reading_offers_nothing_already_shown(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    [first] = await say(service, "the team don't know what the new rota system is for")
+    [q] = await press(service, first, "not_quite")
+    [q] = await press(service, q, "quiz:side:lead")
+    [second] = await press(service, q, "quiz:problem:confidence")
+    assert second.title == "Leadership first" and second.lines[0] == content.messages.quiz_changes
+    assert second.quote != first.quote and second.next_step != first.next_step
+    [another] = await press(service, second, "another_step")
+    assert another.next_step not in (first.next_step, second.next_step)
+
+
+async def test_not_quite_when_every_step_has_been_shown_still_moves_on(content, diagnoser):
+    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [reply] = await say(service, "nobody owns the queue")
+    replies = [reply]
+    while reply.next_step is not None:
+        [reply] = await press(service, reply, "another_step")
+    [q] = await press(service, reply, "not_quite")
+    [q] = await press(service, q, "quiz:side:manage")
+    [last] = await press(service, q, "quiz:problem:control")
+    assert last.lines[:1] == [content.messages.quiz_confirms] and content.messages.no_more_steps in last.lines
+    assert last.quote != replies[0].quote and last.next_step is None
 
 
 async def test_unsure_diagnosis_asks_instead_of_guessing(content, diagnoser):
@@ -241,6 +293,8 @@ async def test_what_do_you_store_lists_the_table_with_retention_filled(content, 
     service, _ = make(content, diagnoser)
     [reply] = await say(service, "what do you store?")
     assert reply.table and len(reply.table) == len(content.messages.stored)
+    assert all(how_long.startswith("Kept ") and "Kept" not in how_long[4:] for _, _, how_long in reply.table), "said once, and said the same way"
+    assert "Kept: Kept" not in render(reply) and "Kept indefinitely." in render(reply)
     assert any("30 days" in row[2] for row in reply.table)
     assert not any("{retention_days}" in row[2] for row in reply.table)
 

@@ -6,6 +6,7 @@ from collections import Counter
 
 from dialogs.content_schema import Nudge
 from dialogs.nudges.render import POLL_OPTIONS, is_poll_value, parse_poll_value, render_nudge
+from dialogs.quotations import attribution
 from dialogs.nudges.rotation import channel_seed, pick, plan
 from dialogs.nudges.schedule import week_index
 
@@ -77,7 +78,8 @@ def test_render_has_the_principle_with_its_source_the_question_and_an_anonymous_
     reply = render_nudge(content, nudge, "2025-W14")
     principle = content.principles[nudge.principle]
     assert reply.kind == "nudge" and reply.title == nudge.title
-    assert reply.quote.source == principle.source and reply.follow_up == nudge.question
+    assert reply.quote.text == principle.quote.text and reply.follow_up == nudge.question
+    assert reply.quote.source == attribution(principle.quote, content.sources)
     assert [c.label for c in reply.choices] == ["More meaning", "More structure", "About right"]
     assert [parse_poll_value(c.value).option for c in reply.choices] == list(POLL_OPTIONS)
     assert all(c.value.startswith("poll:2025-W14:") for c in reply.choices)
@@ -89,8 +91,27 @@ def test_render_has_the_principle_with_its_source_the_question_and_an_anonymous_
     from bot.console.render import render as console
 
     assert "  \u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591 More meaning 3" in console(counted).splitlines()
-    quiet = next(n for n in content.nudges.values() if not n.poll)
+    quiet = nudge.model_copy(update={"poll": False})  # an editor may turn a nudge's poll off
     assert render_nudge(content, quiet, "2025-W14").choices == []
+
+
+def test_every_packaged_nudge_has_the_poll_the_readme_promises(content):
+    from tests.conftest import ROOT
+
+    assert "a one-click anonymous poll" in (ROOT / "README.md").read_text()
+    without = [n.id for n in content.nudges.values() if not render_nudge(content, n, "2025-W14").choices]
+    assert without == []
+
+
+def test_a_nudge_shows_only_real_quotations_under_their_real_source(content):
+    for nudge in content.nudges.values():
+        reply = render_nudge(content, nudge, "2025-W14")
+        principle = content.principles[nudge.principle]
+        if principle.quote is None:
+            assert reply.quote is None, nudge.id
+        else:
+            source = content.sources[principle.quote.source]
+            assert reply.quote.text == principle.quote.text and (source.title or source.description) in reply.quote.source
 
 
 def test_poll_values_that_are_not_ours_are_refused():

@@ -79,9 +79,9 @@ def test_an_escalation_is_never_shortened():
 
 
 def test_the_privacy_table_renders_each_row():
-    reply = Reply(kind="info", title="Here is what I keep", table=[("Conversation state", "To carry on", "30 days")])
+    reply = Reply(kind="info", title="Here is what I keep", table=[("Conversation state", "To carry on", "Kept for 30 days.")])
     texts = _texts(adaptive_card(reply))
-    assert texts == ["Here is what I keep", "Conversation state", "To carry on", "Kept for: 30 days"]
+    assert texts == ["Here is what I keep", "Conversation state", "To carry on", "Kept for 30 days."]
 
 
 # --- the schema version each card declares -----------------------------------------------------

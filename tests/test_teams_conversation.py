@@ -96,7 +96,8 @@ async def test_help_and_forget_me(teams, connector):
     assert len(help_card.texts) >= 4 and help_card.card["fallbackText"].startswith("How leadbot works")
 
     (store,) = await teams.say(SAM, "what do you store?")
-    assert any("Kept for" in t for t in store.texts), "the privacy table renders each row"
+    assert any(t.startswith("Kept for 30 days") for t in store.texts), "the privacy table renders each row"
+    assert not any("Kept: Kept" in t or "Kept for: " in t for t in store.texts), "how long is said once, not twice"
 
     await _reach_diagnosis(teams, SAM, "my team is struggling and I don't know where to start")
     (forgotten,) = await teams.say(SAM, "forget me")

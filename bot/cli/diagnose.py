@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.cli.common import announce_fit, report_content_errors, settings_or_exit
 from dialogs.content_loader import ContentInvalid, load_content
 from dialogs.diagnosis.report import record
+from dialogs.situations import situations_in
 
 MAX_LINE = 1_000_000
 
@@ -49,9 +50,17 @@ def run(args) -> int:
         print("leadbot diagnose: give a message, e.g. leadbot diagnose \"half the team still do the old triage\"", file=sys.stderr)
         return 2
     content, diagnoser = _load(settings)
-    d = diagnoser.diagnose(text)
+    d = diagnosis_of(content, diagnoser, text)
     print_human(content, record(content, "-", d), diagnoser, d)
     return 0
+
+
+def diagnosis_of(content, diagnoser, text: str):
+    """The diagnosis with the situations the message mentions, as a conversation reads it, so the same
+    message gets the same principle and step here as in chat, Slack and Teams."""
+    d = diagnoser.diagnose(text)
+    d.situations = situations_in(content, text)
+    return d
 
 
 def _bad(item_id, message: str) -> dict:
@@ -78,7 +87,7 @@ def _one(content, diagnoser, number: int, raw: str) -> dict:
     if not isinstance(item.get("text"), str):
         return _bad(item_id, f"line {number}: text must be a string")
     try:
-        return record(content, item_id, diagnoser.diagnose(item["text"]))
+        return record(content, item_id, diagnosis_of(content, diagnoser, item["text"]))
     except Exception as exc:  # noqa: BLE001 - one message that trips the diagnoser must not stop the others
         return _bad(item_id, f"line {number}: could not be diagnosed ({type(exc).__name__})")
 
@@ -118,7 +127,9 @@ def print_human(content, rec: dict, diagnoser, d=None) -> None:
     print(f"Problem: {rec['problem']}" + (f"   Pattern: {rec['pattern']}" if rec["pattern"] else ""))
     print(f"Confidence: {rec['confidence']:.2f}" + ("  (below the bar: in a chat I would ask the quick test)" if rec["confidence"] < diagnoser.ask_below else ""))
     print(f"Why: {content.problems[rec['problem']].why}")
-    if rec["principle"]:
+    if rec["principle"] and rec["principle"]["source"]:
         print(f"Principle: \u201c{rec['principle']['text']}\u201d \u2014 {rec['principle']['source']}")
+    elif rec["principle"]:
+        print(f"Principle: {rec['principle']['text']}")
     if rec["next_step"]:
         print(f"Next step: {rec['next_step']['text']}")

@@ -24,7 +24,7 @@ def render(reply: Reply) -> str:
         lines.extend(f"  {line}" for line in tally_lines(reply.tally))
     if reply.quote:
         lines.extend(_wrap(f"\u201c{reply.quote.text}\u201d", "  "))
-        lines.append(f"    \u2014 {reply.quote.source}")
+        lines.extend(_wrap(f"\u2014 {reply.quote.source}", "    "))
     if reply.next_step:
         lines.extend(_wrap(f"Next step: {reply.next_step}"))
     if reply.follow_up:
@@ -32,7 +32,7 @@ def render(reply: Reply) -> str:
     if reply.table:
         for what, why, how_long in reply.table:
             lines.extend(_wrap(f"- {what}", ""))
-            lines.extend(_wrap(f"Why: {why} Kept: {how_long}", "    "))
+            lines.extend(_wrap(f"Why: {why} {how_long}", "    "))
     if reply.choices:
         lines.append("")
         lines.extend(f"  {n}) {c.label}" for n, c in enumerate(reply.choices, start=1))

@@ -63,7 +63,7 @@ def _body(reply: Reply, compact: bool) -> list[dict]:
             {
                 "type": "Container",
                 "separator": True,
-                "items": [_text(what, weight="Bolder"), _text(why, spacing="Small"), _text(f"{texts.STORED_FOR}: {how_long}", isSubtle=True, spacing="Small")],
+                "items": [_text(what, weight="Bolder"), _text(why, spacing="Small"), _text(how_long, isSubtle=True, spacing="Small")],
             }
         )
     return body

@@ -6,15 +6,20 @@ from typing import Any
 
 from dialogs.content_loader import Content
 from dialogs.diagnosis.types import Diagnosis
-from dialogs.selection import next_step, principle_for
+from dialogs.quotations import attribution
+from dialogs.selection import Fit, advice_for
 
 
 def record(content: Content, item_id: str, d: Diagnosis) -> dict[str, Any]:
+    """The principle and step are the ones a conversation shows for the same message: same selection, same situations."""
     principle = step = None
     if d.first_move in ("lead", "manage") and d.problem:
-        s = next_step(content, d.problem, d.pattern, d.seed, shown=[])
-        p = principle_for(content, d.first_move, d.problem, d.pattern, d.both, d.seed, s)
-        principle = {"id": p.id, "text": p.quote or p.text, "source": p.source}
+        advice = advice_for(content, Fit.of(content, d.first_move, d.problem, d.pattern, d.both, d.situations, d.seed))
+        p, s = advice.principle, advice.step
+        if p.quote is not None:
+            principle = {"id": p.id, "text": p.quote.text, "source": attribution(p.quote, content.sources)}
+        else:  # the bot's own words: no source to claim
+            principle = {"id": p.id, "text": p.text, "source": None}
         step = {"id": s.id, "text": s.text} if s else None
     return {
         "id": item_id,

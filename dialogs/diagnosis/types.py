@@ -22,6 +22,9 @@ class Diagnosis(BaseModel):
     intent: Intent | None = None  # for first_move none: what kind of message it was
     signals: list[str] = Field(default_factory=list)  # ids of what in the message pointed where
     seed: int = 0  # stable per message: picks among equally good steps
+    # Situation ids the message mentions (dialogs.situations), filled in where the reply is built, not by the
+    # diagnoser: the principle and step are fitted to them.
+    situations: list[str] = Field(default_factory=list)
 
     @property
     def label(self) -> str:

@@ -1,16 +1,27 @@
 """The coaching reply: what the team needs first, the principle, one next step.
 
-Also *another step* and *why?*, which follow the last diagnosis in the state.
+Also *another step* and *why?*, which follow the last diagnosis in the state. What is
+chosen comes from `dialogs.selection`, fitted to the situations the message mentioned;
+*why?* says only what the message (as situation and cue ids) or the quick-test answers
+really contained.
 """
 
 from __future__ import annotations
 
 from dialogs.content_loader import Content
+from dialogs.content_schema import NextStep, Principle
 from dialogs.models import Choice, Quote, Reply
-from dialogs.selection import next_step, principle_for
+from dialogs.quotations import attribution
+from dialogs.selection import Fit, advice_for, next_step, principle_for
+from dialogs.situations import said_for
 from dialogs.state import Snapshot
 
 OTHER_MOVE = {"lead": "manage", "manage": "lead"}
+MOVE_PROBLEMS = {"lead": ("uncertainty", "confidence"), "manage": ("inconsistency", "control")}
+
+
+def fit_of(content: Content, snap: Snapshot) -> Fit:
+    return Fit.of(content, snap.first_move, snap.problem, snap.pattern, snap.both, snap.situations, snap.seed)
 
 
 def headline(content: Content, snap: Snapshot) -> str:
@@ -19,6 +30,10 @@ def headline(content: Content, snap: Snapshot) -> str:
     if snap.both:
         return f"Both: {first} first, then {names[OTHER_MOVE[snap.first_move]]}"
     return f"{first[:1].upper()}{first[1:]} first"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def why_sentence(content: Content, snap: Snapshot) -> list[str]:
@@ -32,9 +47,18 @@ def why_sentence(content: Content, snap: Snapshot) -> list[str]:
     return lines
 
 
-def quote_for(content: Content, principle_id: str) -> Quote:
+def quote_for(content: Content, principle_id: str) -> Quote | None:
+    """The principle's quotation, credited to its real source; None when it has none (then it is shown as our words)."""
     p = content.principles[principle_id]
-    return Quote(text=p.quote or p.text, source=p.source)
+    if p.quote is None:
+        return None
+    return Quote(text=p.quote.text, source=attribution(p.quote, content.sources))
+
+
+def principle_lines(content: Content, principle_id: str) -> list[str]:
+    """A principle with no quotation is said in the bot's own voice, never dressed up as a quote."""
+    p = content.principles[principle_id]
+    return [] if p.quote is not None else [p.text]
 
 
 def coaching_choices(content: Content) -> list[Choice]:
@@ -47,44 +71,121 @@ def coaching_choices(content: Content) -> list[Choice]:
     ]
 
 
-def first_reply(content: Content, snap: Snapshot) -> Reply:
-    """Fill in the principle and first step on `snap` and build the reply."""
-    step = next_step(content, snap.problem, snap.pattern, snap.seed, shown=[])
-    principle = principle_for(content, snap.first_move, snap.problem, snap.pattern, snap.both, snap.seed, step)
-    snap.principle_id = principle.id
-    snap.step_ids = [step.id] if step else []
+def _diagnosis_reply(content: Content, snap: Snapshot, principle: Principle, step: NextStep | None, lead_in: list[str]) -> Reply:
     return Reply(
         kind="diagnosis",
         title=headline(content, snap),
-        lines=why_sentence(content, snap),
+        lines=lead_in + why_sentence(content, snap) + principle_lines(content, principle.id),
         quote=quote_for(content, principle.id),
         next_step=step.text if step else None,
         follow_up=step.follow_up if step else None,
     )
 
 
+def first_reply(
+    content: Content,
+    snap: Snapshot,
+    lead_in: list[str] | None = None,
+    shown_steps: list[str] = (),
+    shown_principles: list[str] = (),
+) -> Reply:
+    """Fill in the principle and first step on `snap` and build the reply.
+
+    `shown_steps` and `shown_principles` are what this conversation has already shown
+    (after *not quite*): they are not offered again while anything else fits.
+    """
+    advice = advice_for(content, fit_of(content, snap), list(shown_steps), list(shown_principles))
+    snap.principle_id = advice.principle.id
+    snap.principle_ids = [*shown_principles, advice.principle.id] if advice.principle.id not in shown_principles else list(shown_principles)
+    snap.step_ids = [*shown_steps, advice.step.id] if advice.step else list(shown_steps)
+    lines = list(lead_in or [])
+    if advice.step is None:
+        lines.append(content.messages.no_more_steps)
+    return _diagnosis_reply(content, snap, advice.principle, advice.step, lines)
+
+
 def replay_reply(content: Content, snap: Snapshot) -> Reply:
     """The diagnosis as last shown, rebuilt from labels (used when a conversation moves to a DM)."""
     step = content.next_steps.get(snap.step_ids[-1]) if snap.step_ids else None
-    principle_id = snap.principle_id if snap.principle_id in content.principles else None
-    if principle_id is None:
-        principle_id = principle_for(content, snap.first_move, snap.problem, snap.pattern, snap.both, snap.seed, step).id
-    return Reply(
-        kind="diagnosis",
-        title=headline(content, snap),
-        lines=why_sentence(content, snap),
-        quote=quote_for(content, principle_id),
-        next_step=step.text if step else None,
-        follow_up=step.follow_up if step else None,
-    )
+    if snap.principle_id in content.principles:
+        principle = content.principles[snap.principle_id]
+    else:
+        principle = principle_for(content, fit_of(content, snap), step)
+    return _diagnosis_reply(content, snap, principle, step, [])
 
 
 def another_step_reply(content: Content, snap: Snapshot) -> Reply | None:
-    step = next_step(content, snap.problem, snap.pattern, snap.seed, shown=snap.step_ids)
+    step = next_step(content, fit_of(content, snap), shown=snap.step_ids)
     if step is None:
         return None
     snap.step_ids.append(step.id)
     return Reply(kind="diagnosis", title="Another step", next_step=step.text, follow_up=step.follow_up)
+
+
+# --- why? ---------------------------------------------------------------------
+
+
+def _quiz_lines(content: Content, answers: list[str]) -> list[str]:
+    """What the manager chose in the quick test, in plain words: the only evidence when the reading came from it."""
+    side_words = {
+        "lead": "the trouble is mainly direction",
+        "manage": "the trouble is mainly delivery",
+        "both": "it is both direction and delivery",
+        "unsure": "you were not sure whether it was direction or delivery",
+    }
+    said: list[str] = []
+    order: str | None = None
+    for value in answers:
+        _, _, rest = value.partition(":")
+        kind, _, choice = rest.partition(":")
+        if kind == "side" and choice in side_words:
+            said.append(side_words[choice])
+        elif kind == "problem" and choice in content.problems:
+            said.append(_lower_first(content.problems[choice].choice_label))
+        elif kind == "order" and choice in ("lead", "manage"):
+            order = choice
+    lines = []
+    if said:
+        lines.append("In the quick test you said " + _join(said) + ".")
+    if order:
+        label = content.quick_test.order_lead_label if order == "lead" else content.quick_test.order_manage_label
+        lines.append(f"You said what hurts the service more right now is this: {_lower_first(label)}.")
+    return lines
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", that ".join(parts[:-1]) + ", and that " + parts[-1]
+
+
+def _cue_lines(content: Content, snap: Snapshot) -> list[str]:
+    """Cues the message matched that point the way of the diagnosis (both ways when both are needed)."""
+    wanted = set(MOVE_PROBLEMS[snap.first_move]) | (set(MOVE_PROBLEMS[OTHER_MOVE[snap.first_move]]) if snap.both else set())
+    cues = [content.cues[c] for c in snap.signal_ids if c in content.cues and content.cues[c].points_to in wanted]
+    return [f"You mentioned {cue.says}: {cue.means}." for cue in cues[:3]]
+
+
+def _step_line(content: Content, snap: Snapshot) -> str | None:
+    step = content.next_steps.get(snap.step_ids[-1]) if snap.step_ids else None
+    if step is None:
+        return None
+    if not step.needs:
+        return "The step is a general one for this kind of problem: it takes nothing for granted about your team beyond what you told me."
+    sources = {n: said_for(content, n, snap.situations) for n in step.needs}
+    named = list(dict.fromkeys(s for s in sources.values() if s in content.situations))
+    # Background situations (cases, requests) are not what made the step fit; name them only if nothing else did.
+    named = [n for n in named if not content.situations[n].background] or named
+    said = [content.situations[n].mentioned for n in named]
+    reasons = [f"you mentioned {_join_and(said)}"] if said else []
+    by_pattern = [n for n, s in sources.items() if s is None]
+    if by_pattern and snap.pattern in content.patterns:
+        reasons.append(f"it looks like {content.patterns[snap.pattern].name.lower()}")
+    return f"I suggested that step because {' and '.join(reasons)}." if reasons else None
+
+
+def _join_and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def why_reply(content: Content, snap: Snapshot) -> Reply:
@@ -92,18 +193,18 @@ def why_reply(content: Content, snap: Snapshot) -> Reply:
     move = content.messages.move_names[snap.first_move]
     lines: list[str] = []
     if snap.from_quiz:
-        lines.append(f"You told me in the quick test that this is about {problem.name.lower()}: {problem.question.rstrip('?').lower()}.")
+        lines.extend(_quiz_lines(content, snap.quiz_answers) or [f"You told me in the quick test that this is about {problem.name.lower()}."])
     else:
-        cues = [content.cues[c] for c in snap.signal_ids if c in content.cues]
-        for cue in cues[:3]:
-            lines.append(f"You said {cue.says}: {cue.means}.")
-        if not cues:
-            lines.append(f"No single phrase gave it away, but the message as a whole reads most like {problem.name.lower()}.")
-    lines.append(f"{problem.name} is a {move} problem: {problem.why}")
-    if snap.pattern:
+        cue_lines = _cue_lines(content, snap)
+        lines.extend(cue_lines or [f"No single phrase gave it away, but the message as a whole reads most like {problem.name.lower()}."])
+    lines.append(f"{problem.name} is a {move} problem: {_lower_first(problem.why)}")
+    if snap.pattern and snap.pattern in content.patterns:
         pattern = content.patterns[snap.pattern]
-        lines.append(f"It also sounds like {pattern.name.lower()}: {pattern.looks_like}")
+        lines.append(f"It also has the marks of a common trap, {pattern.name.lower()}: {pattern.looks_like}")
+    step_line = _step_line(content, snap)
+    if step_line:
+        lines.append(step_line)
     if snap.principle_id and snap.principle_id in content.principles:
         p = content.principles[snap.principle_id]
-        lines.append(f"The principle behind it: {p.text}")
+        lines.append(f"The principle behind it, in my words: {p.text}")
     return Reply(kind="info", title="Why I said that", lines=lines)

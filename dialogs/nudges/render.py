@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Choice, Quote, Reply, Tally
+from dialogs.quotations import attribution
 
 POLL_OPTIONS: dict[str, str] = {"meaning": "More meaning", "structure": "More structure", "about_right": "About right"}
 POLL_NAMES: dict[str, str] = {"meaning": "meaning", "structure": "structure", "about_right": "about right"}
@@ -70,6 +71,8 @@ def render_nudge(content: Content, nudge: Nudge, week: str, counts: dict[str, in
     """The message a channel sees. With `counts`, the poll results are shown under the buttons' prompt."""
     principle = content.principles[nudge.principle]
     lines = [nudge.text]
+    # Only a real quotation goes in quotation marks; a principle without one is not shown as a quote.
+    quote = Quote(text=principle.quote.text, source=attribution(principle.quote, content.sources)) if principle.quote else None
     choices: list[Choice] = []
     tally = None
     if nudge.poll:
@@ -82,7 +85,7 @@ def render_nudge(content: Content, nudge: Nudge, week: str, counts: dict[str, in
         kind="nudge",
         title=f"Preview: {nudge.title}" if preview else nudge.title,
         lines=lines,
-        quote=Quote(text=principle.quote or principle.text, source=principle.source),
+        quote=quote,
         follow_up=nudge.question,
         choices=choices,
         choice_token=nudge_token(week),
