@@ -33,7 +33,8 @@ from dialogs.diagnosis.model import MAIN_CLASSES, PATTERN_CLASSES, Heads, load_o
 from dialogs.diagnosis.normalise import clean, expand, has_letters
 from dialogs.diagnosis.topics import TopicChoice, choose_topic
 from dialogs.diagnosis.types import Diagnosis
-from dialogs.terms import TermMatcher, is_regex
+from dialogs.diagnosis.training_docs import MODEL_WINDOW, training_docs
+from dialogs.terms import TermMatcher
 
 FEATURE_VERSION = "6"
 PROBLEM_MOVE = {"uncertainty": "lead", "confidence": "lead", "inconsistency": "manage", "control": "manage"}
@@ -50,9 +51,6 @@ TEAMISH = re.compile(
     r"\b(team|staff|staffing|people|colleagues?|work|service|shift|rota|manager|managers|boss"
     r"|department|dept|ward|office|crew|officers?|backlog|deadlines?|handovers?)\b"
 )
-# The model reads the first few thousand characters: plenty for any real message, and a
-# 40,000-character paste cannot hold up the process. The escalation terms read it all.
-MODEL_WINDOW = 6000
 # Below this share of words seen in training, a message is not read as English.
 KNOWN_WORDS_AT = 0.4
 
@@ -86,22 +84,11 @@ class ContentDiagnoser:
         self.cues = TermMatcher([(c.id, term) for c in content.cues.values() for term in c.terms], normalise=expand)
         self.heads: Heads = load_or_fit(
             content.training,
-            lambda: self._training_docs(content),
+            lambda: training_docs(content),
             content.model_fingerprint,
             FEATURE_VERSION,
             cache_dir,
         )
-
-    @staticmethod
-    def _training_docs(content: Content) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
-        docs = [message_features(model_text(e.text)) for e in content.training]
-        phrases = [
-            (topic.id, message_features(model_text(phrase.replace("*", ""))))
-            for topic in content.escalation.topics
-            for phrase in topic.terms + topic.hints
-            if not is_regex(phrase)
-        ]
-        return docs, phrases
 
     # ------------------------------------------------------------------
 
@@ -199,11 +186,6 @@ class ContentDiagnoser:
 def model_file_name(content: Content) -> str:
     """The file the fitted model for this content and code is kept in (in any model directory)."""
     return model_cache_file(content.model_fingerprint, FEATURE_VERSION)
-
-
-def model_text(text: str) -> str:
-    """What the model reads: the cleaned message (lower case, straight quotes, one space)."""
-    return clean(text)[:MODEL_WINDOW]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

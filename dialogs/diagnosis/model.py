@@ -199,11 +199,16 @@ def fit_heads(
     return Heads(vec, main, both, pattern, temperature, topics, topic, sensitivity)
 
 
+# The code a fitted model depends on. Thresholds, topic choice and replies are read at run
+# time, so changing them never forces a refit.
+FITTING_CODE = ["features.py", "linear.py", "model.py", "normalise.py", "training_docs.py", "vectoriser.py", "../terms.py"]
+
+
 def code_fingerprint() -> str:
-    """The diagnosis code itself, so that a cached model is never used by code that would fit it differently."""
+    """The fitting code itself, so that a cached model is never used by code that would fit it differently."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(here.glob("*.py")):
+    for path in [here / name for name in FITTING_CODE]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
