@@ -2,14 +2,20 @@
 
 PostgreSQL: each test session creates its own database on the server at
 LEADBOT_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test) and drops
-it at the end, so parallel runs never see each other's rows. With CI=true an
-unreachable server fails the run: a skipped PostgreSQL test is not a pass.
+it at the end, so parallel runs (and pytest-xdist's workers) never see each
+other's rows. With CI=true an unreachable server fails the run: a skipped
+PostgreSQL test is not a pass.
+
+Markers (pyproject.toml): `postgres` is added here to every test that needs a
+PostgreSQL server; `process` marks the tests that start OS processes. For a
+quick loop while working: `pytest -m "not process"`. CI runs everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import sys
 import uuid
@@ -18,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from dialogs.content_loader import Content, load_content
+from dialogs.conversation import Conversations
 from dialogs.diagnosis.diagnoser import ContentDiagnoser
-from dialogs.engine import DialogEngine
-from dialogs.service import ConversationService
+from dialogs.dialog import Dialog
 from dialogs.store import MemoryStore
 
 PG_ADMIN = os.environ.get("LEADBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -28,12 +34,34 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROOT = Path(__file__).resolve().parent.parent
 # The installed console script, exactly as a user runs it.
 LEADBOT = str(Path(sys.executable).parent / "leadbot")
+MODELS_KEPT = 4  # fitted models kept in the cache: this content and a few recent edits of it
+POSTGRES_FIXTURES = {"pg_database", "pg_engine", "private_pg"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if POSTGRES_FIXTURES & set(item.fixturenames) or params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory) -> Path:
-    # Share the fitted model across the session; a fresh directory per session keeps runs independent.
-    return tmp_path_factory.mktemp("model-cache")
+def cache_dir(request, tmp_path_factory) -> Path:
+    """Where the fitted diagnosis model is kept, from one test run to the next.
+
+    Fitting takes 30 to 40 seconds; a fitted model's file name carries the content's and
+    the diagnosis code's fingerprints (dialogs.diagnosis.model.cache_key), so a model is
+    only ever reused for exactly the content and code that made it, and anything else is
+    fitted afresh. Kept in pytest's cache directory (`.pytest_cache`); a run without
+    pytest's cache plugin fits into a fresh directory, as a clean clone does.
+    """
+    cache = getattr(request.config, "cache", None)
+    path = cache.mkdir("leadbot-model") if cache is not None else tmp_path_factory.mktemp("model-cache")
+    models = sorted(path.glob("model-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in models[MODELS_KEPT:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+    return path
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -51,12 +79,18 @@ def content() -> Content:
 
 @pytest.fixture(scope="session")
 def diagnoser(content, cache_dir) -> ContentDiagnoser:
-    return ContentDiagnoser(content, cache_dir=cache_dir)
+    # With pytest-xdist every worker asks at once: one fits and writes the model, the others wait and read it.
+    with open(cache_dir / ".fitting.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return ContentDiagnoser(content, cache_dir=cache_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
-def engine(content, diagnoser) -> DialogEngine:
-    return DialogEngine(content, diagnoser, retention_days=30)
+def dialog(content, diagnoser) -> Dialog:
+    return Dialog(content, diagnoser, retention_days=30)
 
 
 @pytest.fixture
@@ -65,8 +99,8 @@ def memory_store() -> MemoryStore:
 
 
 @pytest.fixture
-def service(engine, memory_store) -> ConversationService:
-    return ConversationService(engine, memory_store)
+def conversations(dialog, memory_store) -> Conversations:
+    return Conversations(dialog, memory_store)
 
 
 # --- PostgreSQL ----------------------------------------------------------------

@@ -88,7 +88,7 @@ async def test_teams_connector_down_for_a_while_reply_retried_then_given_up_and_
         tried = len(connector.attempts)
         status, _ = await teams.post(_teams_message(connector, SECRET_WORDS))
         assert status == 202
-        lost = await served.wait_log(lambda r: r.get("msg") == "teams reply not delivered")
+        lost = await served.wait_log(lambda r: r.get("msg") == "teams send failed")
         assert lost["status"] == 503 and lost["level"] == "warning"
         assert len(connector.attempts) - tried == TEAMS_ATTEMPTS, "a bounded number of tries, then given up"
         assert (await served.get("/healthz"))[0] == 200

@@ -19,7 +19,7 @@ from datetime import timedelta
 import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
-from bot.nudges.engine import LEASE
+from bot.nudges.fanout import LEASE
 from bot.teams.inbound import Place
 from bot.teams.references import ReferenceStore
 from tests.conftest import LEADBOT

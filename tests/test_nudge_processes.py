@@ -19,7 +19,7 @@ import time
 from datetime import timedelta
 
 
-from bot.nudges.engine import LEASE
+from bot.nudges.fanout import LEASE
 from tests.conftest import ROOT
 from tests.fakes.nudge_api import FakeNudgeApi
 from tests.nudge_support import channels, ledger, subscribe, utc

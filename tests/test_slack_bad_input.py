@@ -15,7 +15,7 @@ from tests.test_slack_conversation import VAGUE
 
 def nothing_happened(alice, world) -> None:
     assert world.fake.calls == [] or all(c.method == "auth.test" for c in world.fake.calls), "nothing posted"
-    assert alice.bots[0].runtime.in_flight == 0
+    assert alice.bots[0].runtime.inflight.count == 0
     assert sum(s.value for m in alice.bots[0].metrics.turns.collect() for s in m.samples if s.name.endswith("_total")) == 0
 
 

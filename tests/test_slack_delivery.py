@@ -66,7 +66,7 @@ async def test_a_server_error_is_retried(alice, world):
 
 
 async def test_a_channel_the_bot_was_removed_from_is_logged_and_ignored(alice, world, caplog):
-    caplog.set_level(logging.INFO, logger="bot.slack")
+    caplog.set_level(logging.INFO, logger="bot")
     world.fake.channel_errors["C0GONE"] = "not_in_channel"
     event = rq.mention_event(alice.team, alice.user, "C0GONE", VAGUE, alice.workspace.bot_user_id)
     resp = await alice.slack.event(rq.event_envelope(alice.team, event, alice.workspace.bot_user_id))

@@ -49,8 +49,7 @@ def run(args) -> int:
     setup_logging(settings)
     from aiohttp import web
 
-    from bot.server.app import create_app
-    from bot.server.keys import PLATFORMS
+    from bot.server.app import PLATFORMS, create_app
     from bot.slack.errors import SlackSetupError
     from dialogs.store import StoreUnavailable
 

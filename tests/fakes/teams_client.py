@@ -191,9 +191,7 @@ class RunningLeadbot:
 
     async def settle(self, timeout: float = 30) -> None:
         """Wait until every acknowledged turn has finished (an event, not a sleep)."""
-        tasks = set(self.runtime._tasks)
-        if tasks:
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+        await asyncio.wait_for(self.runtime.inflight.drained(), timeout)
 
 
 @contextlib.asynccontextmanager
