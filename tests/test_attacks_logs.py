@@ -28,6 +28,8 @@ from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.fakes.slack_harness import SECRET, T1_TOKEN
 from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, channel_mention, personal_message, submit
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 MARKER = "zebracrossing-7781"
 WORDS = (MARKER, "zebracrossing", "7781", "rota is a mess")
 SAID = f"{MARKER} our rota is a mess"

@@ -27,6 +27,8 @@ from tests.fakes.teams_client import TeamsClient
 from tests.fault_support import SAM, alice, private_pg, processes, slack_fake  # noqa: F401
 from tests.nudge_support import channels, ledger, subscribe, utc
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 MONDAY = utc(2025, 1, 13, 9, 0)  # nudges are due at 09:00 on Mondays by default
 PROBLEM = "half the team still think we're doing the old triage and the other half the new one"
 

@@ -14,6 +14,8 @@ from tests.fakes.serve_process import ServeProcess, metric, serve_env
 from tests.fakes.teams_client import TeamsClient
 from tests.fault_support import SAM, alice, processes, slack_fake  # noqa: F401
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 SECRET_WORDS = "Morwenna from payroll keeps rewriting the rota behind my back"
 
 

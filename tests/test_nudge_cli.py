@@ -14,6 +14,8 @@ from bot.storage.migrate import upgrade
 from tests.conftest import LEADBOT
 from tests.nudge_support import ledger, subscribe, utc
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 MONDAY = utc(2025, 1, 13, 9, 0)
 
 

@@ -28,6 +28,8 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.throttle import Throttle
 from tests.nudge_support import ledger, subscribe, utc
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 MONDAY = utc(2025, 1, 13, 9, 0)
 N = 500
 TOKEN = "xoxb-nudges-workspace"

@@ -60,11 +60,12 @@ async def test_url_verification_is_answered_with_the_challenge(alice, world):
         ('{"type": "event_callback", "event": {', "application/json"),  # cut off mid-way
         ("[1, 2, 3]", "application/json"),
         ('{"type": "event_callback", "event": "message"}', "application/json"),
+        ('{"type": "event_callback", "team_id": "T0ONE", "event_id": "Ev0NOEVENT"}', "application/json"),
         ('{"type": "block_actions", "actions": "press"}', "application/json"),
         (urlencode({"payload": "{not json"}), "application/x-www-form-urlencoded"),
         (urlencode({"payload": json.dumps(["a list"])}), "application/x-www-form-urlencoded"),
     ],
-    ids=["truncated-json", "json-array", "event-not-an-object", "actions-not-a-list", "payload-not-json", "payload-a-list"],
+    ids=["truncated-json", "json-array", "event-not-an-object", "event-callback-without-event", "actions-not-a-list", "payload-not-json", "payload-a-list"],
 )
 async def test_malformed_bodies_get_400(alice, world, body, content_type):
     resp = await alice.slack.post_raw(body, content_type)

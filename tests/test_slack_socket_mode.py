@@ -73,6 +73,7 @@ async def test_socket_mode_without_an_app_token_fails_clearly(socket_world, tmp_
         await services.close()
 
 
+@pytest.mark.process
 def test_leadbot_serve_socket_mode_without_a_token_exits_with_a_message(tmp_path, cache_dir):
     env = {
         "PATH": "/usr/bin:/bin",

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import LEADBOT
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 APP_ID = "7d1f3c2a-5b6e-4f70-8a9b-0c1d2e3f4a5b"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
