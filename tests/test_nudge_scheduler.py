@@ -12,7 +12,6 @@ from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationR
 from bot.nudges.fanout import NudgeSender
 from bot.nudges.scheduler import NudgeScheduler
 from bot.server.app import NUDGE_SCHEDULER, create_app
-from bot.services import build_services
 from bot.settings import Settings
 from bot.storage.nudge_store import SqlNudgeStore
 from bot.teams.inbound import Place
@@ -21,6 +20,7 @@ from dialogs.nudges.schedule import Schedule, slot_at
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.http_messenger import HttpMessenger
 from tests.fakes.nudge_api import FakeNudgeApi
+from tests.fakes.parts import services_for
 from tests.fakes.slack_api import FakeSlackApi
 from tests.nudge_support import channels, ledger, subscribe, utc
 
@@ -56,7 +56,7 @@ async def test_serve_runs_the_scheduler_through_both_platforms_and_stops_it_on_s
         _env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", SLACK_BOT_TOKEN="xoxb-scheduler",
         SLACK_SIGNING_SECRET="secret", SLACK_API_URL=slack.api_url, LEADBOT_CACHE_DIR=str(cache_dir),
     )
-    services = await build_services(settings)
+    services = await services_for(settings)
     try:
         channel = "19:nudges0channel@thread.tacv2"
         place = Place(TENANT, "channel", channel, channel, channel, None)
@@ -103,7 +103,7 @@ async def test_shutdown_stops_the_scheduler_claiming_before_it_waits_for_replies
     fake = FakeSlackApi()
     await fake.start()
     ws = fake.add_workspace("T0STOP", "xoxb-stop", bot_user_id="U0BOTSTOP")
-    services = await build_services(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", fake, cache_dir, token="xoxb-stop"))
+    services = await services_for(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", fake, cache_dir, token="xoxb-stop"))
     app = create_app(services, background=True)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -17,11 +17,12 @@ from aiohttp import web
 
 from bot.metrics import Metrics
 from bot.server.app import create_app
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.settings import Settings
 from bot.slack.mount import SLACK
 from bot.slack.runtime import SlackRuntime
 from tests.fakes import slack_requests as rq
+from tests.fakes.parts import services_for
 from tests.fakes.slack_api import Call, FakeSlackApi, Workspace
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -69,7 +70,7 @@ class Leadbot:
 
 
 async def start_leadbot(settings: Settings, socket_mode: bool = False) -> Leadbot:
-    services = await build_services(settings)
+    services = await services_for(settings)
     metrics = Metrics()
     app = create_app(services, metrics, background=False, socket_mode=socket_mode)
     runner = web.AppRunner(app, access_log=None)

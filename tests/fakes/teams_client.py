@@ -197,10 +197,10 @@ class RunningLeadbot:
 @contextlib.asynccontextmanager
 async def running_leadbot(settings, identity: FakeIdentity | None = None):
     from bot.server.app import create_app
-    from bot.services import build_services
+    from tests.fakes.parts import services_for
     from bot.teams.mount import TEAMS
 
-    services = await build_services(settings)
+    services = await services_for(settings)
     app = create_app(services, background=False)
     if identity is not None:
         app[TEAMS].endpoints = identity.endpoints()
