@@ -71,7 +71,9 @@ class Reconciler(Protocol):
     async def find(self, target: Target, token: str) -> Lookup: ...
 
 
-def report_undelivered(metrics: Metrics | None, platform: str, method: str, delivery: Delivery, **ids: object) -> Delivery:
+def report_undelivered(
+    metrics: Metrics | None, platform: str, method: str, delivery: Delivery, **ids: object
+) -> Delivery:
     """Log and count a send that did not go: the platform's error code and outcome, never the text.
 
     Every one is counted in `leadbot_delivery_failures_total`. "gone" (the channel, or the

@@ -52,7 +52,7 @@ class InFlight:
     async def _run(self, work: Awaitable[object]) -> None:
         try:
             await work
-        except Exception as exc:  # noqa: BLE001 - a background turn must never take the process down
+        except Exception as exc:
             log.error("%s turn failed", self.platform, exc_info=(type(exc), exc, exc.__traceback__))
         finally:
             self.end()
@@ -65,6 +65,6 @@ class InFlight:
         """At shutdown: give accepted work up to `timeout` seconds; return how much is still running (logged)."""
         try:
             await asyncio.wait_for(self._idle.wait(), timeout=max(0.0, timeout))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning(f"shutting down with {self.platform} turns still running", extra={"in_flight": self.count})
         return self.count

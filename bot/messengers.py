@@ -17,7 +17,9 @@ from bot.slack.messenger import build_messenger as slack_messenger
 from bot.teams.messenger import build_messenger as teams_messenger
 
 
-def build_messengers(services: Services, metrics: Metrics | None = None, session: aiohttp.ClientSession | None = None) -> dict[str, Messenger]:
+def build_messengers(
+    services: Services, metrics: Metrics | None = None, session: aiohttp.ClientSession | None = None
+) -> dict[str, Messenger]:
     """{platform: Messenger} for every platform this deployment can post to.
 
     Slack needs a bot token (SLACK_BOT_TOKEN, or OAuth installations in the database).

@@ -68,7 +68,7 @@ class TurnRouter:
         return routed
 
     async def move(self, source: ConversationKey, target: ConversationKey) -> TurnResult:
-        """"Continue privately": carry a conversation from a channel thread to a direct message."""
+        """ "Continue privately": carry a conversation from a channel thread to a direct message."""
         async with self._gate(source.platform):
             result = await self.conversations.move(source, target)
         self.metrics.record_turn(source.platform, result.event, None)
@@ -86,8 +86,19 @@ class TurnRouter:
 
     def _count(self, platform: str, surface: str, routed: Routed) -> None:
         # Nudge commands and votes share one metrics event, "nudge"; the log line says which.
-        self.metrics.record_turn(platform, "nudge" if routed.kind != "conversation" else routed.event, routed.first_move)
-        log.info("turn", extra={"platform": platform, "surface": surface, "kind": routed.kind, "event": routed.event, "replies": len(routed.replies)})
+        self.metrics.record_turn(
+            platform, "nudge" if routed.kind != "conversation" else routed.event, routed.first_move
+        )
+        log.info(
+            "turn",
+            extra={
+                "platform": platform,
+                "surface": surface,
+                "kind": routed.kind,
+                "event": routed.event,
+                "replies": len(routed.replies),
+            },
+        )
 
     def _gate(self, platform: str) -> contextlib.AbstractAsyncContextManager:
         return self.gates.get(platform) or contextlib.nullcontext()

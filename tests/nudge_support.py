@@ -1,8 +1,8 @@
-"""Helpers for the nudge tests: subscribe channels in bulk, read the ledger, and nudges as a process puts them together."""
+"""Helpers for the nudge tests: subscribe channels in bulk, read the ledger, nudges put together as a process does."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from dialogs.nudges.schedule import Schedule
 from dialogs.nudges.store import NudgeStore
 from dialogs.nudges.turns import NudgeTurns
 
-UTC = timezone.utc
+UTC = UTC
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -34,13 +34,26 @@ def channels(n: int, workspaces: int = 5, platforms=("slack", "teams")) -> list[
     return out
 
 
-async def subscribe(engine, keys, schedule: Schedule = Schedule(), on_at: datetime = LONG_AGO, by: str = "U_ADMIN") -> None:
+async def subscribe(
+    engine, keys, schedule: Schedule = Schedule(), on_at: datetime = LONG_AGO, by: str = "U_ADMIN"
+) -> None:
     rows = [
-        dict(
-            platform=p, workspace_id=w, channel_id=c, enabled=True, weekday=schedule.weekday, local_time=schedule.local_time,
-            timezone=schedule.timezone, region=schedule.region, turned_on_by=by, turned_on_by_name="Alex Admin", turned_on_at=on_at,
-            paused_at=None, paused_reason=None, updated_at=on_at,
-        )
+        {
+            "platform": p,
+            "workspace_id": w,
+            "channel_id": c,
+            "enabled": True,
+            "weekday": schedule.weekday,
+            "local_time": schedule.local_time,
+            "timezone": schedule.timezone,
+            "region": schedule.region,
+            "turned_on_by": by,
+            "turned_on_by_name": "Alex Admin",
+            "turned_on_at": on_at,
+            "paused_at": None,
+            "paused_reason": None,
+            "updated_at": on_at,
+        }
         for p, w, c in keys
     ]
     async with engine.begin() as conn:
@@ -59,7 +72,14 @@ class Nudges:
     the commands and votes (`NudgeTurns`), the poll counts shown on the message after a vote, as the
     turn router does, and (over a SQL store) the weekly fan-out."""
 
-    def __init__(self, content: Content, store: NudgeStore, messengers: dict[str, Messenger], events=None, metrics: Metrics | None = None):
+    def __init__(
+        self,
+        content: Content,
+        store: NudgeStore,
+        messengers: dict[str, Messenger],
+        events=None,
+        metrics: Metrics | None = None,
+    ):
         self.turns = NudgeTurns(content, store, events=events)
         self.store = store
         self.messengers = messengers

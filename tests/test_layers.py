@@ -27,7 +27,16 @@ NOT_IN_DIALOGS = (
 # bot/'s layers, lowest first. A module may import from its own layer or a lower one, never a higher one.
 LAYERS: list[tuple[str, ...]] = [
     # the process's parts that know nothing of platforms
-    ("bot.settings", "bot.logs", "bot.metrics", "bot.delivery", "bot.inflight", "bot.storage", "bot.diagnoser", "bot.console"),
+    (
+        "bot.settings",
+        "bot.logs",
+        "bot.metrics",
+        "bot.delivery",
+        "bot.inflight",
+        "bot.storage",
+        "bot.diagnoser",
+        "bot.console",
+    ),
     # built from those: the stores and dialogs put together, the turn router, the nudge fan-out
     ("bot.services", "bot.turns", "bot.nudges", "bot.platform", "bot.evaluation"),
     # the platform adapters

@@ -29,9 +29,17 @@ CHANNEL = ("slack", "T1", "C_TEAM")
 WEEK = "2025-W14"  # this week: the nudge went out on Monday 31 March
 
 
-def said(text: str, user: str = "U_ALEX", name: str | None = "Alex Smith", event_id: str | None = None, channel: str = "C_TEAM") -> Inbound:
+def said(
+    text: str,
+    user: str = "U_ALEX",
+    name: str | None = "Alex Smith",
+    event_id: str | None = None,
+    channel: str = "C_TEAM",
+) -> Inbound:
     key = ConversationKey(platform="slack", workspace_id="T1", user_id=user, conversation_id=channel)
-    return Inbound(key=key, surface="slash", text=text, user_name=name, event_id=event_id, in_channel=not channel.startswith("D"))
+    return Inbound(
+        key=key, surface="slash", text=text, user_name=name, event_id=event_id, in_channel=not channel.startswith("D")
+    )
 
 
 def pressed(value: str, user: str) -> Inbound:
@@ -71,7 +79,9 @@ async def sql_nudges(sql_store, content, messengers) -> Nudges:
 def went_out(nudges: Nudges, content, week: str = WEEK, ref: str | None = "slack-1") -> None:
     """This week's nudge reached the channel (what the fan-out records), in the memory store's ledger."""
     nudge_id = next(iter(content.nudges))
-    nudges.store.ledger[(CHANNEL, week)] = LedgerRow(*CHANNEL, week, "sent", nudge_id, 1, None, None, None, None, ref, None)
+    nudges.store.ledger[(CHANNEL, week)] = LedgerRow(
+        *CHANNEL, week, "sent", nudge_id, 1, None, None, None, None, ref, None
+    )
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -137,14 +147,23 @@ async def test_in_a_direct_message_the_person_is_told_where_nudges_go_and_how_to
 
 async def test_the_router_hands_over_nudge_commands_and_poll_presses_and_nothing_else(nudges):
     concerns = nudges.turns.concerns
-    assert concerns(said("nudge on")) and concerns(said("Nudges off")) and concerns(pressed("poll:2025-W14:meaning", "U1"))
+    assert (
+        concerns(said("nudge on")) and concerns(said("Nudges off")) and concerns(pressed("poll:2025-W14:meaning", "U1"))
+    )
     assert not concerns(said("my team keeps missing deadlines")) and not concerns(pressed("useful:yes", "U1"))
     assert "every Monday" in text_of((await nudges.turns.handle(said("nudge on"), NOW)).replies)
 
 
 async def test_a_teams_command_from_a_channel_thread_applies_to_the_channel(nudges):
-    key = ConversationKey(platform="teams", workspace_id="tenant", user_id="29:abc", conversation_id="19:general@thread.tacv2;messageid=1712")
-    result = await nudges.turns.handle(Inbound(key=key, surface="mention", text="nudge on wednesday", in_channel=True), NOW)
+    key = ConversationKey(
+        platform="teams",
+        workspace_id="tenant",
+        user_id="29:abc",
+        conversation_id="19:general@thread.tacv2;messageid=1712",
+    )
+    result = await nudges.turns.handle(
+        Inbound(key=key, surface="mention", text="nudge on wednesday", in_channel=True), NOW
+    )
     assert "'@leadbot nudge off'" in text_of(result.replies), "told how to address the bot in Teams"
     sub = await nudges.store.subscription(("teams", "tenant", "19:general@thread.tacv2"))
     assert sub is not None and sub.schedule.weekday == 2
@@ -192,14 +211,18 @@ async def test_a_poll_closes_after_the_following_week(nudges, content):
     assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "about_right": 1}
 
 
-async def test_a_press_on_a_nudge_whose_send_was_never_answered_teaches_the_ledger_its_message(nudges, content, nudge_api):
+async def test_a_press_on_a_nudge_whose_send_was_never_answered_teaches_the_ledger_its_message(
+    nudges, content, nudge_api
+):
     went_out(nudges, content, ref=None)
     await nudges.vote(pressed(f"poll:{WEEK}:meaning", "U1"), NOW)
     assert (await nudges.store.row(CHANNEL, WEEK)).message_ref == "slack-1"
     assert nudge_api.updates["slack-1"], "and the counts go on the pressed message"
 
 
-async def test_forget_me_in_a_conversation_removes_votes_and_the_name_but_keeps_the_channels_nudges(nudges, content, conversations_store):
+async def test_forget_me_in_a_conversation_removes_votes_and_the_name_but_keeps_the_channels_nudges(
+    nudges, content, conversations_store
+):
     went_out(nudges, content)
     await nudges.command(said("nudge on"), NOW)
     await nudges.vote(pressed(f"poll:{WEEK}:meaning", "U_ALEX"), NOW)
@@ -246,7 +269,11 @@ async def test_many_people_voting_at_once_get_exact_anonymous_counts_on_the_mess
     assert await sql_nudges.store.counts(CHANNEL, week) == expected
     async with sql_store.engine.begin() as conn:
         assert (await conn.execute(select(func.count()).select_from(nudge_votes))).scalar() == 60, "one vote per person"
-    labels = [f"More meaning ({expected['meaning']})", f"More structure ({expected['structure']})", f"About right ({expected['about_right']})"]
+    labels = [
+        f"More meaning ({expected['meaning']})",
+        f"More structure ({expected['structure']})",
+        f"About right ({expected['about_right']})",
+    ]
     final = nudge_api.updates[ref][-1]
     assert [c["label"] for c in final["choices"]] == labels, "the message shows the final counts"
     assert all("U0" not in str(u) for u in nudge_api.updates[ref]), "no voter is named on the message"

@@ -44,7 +44,9 @@ class PollBoard:
             counts = await self.store.counts(channel, week)
             while True:
                 self._dirty.discard(k)
-                delivery = await messenger.update(target, poll.ref, render_nudge(self.content, nudge, week, counts=counts))
+                delivery = await messenger.update(
+                    target, poll.ref, render_nudge(self.content, nudge, week, counts=counts)
+                )
                 if delivery.outcome != "sent":
                     log.info("poll update not delivered", extra={"platform": channel[0], "outcome": delivery.outcome})
                     if delivery.outcome == "throttled" and delivery.retry_after:

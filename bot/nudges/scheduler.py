@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.delivery import Messenger
 from bot.nudges.fanout import NudgeSender, RunReport
@@ -27,7 +27,7 @@ PURGE_EVERY_RUNS = 60
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class NudgeScheduler:
@@ -83,5 +83,5 @@ class NudgeScheduler:
             return
         try:
             await asyncio.wait_for(self._task, timeout=max(0.0, timeout))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("nudge scheduler did not finish in time; unfinished sends will be settled as unknown")

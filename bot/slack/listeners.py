@@ -58,7 +58,9 @@ class Listeners:
 
     async def on_message(self, body: dict, event: dict, context: Any, client: AsyncWebClient) -> None:
         if not inbound.is_answerable_dm(event, context.bot_user_id):
-            log.debug("message ignored", extra={"subtype": event.get("subtype"), "channel_type": event.get("channel_type")})
+            log.debug(
+                "message ignored", extra={"subtype": event.get("subtype"), "channel_type": event.get("channel_type")}
+            )
             return
         msg = inbound.message_inbound(body, event, inbound.workspace_of(context, body), "dm")
         if msg is not None:
@@ -140,7 +142,7 @@ class Listeners:
             return
         try:
             has_state = await self.rt.services.store.load_state(source) is not None
-        except Exception:  # noqa: BLE001 - the move below reports an unavailable store kindly
+        except Exception:
             has_state = True
         if not has_state:
             # Someone else's thread, or already moved: nothing to carry, and nothing to overwrite.
@@ -149,7 +151,7 @@ class Listeners:
         try:
             opened = await client.conversations_open(users=user)
             dm = opened["channel"]["id"]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outbox.failed(self.rt.metrics, "conversations.open", delivery_for(exc))
             return
         target = source.model_copy(update={"conversation_id": dm})
@@ -177,7 +179,7 @@ class Listeners:
             return
         try:
             await self.rt.prefs.save(workspace, user, Prefs(show_quotes=action.get("value") == "on"))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("could not save settings", exc_info=True)
         await self.publish_home(client, workspace, user)
 
@@ -186,7 +188,7 @@ class Listeners:
         view = home_view(self.rt.services.content, self.rt.settings.retention_days, Prefs(show_quotes=show))
         try:
             await client.views_publish(user_id=user, view=view)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outbox.failed(self.rt.metrics, "views.publish", delivery_for(exc))
 
     # --- everything else --------------------------------------------------

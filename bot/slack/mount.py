@@ -33,7 +33,9 @@ from bot.turns import TurnRouter
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-DRAIN_SECONDS = 5  # on shutdown, turns already acknowledged get at most this long (within the shared budget) to send their replies
+DRAIN_SECONDS = (
+    5  # on shutdown, turns already acknowledged get at most this long (within the shared budget) to send their replies
+)
 
 SLACK = web.AppKey("slack", SlackRuntime)
 BOLT = web.AppKey("slack_bolt", AsyncApp)
@@ -48,11 +50,15 @@ def configured(settings: Settings, socket_mode: bool) -> bool:
     return socket_mode and (settings.slack_bot_token is not None or settings.slack_oauth)
 
 
-def mount(app: web.Application, services: Services, metrics: Metrics, router: TurnRouter, socket_mode: bool = False) -> Mounted | None:
+def mount(
+    app: web.Application, services: Services, metrics: Metrics, router: TurnRouter, socket_mode: bool = False
+) -> Mounted | None:
     settings = services.settings
     if not configured(settings, socket_mode):
         if socket_mode:
-            raise SlackSetupError("--socket-mode needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) and SLACK_APP_TOKEN")
+            raise SlackSetupError(
+                "--socket-mode needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) and SLACK_APP_TOKEN"
+            )
         if settings.slack_bot_token is not None or settings.slack_oauth:
             log.warning("Slack is not served: SLACK_SIGNING_SECRET is not set (or use --socket-mode)")
         return None
@@ -105,8 +111,10 @@ async def _start_socket_mode(runtime: SlackRuntime, bolt: AsyncApp, settings: Se
         opened = await bolt.client.apps_connections_open(app_token=handler.app_token)
     except SlackApiError as exc:
         await handler.close_async()
-        raise SlackSetupError(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): check the app-level token") from None
-    except Exception:  # noqa: BLE001 - Slack unreachable for now: the client's own retries take over
+        raise SlackSetupError(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): check the app-level token"
+        ) from None
+    except Exception:
         log.warning("cannot reach Slack yet; Socket Mode keeps trying")
     else:
         handler.client.wss_uri = opened["url"]  # the URL just issued, so connecting does not ask again

@@ -59,16 +59,18 @@ async def send(client: AsyncWebClient, dest: Destination, messages: list[Rendere
                     unfurl_media=False,
                 )
                 posted.append(result.get("ts"))
-        except Exception as exc:  # noqa: BLE001 - a send that fails is reported, never raised into Bolt
+        except Exception as exc:
             failed(metrics, method, delivery_for(exc))
             break
     return posted
 
 
-async def update(client: AsyncWebClient, channel: str, ts: str, text: str, blocks: list[dict], metrics: Metrics) -> bool:
+async def update(
+    client: AsyncWebClient, channel: str, ts: str, text: str, blocks: list[dict], metrics: Metrics
+) -> bool:
     try:
         await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         failed(metrics, "chat.update", delivery_for(exc))
         return False
     return True

@@ -41,13 +41,13 @@ class SlackRuntime:
     async def show_quotes(self, workspace_id: str, user_id: str) -> bool:
         try:
             return (await self.prefs.load(workspace_id, user_id)).show_quotes
-        except Exception:  # noqa: BLE001 - a settings lookup must never cost the manager their answer
+        except Exception:
             log.warning("settings unavailable; using defaults", exc_info=True)
             return True
 
     # --- work in flight --------------------------------------------------
 
-    async def begin(self, next) -> None:  # noqa: A002 - Bolt injects listener middleware arguments by name
+    async def begin(self, next) -> None:
         """Listener middleware: counted before the ack is sent, so a drain cannot miss the work."""
         self.inflight.begin()
         await next()

@@ -68,7 +68,7 @@ def _invoke_body(body):
         return body
     try:
         return serializer_helper(body)
-    except Exception:  # noqa: BLE001 - an SDK object we cannot serialise: the status still says it all
+    except Exception:
         return None
 
 
@@ -91,7 +91,7 @@ class MessagesEndpoint:
             return _error(400, str(exc))
         try:
             activity = Activity().deserialize(body)  # the SDK's own reading, for authentication and replies
-        except Exception:  # noqa: BLE001 - msrest raises several types for shapes it cannot read
+        except Exception:
             return _error(400, "body is not an Activity")
         request[SURFACE] = arrival.surface
         runtime = self.runtime
@@ -101,18 +101,20 @@ class MessagesEndpoint:
 
         adapter = runtime.adapter
         try:
-            auth = await adapter.bot_framework_authentication.authenticate_request(activity, request.headers.get("Authorization") or None)
+            auth = await adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization") or None
+            )
         except requests.RequestException as exc:
             log.warning("teams token keys unreachable", extra={"error_type": type(exc).__name__})
             return _error(503, "cannot check the token right now")
-        except Exception as exc:  # noqa: BLE001 - PermissionError, jwt errors, a malformed header: all mean "not authenticated"
+        except Exception as exc:
             log.info("teams request refused: not authenticated", extra={"error_type": type(exc).__name__})
             return _error(401, "unauthorised")
 
         if activity.type == ActivityTypes.invoke:
             try:
                 response = await runtime.process(auth, activity, arrival)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.error("teams invoke failed", exc_info=(type(exc), exc, exc.__traceback__))
                 return _error(503, "try again")
             if response is None:

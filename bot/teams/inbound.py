@@ -89,7 +89,9 @@ class Place:
 
     def key(self) -> ConversationKey:
         user = self.user_id or "unknown"
-        return ConversationKey(platform="teams", workspace_id=self.tenant_id, user_id=user, conversation_id=self.conversation_id)
+        return ConversationKey(
+            platform="teams", workspace_id=self.tenant_id, user_id=user, conversation_id=self.conversation_id
+        )
 
 
 class Submit(BaseModel):
@@ -165,7 +167,11 @@ def surface_of(wire: WireActivity) -> str:
     if wire.type == ActivityTypes.message:
         if wire.value is not None:
             return "button"
-        return "dm" if (wire.conversation and wire.conversation.conversationType or "personal") == "personal" else "mention"
+        return (
+            "dm"
+            if ((wire.conversation and wire.conversation.conversationType) or "personal") == "personal"
+            else "mention"
+        )
     if wire.type in (ActivityTypes.conversation_update, ActivityTypes.installation_update):
         return "install"
     if wire.type == ActivityTypes.invoke:
@@ -193,7 +199,9 @@ def place_of(wire: WireActivity) -> Place | None:
             return None
         tenant = LOCAL_TENANT
     kind = conv.conversationType
-    scope: Scope = kind if kind in ("personal", "channel", "groupChat") else ("groupChat" if conv.isGroup else "personal")
+    scope: Scope = (
+        kind if kind in ("personal", "channel", "groupChat") else ("groupChat" if conv.isGroup else "personal")
+    )
     team_id = _str(_dict(data.get("team")).get("id")) or _str(data.get("teamsTeamId"))
     home = conv.id
     if scope == "channel":

@@ -21,7 +21,9 @@ from bot.turns import TurnRouter
 TEAMS = web.AppKey("teams", TeamsRuntime)
 
 
-def mount(app: web.Application, services: Services, metrics: Metrics, router: TurnRouter, socket_mode: bool = False) -> Mounted:
+def mount(
+    app: web.Application, services: Services, metrics: Metrics, router: TurnRouter, socket_mode: bool = False
+) -> Mounted:
     check_settings(services.settings)  # a broken Microsoft setting stops start-up with its name
     runtime = TeamsRuntime(services, metrics, router)
     app[TEAMS] = runtime

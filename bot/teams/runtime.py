@@ -56,16 +56,25 @@ class TeamsRuntime:
         self.messenger = TeamsMessenger(self.adapter, settings.microsoft_app_id, references, self.metrics)
         turns = TeamsTurns(self.router, self.metrics, references)
         installs = TeamsInstalls(self.services, self.metrics, references, turns)
-        private = PrivateChats(self.services, self.router, self.adapter, settings.microsoft_app_id, references, self.messenger, turns)
+        private = PrivateChats(
+            self.services, self.router, self.adapter, settings.microsoft_app_id, references, self.messenger, turns
+        )
         self.bot = LeadbotTeamsBot(turns, installs, private)
         if self.local_only:
             log.warning(UNAUTHENTICATED_WARNING)
         else:
-            log.info("teams ready", extra={"app_type": settings.microsoft_app_type, "cloud": "custom" if self.endpoints else "public"})
+            log.info(
+                "teams ready",
+                extra={"app_type": settings.microsoft_app_type, "cloud": "custom" if self.endpoints else "public"},
+            )
 
     async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
         # The type and where, never the message: exceptions can quote what was sent.
-        log.error("teams turn failed", exc_info=(type(error), error, error.__traceback__), extra={"activity_type": context.activity.type})
+        log.error(
+            "teams turn failed",
+            exc_info=(type(error), error, error.__traceback__),
+            extra={"activity_type": context.activity.type},
+        )
 
     async def process(self, auth: AuthenticateRequestResult, activity: Activity, arrival: Arrival):
         """Run the SDK's turn for an authenticated activity, with what we read from it on the way in."""

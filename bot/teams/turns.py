@@ -69,6 +69,6 @@ class TeamsTurns:
         try:
             await context.send_activity(activity)
             return True
-        except Exception as exc:  # noqa: BLE001 - any failure to deliver is reported the same way
+        except Exception as exc:
             report_undelivered(self.metrics, "teams", "reply", delivery_for(exc), activity_type=context.activity.type)
             return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from dialogs.nudges.schedule import Schedule
@@ -106,7 +106,9 @@ class NudgeStore(Protocol):
 
     async def subscriptions(self, active_only: bool = False) -> list[Subscription]: ...
 
-    async def turn_on(self, key: ChannelKey, schedule: Schedule, user_id: str, user_name: str | None, now: datetime) -> bool:
+    async def turn_on(
+        self, key: ChannelKey, schedule: Schedule, user_id: str, user_name: str | None, now: datetime
+    ) -> bool:
         """Save the schedule and switch nudges on. True if they were already on (a schedule change).
 
         A schedule change keeps who turned them on; starting them (again) records the person and
@@ -151,9 +153,19 @@ class NudgeLedger(NudgeStore, Protocol):
 
     async def record_many(self, results: list[Result]) -> None: ...
 
-    async def reclaim(self, key: ChannelKey, week: str, from_status: str, token: str, lease_until: datetime, now: datetime) -> LedgerRow | None: ...
+    async def reclaim(
+        self, key: ChannelKey, week: str, from_status: str, token: str, lease_until: datetime, now: datetime
+    ) -> LedgerRow | None: ...
 
-    async def skip(self, key: ChannelKey, week: str, reason: str, due_at: datetime | None, day_ends_at: datetime | None, now: datetime) -> bool: ...
+    async def skip(
+        self,
+        key: ChannelKey,
+        week: str,
+        reason: str,
+        due_at: datetime | None,
+        day_ends_at: datetime | None,
+        now: datetime,
+    ) -> bool: ...
 
     async def expire_leases(self, now: datetime) -> list[str]: ...
 
@@ -161,7 +173,7 @@ class NudgeLedger(NudgeStore, Protocol):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class MemoryNudgeStore:
@@ -170,7 +182,9 @@ class MemoryNudgeStore:
     def __init__(self) -> None:
         self.subs: dict[ChannelKey, Subscription] = {}
         self.ledger: dict[tuple[ChannelKey, str], LedgerRow] = {}
-        self.votes: dict[tuple[ChannelKey, str, str], tuple[str, datetime]] = {}  # (channel, week, user) -> (choice, when)
+        self.votes: dict[
+            tuple[ChannelKey, str, str], tuple[str, datetime]
+        ] = {}  # (channel, week, user) -> (choice, when)
         self.updated: dict[ChannelKey, datetime] = {}
 
     async def subscription(self, key: ChannelKey) -> Subscription | None:
@@ -179,7 +193,9 @@ class MemoryNudgeStore:
     async def subscriptions(self, active_only: bool = False) -> list[Subscription]:
         return [self.subs[k] for k in sorted(self.subs) if self.subs[k].active or not active_only]
 
-    async def turn_on(self, key: ChannelKey, schedule: Schedule, user_id: str, user_name: str | None, now: datetime) -> bool:
+    async def turn_on(
+        self, key: ChannelKey, schedule: Schedule, user_id: str, user_name: str | None, now: datetime
+    ) -> bool:
         current = self.subs.get(key)
         was_on = bool(current and current.active)
         if was_on:
@@ -193,7 +209,15 @@ class MemoryNudgeStore:
         current = self.subs.get(key)
         if current is None or not current.enabled:
             return False
-        self.subs[key] = replace(current, enabled=False, turned_on_by=None, turned_on_by_name=None, turned_on_at=None, paused_at=None, paused_reason=None)
+        self.subs[key] = replace(
+            current,
+            enabled=False,
+            turned_on_by=None,
+            turned_on_by_name=None,
+            turned_on_at=None,
+            paused_at=None,
+            paused_reason=None,
+        )
         self.updated[key] = now
         return True
 
