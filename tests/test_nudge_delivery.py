@@ -141,9 +141,13 @@ async def test_a_workspace_rate_limit_is_honoured_without_losing_or_doubling(ser
     await api.start()
     ms = {p: HttpMessenger(p, api.url) for p in ("slack", "teams")}
     try:
-        await subscribe(sql_store.engine, channels(80, workspaces=2), on_at=FRIDAY_BEFORE)
+        keys = channels(80, workspaces=2)
+        await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
         report = await service.send_due(MONDAY, ms)
-        assert api.throttled >= 3 * 4 and report.sent == 80
+        # The first three posts to each workspace are always refused; the rate limit refuses more only when the
+        # fan-out outpaces 20 a second, which depends on how busy the machine is.
+        workspaces = {(p, w) for p, w, _ in keys}
+        assert api.throttled >= 3 * len(workspaces) and report.sent == 80
         assert len(api.posts) == 80 and not api.duplicates()
     finally:
         for m in ms.values():
