@@ -68,7 +68,7 @@ class TurnRouter:
         return routed
 
     async def move(self, source: ConversationKey, target: ConversationKey) -> TurnResult:
-        """ "Continue privately": carry a conversation from a channel thread to a direct message."""
+        """Carry a conversation from a channel thread to a direct message (the "continue privately" button)."""
         async with self._gate(source.platform):
             result = await self.conversations.move(source, target)
         self.metrics.record_turn(source.platform, result.event, None)
