@@ -88,6 +88,12 @@ def diagnoser(content, cache_dir) -> ContentDiagnoser:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fitted_model(diagnoser) -> None:
+    """Before any test: the fitted model is in the cache, so the apps and `leadbot` processes tests start
+    (and the other pytest-xdist workers) load it instead of each fitting their own."""
+
+
 @pytest.fixture
 def dialog(content, diagnoser) -> Dialog:
     return Dialog(content, diagnoser, retention_days=30)
