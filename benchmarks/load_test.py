@@ -95,7 +95,7 @@ class Reference:
         from bot.diagnoser import build_diagnoser
         from bot.settings import Settings
         from dialogs.content_loader import load_content
-        from dialogs.engine import DialogEngine
+        from dialogs.dialog import Dialog
 
         settings = Settings(_env_file=None, cache_dir=cache_dir)
         self.content = load_content(settings.content_dir)
@@ -107,7 +107,7 @@ class Reference:
             ask_below = diagnoser.ask_below
             diagnose = staticmethod(functools.lru_cache(maxsize=4096)(diagnoser.diagnose))
 
-        self.engine = DialogEngine(self.content, Cached(), settings.retention_days)
+        self.dialog = Dialog(self.content, Cached(), settings.retention_days)
 
     def turn(self, state, text: str | None = None, value: str | None = None):
         from dialogs.models import ChoicePress, ConversationKey, Inbound
@@ -119,8 +119,8 @@ class Reference:
             inbound = Inbound(key=key, surface="button", choice=ChoicePress(value=value, token=state.prompt))
         else:
             inbound = Inbound(key=key, surface="dm", text=text)
-        outcome = self.engine.handle(inbound, state)
-        return outcome.replies, outcome.state, outcome.event
+        decided = self.dialog.handle(inbound, state)
+        return decided.replies, decided.state, decided.event
 
 
 def choose(live, pressed: set[str], n: int) -> str:
@@ -162,11 +162,9 @@ def slack_text_as_sent(text: str) -> str:
 
 
 def teams_text_as_read(text: str) -> str:
-    from botbuilder.schema import Activity
+    from bot.teams.inbound import WireActivity, message_text
 
-    from bot.teams.inbound import message_text
-
-    return message_text(Activity(text=text))
+    return message_text(WireActivity(text=text))
 
 
 def slack_text_as_read(text: str) -> str:

@@ -187,10 +187,10 @@ async def _references(db, keys, service_url: str) -> None:
 async def bench(kind: str, n: int, urls: dict[str, str]) -> dict:
     import aiohttp
 
-    from bot.nudges.service import NudgeService
-    from bot.nudges.store import NudgeStore
+    from bot.nudges.fanout import NudgeSender
     from bot.storage.db import make_engine
     from bot.storage.migrate import upgrade
+    from bot.storage.nudge_store import SqlNudgeStore
     from dialogs.content_loader import load_content
     from tests.nudge_support import ledger, subscribe
 
@@ -203,11 +203,11 @@ async def bench(kind: str, n: int, urls: dict[str, str]) -> dict:
         keys = layout(n)
         await subscribe(db, keys, on_at=MONDAY - timedelta(days=1))
         await _references(db, keys, urls["teams"])
-        service = NudgeService(load_content(), NudgeStore(db))
+        sender = NudgeSender(SqlNudgeStore(db), load_content())
         await _reset(urls)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
-        report = await service.send_due(MONDAY, messengers)
+        report = await sender.send_due(MONDAY, messengers)
         elapsed = time.perf_counter() - started
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         async with aiohttp.ClientSession() as s:

@@ -11,40 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Literal
 
+from bot.findings import Finding, from_setup_error, note, ok, problem  # noqa: F401 - the checks' vocabulary
 from bot.settings import Settings
 from bot.setup_errors import SetupError
 
 NETWORK_TIMEOUT = 5.0  # seconds for each call to Slack, Microsoft or the database
 OVERDUE = timedelta(minutes=10)  # a due nudge not claimed by then means no scheduler is running
-
-
-@dataclass
-class Finding:
-    area: str
-    status: Literal["ok", "note", "problem"]
-    text: str
-    fix: str | None = None
-
-
-def ok(area: str, text: str) -> Finding:
-    return Finding(area, "ok", text)
-
-
-def note(area: str, text: str, fix: str | None = None) -> Finding:
-    return Finding(area, "note", text, fix)
-
-
-def problem(area: str, text: str, fix: str | None = None) -> Finding:
-    return Finding(area, "problem", text, fix)
-
-
-def from_setup_error(area: str, exc: SetupError) -> Finding:
-    return problem(area, exc.problem, exc.fix.removeprefix("fix: ") if exc.fix else None)
 
 
 # --- content and model ----------------------------------------------------------------------

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from platform import python_version
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, ProcessCollector
 
 from bot.version import version
 
 PLATFORMS = ("slack", "teams")
+# Set on the request by a platform's handler, so the request metrics say which surface it was (dm, mention, slash...).
+SURFACE = web.RequestKey("surface", str)
 FIRST_MOVES = ("lead", "manage", "escalate", "none")
 NUDGE_OUTCOMES = ("sent", "failed", "skipped", "paused", "retry", "unknown")
 

@@ -17,6 +17,7 @@ Platform = Literal["slack", "teams", "console"]
 Surface = Literal["dm", "mention", "slash", "button", "home", "console"]
 
 MAX_TEXT = 40_000  # anything longer is cut on the way in; nobody types more in one message
+MAX_NAME = 128
 
 
 class ConversationKey(BaseModel):
@@ -44,11 +45,16 @@ class Inbound(BaseModel):
     choice: ChoicePress | None = None
     event_id: str | None = None  # the platform's id for this delivery, for de-duplication
     user_name: str | None = None  # display name, only for attributions the user asked for (nudge on)
+    in_channel: bool = False  # said where others can see it (a channel, a group chat), not in a direct message
+    message_ref: str | None = None  # for a button press: the platform's id of the message the button was on
     received_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     def model_post_init(self, __context: object) -> None:
         if self.text is not None and len(self.text) > MAX_TEXT:
             object.__setattr__(self, "text", self.text[:MAX_TEXT])
+        if self.user_name is not None:
+            # stored beside the channel's subscription (a 128-character column); a blank name is no name
+            object.__setattr__(self, "user_name", self.user_name.strip()[:MAX_NAME] or None)
 
 
 class Quote(BaseModel):

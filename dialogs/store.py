@@ -106,10 +106,19 @@ class _MemoryTurn:
         self.writes.append(lambda: self.store._count(self.store.misreads, (k.platform, k.workspace_id, first_guess, final)))
 
 
-class MemoryStore:
-    """A Store in a dict, for dialog tests and the console when asked for no persistence."""
+class Forgets(Protocol):
+    async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int: ...
 
-    def __init__(self) -> None:
+
+class MemoryStore:
+    """A Store in a dict, for dialog tests and the console when asked for no persistence.
+
+    "forget me" reaches the other memory stores it is given (`also_forget`), as the SQL
+    store's reaches every table that declares what it holds about a person.
+    """
+
+    def __init__(self, also_forget: list[Forgets] | None = None) -> None:
+        self.also_forget = also_forget or []
         self.states: dict[ConversationKey, StoredState] = {}
         self.feedback: dict[tuple[str, str, str, bool], int] = {}
         self.misreads: dict[tuple[str, str, str, str], int] = {}
@@ -158,7 +167,8 @@ class MemoryStore:
         doomed = [k for k in self.states if (k.platform, k.workspace_id, k.user_id) == (platform, workspace_id, user_id)]
         for k in doomed:
             del self.states[k]
-        return len(doomed)
+        others = [await store.forget_user(platform, workspace_id, user_id) for store in self.also_forget]
+        return len(doomed) + sum(others)
 
     async def add_feedback(self, platform: str, workspace_id: str, step_id: str, useful: bool) -> None:
         k = (platform, workspace_id, step_id, useful)

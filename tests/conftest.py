@@ -2,27 +2,32 @@
 
 PostgreSQL: each test session creates its own database on the server at
 LEADBOT_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test) and drops
-it at the end, so parallel runs never see each other's rows. With CI=true an
-unreachable server fails the run: a skipped PostgreSQL test is not a pass.
+it at the end, so parallel runs (and pytest-xdist's workers) never see each
+other's rows. With CI=true an unreachable server fails the run: a skipped
+PostgreSQL test is not a pass.
+
+Markers (pyproject.toml): `postgres` is added here to every test that needs a
+PostgreSQL server; `process` marks the tests that start OS processes. For a
+quick loop while working: `pytest -m "not process"`. CI runs everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import shutil
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
 from dialogs.content_loader import Content, load_content
+from dialogs.conversation import Conversations
 from dialogs.diagnosis.diagnoser import ContentDiagnoser
-from dialogs.engine import DialogEngine
-from dialogs.service import ConversationService
+from dialogs.dialog import Dialog
 from dialogs.store import MemoryStore
 
 PG_ADMIN = os.environ.get("LEADBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -30,25 +35,41 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROOT = Path(__file__).resolve().parent.parent
 # The installed console script, exactly as a user runs it.
 LEADBOT = str(Path(sys.executable).parent / "leadbot")
+MODELS_KEPT = 4  # fitted models kept in the cache: this content and a few recent edits of it
+POSTGRES_FIXTURES = {"pg_database", "pg_engine", "private_pg"}
 
 
-# The fitted model is shared by every test, and by every run on this machine: models are filed under a
-# key of the content and the diagnosis code, so a run never loads another's, and written atomically, so
-# runs side by side are safe. Only the first run after the content or the code changes fits one.
-# (Tests of the model cache itself use folders of their own.)
-MODEL_CACHE = Path(tempfile.gettempdir()) / "leadbot-test-model-cache"
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if POSTGRES_FIXTURES & set(item.fixturenames) or params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")
-def cache_dir() -> Path:
-    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
-    # A model built with `leadbot model build` (bot/model/) seeds it, so not even the first run fits one.
+def cache_dir(request, tmp_path_factory) -> Path:
+    """Where the fitted diagnosis model is kept, from one test run to the next.
+
+    Fitting takes a minute or more on a busy 2-core machine; a fitted model's file name carries the content's and
+    the fitting code's fingerprints (dialogs.diagnosis.model.cache_key), so a model is
+    only ever reused for exactly the content and code that made it, and anything else is
+    fitted afresh. Kept in pytest's cache directory (`.pytest_cache`); a run without
+    pytest's cache plugin fits into a fresh directory, as a clean clone does.
+    """
+    cache = getattr(request.config, "cache", None)
+    path = cache.mkdir("leadbot-model") if cache is not None else tmp_path_factory.mktemp("model-cache")
+    # A model built into the package (bot/model/, by the build backend or `leadbot model build`) seeds it,
+    # so not even the first run fits one.
     for built in (ROOT / "bot" / "model").glob("model-*.npz"):
-        if not (MODEL_CACHE / built.name).exists():
-            partial = MODEL_CACHE / f".{built.name}.{os.getpid()}"
+        if not (path / built.name).exists():
+            partial = path / f".{built.name}.{os.getpid()}"
             shutil.copy2(built, partial)
-            os.replace(partial, MODEL_CACHE / built.name)  # whole or not at all, for runs side by side
-    return MODEL_CACHE
+            os.replace(partial, path / built.name)  # whole or not at all, for workers side by side
+    models = sorted(path.glob("model-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in models[MODELS_KEPT:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+    return path
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,12 +87,24 @@ def content() -> Content:
 
 @pytest.fixture(scope="session")
 def diagnoser(content, cache_dir) -> ContentDiagnoser:
-    return ContentDiagnoser(content, cache_dir=cache_dir)
+    # With pytest-xdist every worker asks at once: one fits and writes the model, the others wait and read it.
+    with open(cache_dir / ".fitting.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return ContentDiagnoser(content, cache_dir=cache_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fitted_model(diagnoser) -> None:
+    """Before any test: the fitted model is in the cache, so the apps and `leadbot` processes tests start
+    (and the other pytest-xdist workers) load it instead of each fitting their own."""
 
 
 @pytest.fixture
-def engine(content, diagnoser) -> DialogEngine:
-    return DialogEngine(content, diagnoser, retention_days=30)
+def dialog(content, diagnoser) -> Dialog:
+    return Dialog(content, diagnoser, retention_days=30)
 
 
 @pytest.fixture
@@ -80,8 +113,8 @@ def memory_store() -> MemoryStore:
 
 
 @pytest.fixture
-def service(engine, memory_store) -> ConversationService:
-    return ConversationService(engine, memory_store)
+def conversations(dialog, memory_store) -> Conversations:
+    return Conversations(dialog, memory_store)
 
 
 # --- PostgreSQL ----------------------------------------------------------------

@@ -1,15 +1,23 @@
-"""Helpers for the nudge tests: subscribe channels in bulk, the fake API and its messengers."""
+"""Helpers for the nudge tests: subscribe channels in bulk, read the ledger, nudges put together as a process does."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.delivery import Messenger
+from bot.metrics import Metrics
+from bot.nudges.fanout import NudgeSender
+from bot.nudges.polls import PollBoard
 from bot.storage.tables import nudge_deliveries, nudge_subscriptions
+from dialogs.content_loader import Content
+from dialogs.models import Reply
 from dialogs.nudges.schedule import Schedule
+from dialogs.nudges.store import NudgeStore
+from dialogs.nudges.turns import NudgeTurns
 
-UTC = timezone.utc
+UTC = UTC
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -26,13 +34,26 @@ def channels(n: int, workspaces: int = 5, platforms=("slack", "teams")) -> list[
     return out
 
 
-async def subscribe(engine, keys, schedule: Schedule = Schedule(), on_at: datetime = LONG_AGO, by: str = "U_ADMIN") -> None:
+async def subscribe(
+    engine, keys, schedule: Schedule = Schedule(), on_at: datetime = LONG_AGO, by: str = "U_ADMIN"
+) -> None:
     rows = [
-        dict(
-            platform=p, workspace_id=w, channel_id=c, enabled=True, weekday=schedule.weekday, local_time=schedule.local_time,
-            timezone=schedule.timezone, region=schedule.region, turned_on_by=by, turned_on_by_name="Alex Admin", turned_on_at=on_at,
-            paused_at=None, paused_reason=None, updated_at=on_at,
-        )
+        {
+            "platform": p,
+            "workspace_id": w,
+            "channel_id": c,
+            "enabled": True,
+            "weekday": schedule.weekday,
+            "local_time": schedule.local_time,
+            "timezone": schedule.timezone,
+            "region": schedule.region,
+            "turned_on_by": by,
+            "turned_on_by_name": "Alex Admin",
+            "turned_on_at": on_at,
+            "paused_at": None,
+            "paused_reason": None,
+            "updated_at": on_at,
+        }
         for p, w, c in keys
     ]
     async with engine.begin() as conn:
@@ -44,3 +65,35 @@ async def ledger(engine) -> dict[tuple[str, str, str, str], object]:
     async with engine.begin() as conn:
         rows = (await conn.execute(select(nudge_deliveries))).all()
     return {(r.platform, r.workspace_id, r.channel_id, r.week): r for r in rows}
+
+
+class Nudges:
+    """What `leadbot serve` puts together for a channel's nudges, without a web server or a platform:
+    the commands and votes (`NudgeTurns`), the poll counts shown on the message after a vote, as the
+    turn router does, and (over a SQL store) the weekly fan-out."""
+
+    def __init__(
+        self,
+        content: Content,
+        store: NudgeStore,
+        messengers: dict[str, Messenger],
+        events=None,
+        metrics: Metrics | None = None,
+    ):
+        self.turns = NudgeTurns(content, store, events=events)
+        self.store = store
+        self.messengers = messengers
+        self.polls = PollBoard(content, store, messengers)
+        self.metrics = metrics
+
+    async def command(self, inbound, now: datetime) -> list[Reply]:
+        return (await self.turns.command(inbound, now)).replies
+
+    async def vote(self, inbound, now: datetime) -> list[Reply]:
+        result = await self.turns.vote(inbound, now)
+        if result.refresh is not None:
+            await self.polls.refresh(result.refresh)
+        return result.replies
+
+    async def send_due(self, now: datetime):
+        return await NudgeSender(self.store, self.turns.content, self.metrics).send_due(now, self.messengers)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Property-based tests of ConversationService: whatever people send, in whatever order, the bot answers sanely.
+"""Property-based tests of Conversations: whatever people send, in whatever order, the bot answers sanely.
 
 Hypothesis drives several people in several conversations, on two platforms
 and two workspaces that share user and conversation ids, through any sequence
@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
-from dialogs.service import ConversationService
+from dialogs.conversation import Conversations
 from dialogs.state import ConversationState
 from dialogs.store import MemoryStore
 
@@ -121,7 +121,7 @@ class Shown:
 
 @dataclass
 class Run:
-    service: ConversationService
+    conversations: Conversations
     store: object
     keys: list[ConversationKey]
     shown: list[Shown] = field(default_factory=list)  # every reply with buttons, in order
@@ -162,7 +162,7 @@ class Run:
         key = self.keys[key_index]
         inbound, pressing_live = await self.inbound(key, action, event_id)
         before = await self.states()
-        result = await self.service.handle(inbound)
+        result = await self.conversations.handle(inbound)
         after = await self.states()
 
         assert result.event not in ("error", "conflict", "unavailable"), f"the turn failed inside: {result.event}"
@@ -203,36 +203,36 @@ class Run:
                 assert after[k] == before[k], f"a turn in {key} changed {k}"
 
 
-async def run(service: ConversationService, store, namespace: str, actions) -> None:
-    r = Run(service, store, keys(namespace))
+async def run(conversations: Conversations, store, namespace: str, actions) -> None:
+    r = Run(conversations, store, keys(namespace))
     for key_index, action, event_id in actions:
         await r.step(key_index, action, event_id)
 
 
 @PROPERTY
 @given(actions=st.lists(ACTIONS, min_size=4, max_size=14))
-async def test_any_sequence_of_messages_and_presses_with_the_memory_store(engine, actions):
+async def test_any_sequence_of_messages_and_presses_with_the_memory_store(dialog, actions):
     store = MemoryStore()
-    await run(ConversationService(engine, store), store, "", actions)
+    await run(Conversations(dialog, store), store, "", actions)
 
 
 @settings(PROPERTY, max_examples=15)
 @given(actions=st.lists(ACTIONS, min_size=4, max_size=12))
-async def test_any_sequence_of_messages_and_presses_with_the_sql_store(engine, sql_store, actions):
+async def test_any_sequence_of_messages_and_presses_with_the_sql_store(dialog, sql_store, actions):
     # sql_store (conftest): SQLite and the real PostgreSQL. One database for every example;
     # each example gets workspaces of its own.
-    await run(ConversationService(engine, sql_store), sql_store, uuid.uuid4().hex[:8], actions)
+    await run(Conversations(dialog, sql_store), sql_store, uuid.uuid4().hex[:8], actions)
 
 
 @settings(PROPERTY, max_examples=15)
 @given(value=st.text(max_size=300), token=st.one_of(st.none(), st.text(max_size=100)), text=st.one_of(st.none(), st.text(max_size=300)))
-async def test_a_press_is_never_mistaken_for_typing_and_never_fails(engine, value, token, text):
+async def test_a_press_is_never_mistaken_for_typing_and_never_fails(dialog, value, token, text):
     """An Inbound with both a press and text (an adapter that filled both) is answered as a press."""
     store = MemoryStore()
-    service = ConversationService(engine, store)
+    conversations = Conversations(dialog, store)
     key = ConversationKey(platform="slack", workspace_id="W", user_id="U", conversation_id="C")
-    [first] = (await service.handle(Inbound(key=key, surface="dm", text="my team keeps missing deadlines and nobody owns the backlog"))).replies
-    result = await service.handle(Inbound(key=key, surface="button", text=text, choice=ChoicePress(value=value[:200], token=token[:64] if token else None)))
+    [first] = (await conversations.handle(Inbound(key=key, surface="dm", text="my team keeps missing deadlines and nobody owns the backlog"))).replies
+    result = await conversations.handle(Inbound(key=key, surface="button", text=text, choice=ChoicePress(value=value[:200], token=token[:64] if token else None)))
     assert result.event not in ("error", "conflict")
     assert result.replies and all(r.plain_text().strip() for r in result.replies)
     ConversationState.model_validate(store.states[key].data)

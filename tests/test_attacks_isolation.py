@@ -14,13 +14,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.nudges.service import NudgeService
-from bot.nudges.store import NudgeStore
+from bot.storage.nudge_store import SqlNudgeStore
 from bot.storage.tables import conversation_state, teams_conversations, user_settings
 from dialogs.models import ChoicePress, ConversationKey, Inbound
 from tests.fakes import slack_requests as rq
 from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, channel_mention, installation_update, personal_message, running_leadbot
-from tests.nudge_support import utc
+from tests.nudge_support import Nudges, utc
 from tests.test_slack_conversation import home_text, labels, reach_diagnosis, turn_quotations_off
 from tests.test_slack_oauth import install, oauth_world  # noqa: F401
 from tests.test_teams_conversation import settings_for  # noqa: F401
@@ -142,7 +141,7 @@ async def test_teams_references_and_forget_me_stay_in_their_tenant(teams, connec
 
 def said(platform: str, workspace: str, text: str, user: str = "U_SAME", name: str | None = "Alex Smith", channel: str = "C_SAME") -> Inbound:
     key = ConversationKey(platform=platform, workspace_id=workspace, user_id=user, conversation_id=channel)
-    return Inbound(key=key, surface="slash" if platform == "slack" else "mention", text=text, user_name=name)
+    return Inbound(key=key, surface="slash" if platform == "slack" else "mention", text=text, user_name=name, in_channel=True)
 
 
 def pressed(platform: str, workspace: str, value: str, user: str) -> Inbound:
@@ -158,7 +157,7 @@ async def nudges(sql_store, content):
     api = FakeNudgeApi()
     await api.start()
     messengers = {p: HttpMessenger(p, api.url) for p in ("slack", "teams")}
-    yield NudgeService(content, NudgeStore(sql_store.engine), messengers=messengers, events=sql_store)
+    yield Nudges(content, SqlNudgeStore(sql_store.engine), messengers, events=sql_store)
     for m in messengers.values():
         await m.close()
     await api.stop()
@@ -168,8 +167,8 @@ async def nudges(sql_store, content):
 async def test_nudge_subscriptions_votes_and_names_stay_in_their_workspace(nudges, sql_store, platform):
     one, two = ("T_ONE", "T_TWO") if platform == "slack" else (TENANT_A, TENANT_B)
     key_one, key_two = (platform, one, "C_SAME"), (platform, two, "C_SAME")
-    await nudges.handle_command(said(platform, one, "nudge on"), now=NOW - timedelta(days=3))
-    await nudges.handle_command(said(platform, two, "nudge on friday", name="Alex Jones"), now=NOW - timedelta(days=3))
+    await nudges.command(said(platform, one, "nudge on"), NOW - timedelta(days=3))
+    await nudges.command(said(platform, two, "nudge on friday", name="Alex Jones"), NOW - timedelta(days=3))
     sub_one, sub_two = await nudges.store.subscription(key_one), await nudges.store.subscription(key_two)
     assert (sub_one.schedule.weekday, sub_two.schedule.weekday) == (0, 4), "each workspace keeps its own day"
     assert (sub_one.turned_on_by_name, sub_two.turned_on_by_name) == ("Alex Smith", "Alex Jones")
@@ -177,8 +176,8 @@ async def test_nudge_subscriptions_votes_and_names_stay_in_their_workspace(nudge
     report = await nudges.send_due(utc(2025, 3, 31, 8, 0))  # Monday: only workspace one's is due
     assert report.sent == 1
     week = "2025-W14"
-    await nudges.handle_vote(pressed(platform, one, f"poll:{week}:meaning", "U_SAME"), now=NOW)
-    refused = await nudges.handle_vote(pressed(platform, two, f"poll:{week}:structure", "U_SAME"), now=NOW)
+    await nudges.vote(pressed(platform, one, f"poll:{week}:meaning", "U_SAME"), NOW)
+    refused = await nudges.vote(pressed(platform, two, f"poll:{week}:structure", "U_SAME"), NOW)
     assert "\n".join(r.plain_text() for r in refused), "workspace two is told something"
     assert await nudges.store.counts(key_one, week) == {"meaning": 1}
     assert await nudges.store.counts(key_two, week) == {}, "no nudge was sent there, so no vote counts there"
@@ -191,6 +190,6 @@ async def test_nudge_subscriptions_votes_and_names_stay_in_their_workspace(nudge
     assert still.turned_on_by == "U_SAME" and still.turned_on_by_name == "Alex Jones"
 
     # Turning nudges off in workspace two leaves workspace one's on.
-    await nudges.handle_command(said(platform, two, "nudge off"), now=NOW)
+    await nudges.command(said(platform, two, "nudge off"), NOW)
     assert (await nudges.store.subscription(key_one)).active
     assert not (await nudges.store.subscription(key_two)).active

@@ -28,6 +28,8 @@ from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.fakes.slack_harness import SECRET, T1_TOKEN
 from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, channel_mention, personal_message, submit
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 MARKER = "zebracrossing-7781"
 WORDS = (MARKER, "zebracrossing", "7781", "rota is a mess")
 SAID = f"{MARKER} our rota is a mess"
@@ -237,5 +239,5 @@ async def test_no_message_text_in_any_log_line_and_every_line_is_json_with_a_req
     requests = [r for r in records if r["logger"] == "bot.server.app" and r["msg"] == "request"]
     assert len(requests) >= 30 and all(r["request_id"] != "-" for r in requests), "each request's line has its id"
     assert any(r["request_id"] == "trace-me-0001" for r in requests), "an id the caller sent is the one logged"
-    turns = [r for r in records if r["msg"] == "turn" and r["logger"].startswith("bot.slack")]
+    turns = [r for r in records if r["msg"] == "turn" and r.get("platform") == "slack"]
     assert turns and all(r["request_id"] != "-" for r in turns), "work done after the ack keeps its request's id"

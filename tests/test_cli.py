@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import LEADBOT
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 TIMEOUT = 120
 
 

@@ -110,6 +110,7 @@ def test_bad_regular_expression_in_terms_is_reported(content_copy):
     assert any(e.startswith("cues.yaml:") and "terms." in e and "regular expression" in e for e in errors), errors
 
 
+@pytest.mark.process
 def test_content_check_command_exits_nonzero_listing_errors(content_copy):
     _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
     result = subprocess.run([LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=60)
@@ -117,6 +118,7 @@ def test_content_check_command_exits_nonzero_listing_errors(content_copy):
     assert "nudges.yaml: entry nudges" in result.stderr and "field theme" in result.stderr
 
 
+@pytest.mark.process
 def test_content_check_command_passes_on_packaged_content():
     result = subprocess.run([LEADBOT, "content", "check"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

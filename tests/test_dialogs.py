@@ -1,7 +1,7 @@
-"""The coaching conversation through the public API of dialogs/: ConversationService + MemoryStore.
+"""The coaching conversation through the public API of dialogs/: Conversations + MemoryStore.
 
 Flows that depend on what the diagnosis says use `FixedDiagnoser`, a stand-in
-that returns one chosen reading, so each test pins one path of the engine
+that returns one chosen reading, so each test pins one path of the dialog
 whatever the model learns. Escalation, intents and bad input use the real
 diagnoser.
 """
@@ -12,9 +12,9 @@ import pytest
 
 from bot.console.render import render
 from dialogs.diagnosis.types import Diagnosis
-from dialogs.engine import DialogEngine
+from dialogs.dialog import Dialog
 from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
-from dialogs.service import ConversationService
+from dialogs.conversation import Conversations
 from dialogs.situations import situations_in
 from dialogs.store import MemoryStore
 
@@ -36,18 +36,18 @@ class FixedDiagnoser:
         return Diagnosis(**{"confidence": 0.9, "seed": 7, **self.reading})
 
 
-def make(content, diagnoser, store=None) -> tuple[ConversationService, MemoryStore]:
+def make(content, diagnoser, store=None) -> tuple[Conversations, MemoryStore]:
     store = store or MemoryStore()
-    return ConversationService(DialogEngine(content, diagnoser, retention_days=30), store), store
+    return Conversations(Dialog(content, diagnoser, retention_days=30), store), store
 
 
-async def say(service, text: str, key: ConversationKey = KEY) -> list[Reply]:
-    return (await service.handle(Inbound(key=key, surface="console", text=text))).replies
+async def say(conversations, text: str, key: ConversationKey = KEY) -> list[Reply]:
+    return (await conversations.handle(Inbound(key=key, surface="console", text=text))).replies
 
 
-async def press(service, reply: Reply, label_or_value: str, key: ConversationKey = KEY) -> list[Reply]:
+async def press(conversations, reply: Reply, label_or_value: str, key: ConversationKey = KEY) -> list[Reply]:
     choice = next(c for c in reply.choices if label_or_value in (c.label, c.value))
-    return (await service.handle(Inbound(key=key, surface="button", choice=ChoicePress(value=choice.value, token=reply.choice_token)))).replies
+    return (await conversations.handle(Inbound(key=key, surface="button", choice=ChoicePress(value=choice.value, token=reply.choice_token)))).replies
 
 
 def values(reply: Reply) -> list[str]:
@@ -58,8 +58,8 @@ def values(reply: Reply) -> list[str]:
 
 
 async def test_diagnosis_reply_has_move_reason_quote_step_and_four_choices(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", signals=["work-out-of-sight"]))
-    [reply] = await say(service, "half the requests get worked on paper so we can't tell what's done")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", signals=["work-out-of-sight"]))
+    [reply] = await say(conversations, "half the requests get worked on paper so we can't tell what's done")
     assert reply.kind == "diagnosis"
     assert reply.title == "Management first"
     assert reply.lines[0] == content.problems["control"].why
@@ -71,19 +71,19 @@ async def test_diagnosis_reply_has_move_reason_quote_step_and_four_choices(conte
 
 
 async def test_both_says_which_comes_first(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", both=True))
-    [reply] = await say(service, "backlog everywhere and the team think there's no point")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", both=True))
+    [reply] = await say(conversations, "backlog everywhere and the team think there's no point")
     assert reply.title == "Both: management first, then leadership"
     assert any("leadership" in line for line in reply.lines[1:])
 
 
 async def test_another_step_gives_a_different_step_each_time_until_none_left(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
     text = "nobody knows what the new model is for"
-    [reply] = await say(service, text)
+    [reply] = await say(conversations, text)
     seen = [reply.next_step]
     for _ in range(len(content.next_steps)):
-        [reply] = await press(service, reply, "another_step")
+        [reply] = await press(conversations, reply, "another_step")
         if reply.next_step is None:
             break
         assert reply.next_step not in seen
@@ -99,9 +99,9 @@ async def test_another_step_gives_a_different_step_each_time_until_none_left(con
 
 
 async def test_why_names_what_pointed_where(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty", signals=["asking-why"]))
-    [reply] = await say(service, "they keep asking why we changed it")
-    [why] = await press(service, reply, "why")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty", signals=["asking-why"]))
+    [reply] = await say(conversations, "they keep asking why we changed it")
+    [why] = await press(conversations, reply, "why")
     cue = content.cues["asking-why"]
     assert why.lines[0] == f"You mentioned {cue.says}: {cue.means}."
     assert "leadership" in why.lines[1]
@@ -109,17 +109,17 @@ async def test_why_names_what_pointed_where(content, diagnoser):
 
 
 async def test_thats_it_then_useful_is_counted_once_per_step_with_no_text(content, diagnoser):
-    service, store = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="inconsistency"))
-    [reply] = await say(service, "letters go out anywhere from 2 days to 3 weeks")
+    conversations, store = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="inconsistency"))
+    [reply] = await say(conversations, "letters go out anywhere from 2 days to 3 weeks")
     step_text = reply.next_step
-    [done] = await press(service, reply, "done")
+    [done] = await press(conversations, reply, "done")
     assert content.messages.feedback_question in done.lines
-    [thanks] = await press(service, done, "useful:yes")
+    [thanks] = await press(conversations, done, "useful:yes")
     assert thanks.lines == [content.messages.feedback_thanks]
     step_id = next(s.id for s in content.next_steps.values() if s.text == step_text)
     assert store.feedback == {("console", "local", step_id, True): 1}
     # Pressing the same button again is stale and counts nothing more.
-    [again] = await press(service, done, "useful:yes")
+    [again] = await press(conversations, done, "useful:yes")
     assert again.lines[0] == content.messages.stale_choice
     assert store.feedback == {("console", "local", step_id, True): 1}
     assert "letters" not in repr(store.states) and "weeks" not in repr(store.states), "state must not hold message text"
@@ -129,38 +129,38 @@ async def test_thats_it_then_useful_is_counted_once_per_step_with_no_text(conten
 
 
 async def test_not_quite_runs_the_quick_test_and_counts_the_misread(content, diagnoser):
-    service, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
-    [reply] = await say(service, "the team are all over the place")
-    [q1] = await press(service, reply, "not_quite")
+    conversations, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    [reply] = await say(conversations, "the team are all over the place")
+    [q1] = await press(conversations, reply, "not_quite")
     assert q1.kind == "question" and values(q1) == ["quiz:side:lead", "quiz:side:manage", "quiz:side:both", "quiz:side:unsure"]
-    [q2] = await press(service, q1, "quiz:side:manage")
+    [q2] = await press(conversations, q1, "quiz:side:manage")
     assert values(q2) == ["quiz:problem:inconsistency", "quiz:problem:control"]
-    [result] = await press(service, q2, "quiz:problem:control")
+    [result] = await press(conversations, q2, "quiz:problem:control")
     assert result.kind == "diagnosis" and result.title == "Management first"
     assert result.lines[:2] == [content.messages.quiz_changes, content.problems["control"].why]
     assert store.misreads == {("console", "local", "lead/uncertainty", "manage/control"): 1}
 
 
 async def test_quick_test_both_asks_four_questions_at_most_and_orders(content, diagnoser):
-    service, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
-    [reply] = await say(service, "it's a mess")
+    conversations, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    [reply] = await say(conversations, "it's a mess")
     asked = 0
-    [q] = await press(service, reply, "not_quite")
+    [q] = await press(conversations, reply, "not_quite")
     for answer in ("quiz:side:both", "quiz:problem:confidence", "quiz:problem:control", "quiz:order:manage"):
         asked += 1
-        [q] = await press(service, q, answer)
+        [q] = await press(conversations, q, answer)
     assert asked == 4 and q.kind == "diagnosis"
     assert q.title == "Both: management first, then leadership"
     assert q.lines[1] == content.problems["control"].why
 
 
 async def test_same_answer_as_first_guess_counts_no_misread(content, diagnoser):
-    service, store = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
-    [reply] = await say(service, "nobody owns the queue")
-    [q] = await press(service, reply, "not_quite")
-    [q] = await press(service, q, "quiz:side:unsure")
+    conversations, store = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [reply] = await say(conversations, "nobody owns the queue")
+    [q] = await press(conversations, reply, "not_quite")
+    [q] = await press(conversations, q, "quiz:side:unsure")
     assert len(q.choices) == 4, "not sure offers all four problems at once"
-    [result] = await press(service, q, "quiz:problem:control")
+    [result] = await press(conversations, q, "quiz:problem:control")
     assert result.kind == "diagnosis" and store.misreads == {}
 
 
@@ -209,17 +209,17 @@ async def test_not_quite_when_every_step_has_been_shown_still_moves_on(content, 
 
 
 async def test_unsure_diagnosis_asks_instead_of_guessing(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", confidence=0.3))
-    [reply] = await say(service, "work stuff is hard")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", confidence=0.3))
+    [reply] = await say(conversations, "work stuff is hard")
     assert reply.kind == "question" and reply.lines[0] == content.quick_test.intro
 
 
 async def test_typed_number_or_label_works_like_a_press(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
-    await say(service, "nobody owns the queue")
-    [why] = await say(service, "4")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    await say(conversations, "nobody owns the queue")
+    [why] = await say(conversations, "4")
     assert why.title == "Why I said that"
-    [q] = await say(service, "not quite, ask me questions")
+    [q] = await say(conversations, "not quite, ask me questions")
     assert q.kind == "question"
 
 
@@ -239,8 +239,8 @@ ESCALATIONS = {
 
 @pytest.mark.parametrize("topic", sorted(ESCALATIONS))
 async def test_sensitive_matters_are_routed_not_coached(content, diagnoser, topic):
-    service, _ = make(content, diagnoser)
-    [reply] = await say(service, ESCALATIONS[topic])
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, ESCALATIONS[topic])
     assert reply.kind == "escalation"
     assert reply.choices == [] and reply.next_step is None and reply.quote is None, "no coaching"
     assert content.escalation.intro in reply.lines
@@ -248,18 +248,18 @@ async def test_sensitive_matters_are_routed_not_coached(content, diagnoser, topi
 
 
 async def test_escalation_buried_in_an_ordinary_complaint_wins(content, diagnoser):
-    service, _ = make(content, diagnoser)
-    [reply] = await say(service, "the rota's a mess again and deadlines keep slipping, oh and one of the lads has been shoving a colleague about in the depot")
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, "the rota's a mess again and deadlines keep slipping, oh and one of the lads has been shoving a colleague about in the depot")
     assert reply.kind == "escalation"
 
 
 async def test_escalation_interrupts_a_quick_test(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="confidence"))
-    [reply] = await say(service, "they doubt the new system")
-    [q] = await press(service, reply, "not_quite")
-    [esc] = await say(service, "sorry, more urgent: a resident threatened to stab one of my housing officers today")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="confidence"))
+    [reply] = await say(conversations, "they doubt the new system")
+    [q] = await press(conversations, reply, "not_quite")
+    [esc] = await say(conversations, "sorry, more urgent: a resident threatened to stab one of my housing officers today")
     assert esc.kind == "escalation"
-    [stale] = await press(service, q, "quiz:side:lead")
+    [stale] = await press(conversations, q, "quiz:side:lead")
     assert stale.lines[0] == content.messages.stale_choice
 
 
@@ -269,8 +269,8 @@ async def test_figures_of_speech_are_not_escalated(content, diagnoser, text):
 
 
 async def test_escalation_routes_show_placeholders_as_not_filled_in(content, diagnoser):
-    service, _ = make(content, diagnoser)
-    [reply] = await say(service, ESCALATIONS["grievance"])
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, ESCALATIONS["grievance"])
     assert not any("{{" in line for line in reply.lines)
 
 
@@ -278,20 +278,20 @@ async def test_escalation_routes_show_placeholders_as_not_filled_in(content, dia
 
 
 async def test_help_greeting_thanks_and_about(content, diagnoser):
-    service, _ = make(content, diagnoser)
-    [help_] = await say(service, "help")
+    conversations, _ = make(content, diagnoser)
+    [help_] = await say(conversations, "help")
     assert help_.title == content.messages.help_title and help_.lines == content.messages.help
-    [hello] = await say(service, "hiya")
+    [hello] = await say(conversations, "hiya")
     assert hello.lines == [content.messages.greeting]
-    [thanks] = await say(service, "cheers!")
+    [thanks] = await say(conversations, "cheers!")
     assert thanks.lines == [content.messages.thanks]
-    [about] = await say(service, "are you a bot?")
+    [about] = await say(conversations, "are you a bot?")
     assert about.lines == content.messages.about
 
 
 async def test_what_do_you_store_lists_the_table_with_retention_filled(content, diagnoser):
-    service, _ = make(content, diagnoser)
-    [reply] = await say(service, "what do you store?")
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, "what do you store?")
     assert reply.table and len(reply.table) == len(content.messages.stored)
     assert all(how_long.startswith("Kept ") and "Kept" not in how_long[4:] for _, _, how_long in reply.table), "said once, and said the same way"
     assert "Kept: Kept" not in render(reply) and "Kept indefinitely." in render(reply)
@@ -301,13 +301,13 @@ async def test_what_do_you_store_lists_the_table_with_retention_filled(content, 
 
 async def test_forget_me_deletes_every_row_and_says_so(content, diagnoser):
     store = MemoryStore()
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"), store)
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"), store)
     other = KEY.model_copy(update={"conversation_id": "c2"})
     bob = KEY.model_copy(update={"user_id": "bob"})
-    await say(service, "nobody owns the queue")
-    await say(service, "nobody owns the queue", other)
-    await say(service, "nobody owns the queue", bob)
-    [reply] = await say(service, "please forget me")
+    await say(conversations, "nobody owns the queue")
+    await say(conversations, "nobody owns the queue", other)
+    await say(conversations, "nobody owns the queue", bob)
+    [reply] = await say(conversations, "please forget me")
     assert "2 records" in reply.lines[0]
     assert [k for k in store.states if k.user_id == "alice"] == []
     assert [k for k in store.states if k.user_id == "bob"] == [bob]
@@ -328,35 +328,35 @@ async def test_forget_me_deletes_every_row_and_says_so(content, diagnoser):
     ],
 )
 async def test_strange_messages_get_a_helpful_reply(content, diagnoser, text, message):
-    service, _ = make(content, diagnoser)
-    [reply] = await say(service, text)
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, text)
     assert reply.lines == [getattr(content.messages, message)]
 
 
 async def test_a_forty_thousand_character_message_is_answered(content, diagnoser):
-    service, _ = make(content, diagnoser)
-    replies = await say(service, "the handovers between shifts are patchy and " * 1000)
+    conversations, _ = make(content, diagnoser)
+    replies = await say(conversations, "the handovers between shifts are patchy and " * 1000)
     assert replies and replies[0].kind in ("diagnosis", "question", "info")
 
 
 async def test_a_choice_that_no_longer_exists_is_stale_not_an_error(content, diagnoser):
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
-    [reply] = await say(service, "nobody owns the queue")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [reply] = await say(conversations, "nobody owns the queue")
     bogus = Inbound(key=KEY, surface="button", choice=ChoicePress(value="launch_missiles", token=reply.choice_token))
-    [stale] = (await service.handle(bogus)).replies
+    [stale] = (await conversations.handle(bogus)).replies
     assert stale.lines[0] == content.messages.stale_choice
     assert values(stale) == values(reply), "the live choices are offered again"
 
 
 async def test_state_that_no_longer_parses_recovers(content, diagnoser):
     store = MemoryStore()
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"), store)
-    [reply] = await say(service, "nobody owns the queue")
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"), store)
+    [reply] = await say(conversations, "nobody owns the queue")
     stored = store.states[KEY]
     stored.data = {"v": 1, "stage": "offered", "snapshot": {"first_move": "teleport"}}  # written by older code
-    replies = (await service.handle(Inbound(key=KEY, surface="button", choice=ChoicePress(value="why", token=reply.choice_token)))).replies
+    replies = (await conversations.handle(Inbound(key=KEY, surface="button", choice=ChoicePress(value="why", token=reply.choice_token)))).replies
     assert replies[0].lines == [content.messages.state_reset]
-    [fresh] = await say(service, "nobody owns the queue")
+    [fresh] = await say(conversations, "nobody owns the queue")
     assert fresh.kind == "diagnosis", "the conversation carries on"
 
 
@@ -367,26 +367,26 @@ async def test_a_store_that_is_down_gets_the_kind_reply(content, diagnoser):
         def turn(self, key, event_id):
             raise StoreUnavailable("down")
 
-    service, _ = make(content, diagnoser, DownStore())
-    [reply] = await say(service, "hello")
+    conversations, _ = make(content, diagnoser, DownStore())
+    [reply] = await say(conversations, "hello")
     assert reply.kind == "error" and reply.lines == [content.messages.unavailable]
 
 
 async def test_duplicate_delivery_is_answered_once(content, diagnoser):
-    service, _ = make(content, diagnoser)
+    conversations, _ = make(content, diagnoser)
     inbound = Inbound(key=KEY, surface="dm", text="help", event_id="Ev1")
-    first, second = await service.handle(inbound), await service.handle(inbound)
+    first, second = await conversations.handle(inbound), await conversations.handle(inbound)
     assert len(first.replies) == 1 and second.replies == [] and second.event == "duplicate"
 
 
 async def test_moving_to_a_private_chat_shows_the_same_diagnosis(content, diagnoser):
     store = MemoryStore()
-    service, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="confidence"), store)
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="confidence"), store)
     channel = KEY.model_copy(update={"conversation_id": "C-public"})
     dm = KEY.model_copy(update={"conversation_id": "D-private"})
-    [reply] = await say(service, "they don't believe the new system will work", channel)
-    [moved] = (await service.move(channel, dm)).replies
+    [reply] = await say(conversations, "they don't believe the new system will work", channel)
+    [moved] = (await conversations.move(channel, dm)).replies
     assert (moved.title, moved.next_step, moved.quote) == (reply.title, reply.next_step, reply.quote)
     assert channel not in store.states and dm in store.states
-    [why] = await press(service, moved, "why", dm)
+    [why] = await press(conversations, moved, "why", dm)
     assert why.title == "Why I said that"

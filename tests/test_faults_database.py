@@ -15,18 +15,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.nudges.engine import LEASE
-from bot.nudges.scheduler import run_forever
-from bot.nudges.service import NudgeService
-from bot.nudges.store import NudgeStore
+from bot.nudges.fanout import LEASE, NudgeSender
+from bot.nudges.scheduler import NudgeScheduler
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from bot.storage.nudge_store import SqlNudgeStore
 from tests.conftest import ROOT
 from tests.fakes.http_messenger import HttpMessenger
 from tests.fakes.serve_process import LEADBOT, ServeProcess, serve_env
 from tests.fakes.teams_client import TeamsClient
 from tests.fault_support import SAM, alice, private_pg, processes, slack_fake  # noqa: F401
 from tests.nudge_support import channels, ledger, subscribe, utc
+
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
 MONDAY = utc(2025, 1, 13, 9, 0)  # nudges are due at 09:00 on Mondays by default
 PROBLEM = "half the team still think we're doing the old triage and the other half the new one"
@@ -149,9 +150,10 @@ async def test_the_scheduler_loop_rides_out_an_outage_and_sends_each_nudge_once_
     keys = channels(40, workspaces=4)
     await subscribe(nudge_db, keys, on_at=MONDAY - timedelta(days=1))
     private_pg.stop()
-    service = NudgeService(content, NudgeStore(nudge_db), messengers={p: HttpMessenger(p, nudge_api.url) for p in ("slack", "teams")})
-    stop, ran = asyncio.Event(), asyncio.Event()
-    loop = asyncio.create_task(run_forever(service, stop, every=0.2, clock=lambda: MONDAY + timedelta(minutes=1), ran=ran))
+    messengers = {p: HttpMessenger(p, nudge_api.url) for p in ("slack", "teams")}
+    scheduler = NudgeScheduler(NudgeSender(SqlNudgeStore(nudge_db), content), messengers, every=0.2, clock=lambda: MONDAY + timedelta(minutes=1))
+    ran = scheduler.ran
+    loop = asyncio.create_task(scheduler.run_forever())
     try:
         for _ in range(3):  # three runs with the database down: nothing sent, the loop carries on
             ran.clear()
@@ -163,8 +165,8 @@ async def test_the_scheduler_loop_rides_out_an_outage_and_sends_each_nudge_once_
             ran.clear()
             await asyncio.wait_for(ran.wait(), 30)
     finally:
-        stop.set()
+        scheduler.stop_claiming()
         await asyncio.wait_for(loop, 30)
-        for m in service.messengers.values():
+        for m in messengers.values():
             await m.close()
     assert sorted(nudge_api.per_channel()) == sorted(keys) and not nudge_api.duplicates()

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 from prometheus_client.parser import text_string_to_metric_families
 
+import pytest
+
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from tests.fakes import slack_requests as rq
@@ -15,6 +17,8 @@ from tests.fakes.serve_process import ServeProcess, metric, serve_env
 from tests.fakes.teams_client import TeamsClient
 from tests.fault_support import SAM, TEAM, alice, processes, slack_fake  # noqa: F401
 from tests.nudge_support import subscribe, utc
+
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
 PROBLEM = "half the team still think we're doing the old triage and the other half the new one"
 BULLYING = "one of my team told me her supervisor has been bullying her for months"

@@ -13,9 +13,13 @@ import signal
 import time
 from types import SimpleNamespace
 
+import pytest
+
 from tests.fakes.serve_process import ServeProcess, serve_env
 from tests.fakes.teams_client import TeamsClient
 from tests.fault_support import SAM, alice, private_pg, processes, slack_fake  # noqa: F401
+
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
 PROBLEM = "half the team still think we're doing the old triage and the other half the new one"
 GRACE_SECONDS = 10  # what Kubernetes, ECS and systemd's usual settings give a process after SIGTERM

@@ -8,11 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.nudges.store import NudgeStore
+from bot.storage.nudge_store import SqlNudgeStore
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from tests.conftest import LEADBOT
 from tests.nudge_support import ledger, subscribe, utc
+
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
 MONDAY = utc(2025, 1, 13, 9, 0)
 
@@ -43,7 +45,7 @@ async def test_send_due_without_slack_leaves_its_channels_for_later_and_pauses_a
     try:
         rows = await ledger(db)
         assert [k[0] for k in rows] == ["teams"], "nothing claimed for Slack"
-        (sub,) = [s for s in await NudgeStore(db).subscriptions() if s.platform == "teams"]
+        (sub,) = [s for s in await SqlNudgeStore(db).subscriptions() if s.platform == "teams"]
         assert sub.paused_reason == "no_conversation_reference"
     finally:
         await db.dispose()

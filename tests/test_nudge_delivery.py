@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import insert
 
 from bot.metrics import Metrics
-from bot.nudges.engine import LEASE, SETTLE, Limits
-from bot.nudges.service import NudgeService
-from bot.nudges.store import NudgeStore
+from bot.nudges.fanout import LEASE, SETTLE, Limits, NudgeSender
+from bot.storage.nudge_store import SqlNudgeStore
 from bot.storage.tables import nudge_deliveries
 from dialogs.nudges.schedule import Schedule, slot_for_week, week_index, week_key
 from tests.fakes.http_messenger import BlindHttpMessenger, HttpMessenger
@@ -43,7 +42,7 @@ def metrics():
 
 @pytest.fixture
 def service(sql_store, content, metrics):
-    return NudgeService(content, NudgeStore(sql_store.engine), metrics=metrics, events=sql_store)
+    return NudgeSender(SqlNudgeStore(sql_store.engine), content, metrics=metrics)
 
 
 def counted(metrics: Metrics, platform: str, outcome: str) -> float:
@@ -71,7 +70,7 @@ async def test_due_nudges_go_out_once_on_time_and_a_second_run_sends_nothing(ser
 async def test_two_runs_at_the_same_moment_in_one_process_send_each_nudge_once(service, messengers, nudge_api, sql_store, content):
     keys = channels(100, workspaces=7)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    other = NudgeService(content, NudgeStore(sql_store.engine))
+    other = NudgeSender(SqlNudgeStore(sql_store.engine), content)
     a, b = await asyncio.gather(service.send_due(MONDAY, messengers), other.send_due(MONDAY, messengers))
     assert a.sent + b.sent == 100
     assert len(nudge_api.posts) == 100 and not nudge_api.duplicates()
@@ -142,9 +141,13 @@ async def test_a_workspace_rate_limit_is_honoured_without_losing_or_doubling(ser
     await api.start()
     ms = {p: HttpMessenger(p, api.url) for p in ("slack", "teams")}
     try:
-        await subscribe(sql_store.engine, channels(80, workspaces=2), on_at=FRIDAY_BEFORE)
+        keys = channels(80, workspaces=2)
+        await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
         report = await service.send_due(MONDAY, ms)
-        assert api.throttled >= 3 * 4 and report.sent == 80
+        # The first three posts to each workspace are always refused; the rate limit refuses more only when the
+        # fan-out outpaces 20 a second, which depends on how busy the machine is.
+        workspaces = {(p, w) for p, w, _ in keys}
+        assert api.throttled >= 3 * len(workspaces) and report.sent == 80
         assert len(api.posts) == 80 and not api.duplicates()
     finally:
         for m in ms.values():
@@ -186,7 +189,7 @@ async def test_a_send_still_failing_when_the_day_ends_is_failed_not_sent_late(se
 async def test_an_unanswered_send_is_looked_up_not_sent_again(sql_store, content, nudge_api, messengers):
     keys = channels(2)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
-    impatient = NudgeService(content, NudgeStore(sql_store.engine), limits=Limits(post_timeout=2.0))
+    impatient = NudgeSender(SqlNudgeStore(sql_store.engine), content, limits=Limits(post_timeout=2.0))
     nudge_api.hold_answers = asyncio.Event()  # the platform takes the message but never answers in time
     report = await impatient.send_due(MONDAY, messengers)
     assert report.unknown == 2 and len(nudge_api.posts) == 2

@@ -19,7 +19,7 @@ from datetime import timedelta
 import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
-from bot.nudges.engine import LEASE
+from bot.nudges.fanout import LEASE
 from bot.teams.inbound import Place
 from bot.teams.references import ReferenceStore
 from tests.conftest import LEADBOT
@@ -27,6 +27,8 @@ from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.throttle import Throttle
 from tests.nudge_support import ledger, subscribe, utc
+
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
 MONDAY = utc(2025, 1, 13, 9, 0)
 N = 500

@@ -13,14 +13,12 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
 
-from bot.server.keys import NUDGES
+from bot.server.app import NUDGE_SCHEDULER
 from bot.storage.tables import nudge_subscriptions
 from dialogs.nudges.schedule import slot_at
-from tests.fakes.slack_harness import leadbot, world, workspace, alice  # noqa: F401 - fixtures
+from tests.fakes.slack_harness import alice, leadbot, workspace, world  # noqa: F401 - fixtures
 from tests.fakes.teams_client import TeamsChannel, TeamsUser, channel_mention, submit
 from tests.nudge_support import LONG_AGO, ledger
-
-
 
 POLL = ["More meaning", "More structure", "About right"]
 
@@ -33,12 +31,12 @@ async def turned_on_long_ago(engine) -> None:
 
 async def send_this_weeks(app) -> datetime:
     """Run the scheduler's send_due just after this week's slot of the (only) subscribed channel."""
-    service = app[NUDGES]
-    (sub,) = await service.store.subscriptions()
+    scheduler = app[NUDGE_SCHEDULER]
+    (sub,) = await scheduler.store.subscriptions()
     slot = slot_at(sub.schedule, datetime.now(timezone.utc))
     assert slot.sendable, "every week of the year has a working day"
     at = slot.due_at + timedelta(minutes=1)
-    report = await service.send_due(at)
+    report = await scheduler.send_due(at)
     assert report.ok and report.sent == 1, vars(report)
     return at
 
@@ -75,7 +73,7 @@ async def test_slack_channel_gets_its_nudge_once_and_votes_show_as_anonymous_cou
     assert not world.fake.of("chat.postMessage", channel="C0TEAM")[1:], "a vote is never answered in the channel"
 
     # The scheduler running again (every minute, on every replica) never sends the week's nudge twice.
-    report = await leadbot.app[NUDGES].send_due(at + timedelta(minutes=5))
+    report = await leadbot.app[NUDGE_SCHEDULER].send_due(at + timedelta(minutes=5))
     assert report.sent == 0 and len(world.fake.of("chat.postMessage", channel="C0TEAM")) == 1
 
 
@@ -87,25 +85,34 @@ async def test_slack_nudge_status_and_off_in_a_channel_and_a_polite_no_in_a_dm(w
     assert "Preview:" in text, "the status shows the next nudge"
     off = (await alice.command("nudge off", channel="C0TEAM"))[-1]
     assert "Weekly nudges are off" in off.all_text()
-    assert not (await leadbot.app[NUDGES].store.subscription(("slack", workspace.team_id, "C0TEAM"))).enabled
+    assert not (await leadbot.services.nudge_store.subscription(("slack", workspace.team_id, "C0TEAM"))).enabled
 
     reply = await alice.dm("nudge on")
     assert "for a team's channel" in reply.all_text()
-    assert [s.channel_id for s in await leadbot.app[NUDGES].store.subscriptions()] == ["C0TEAM"]
+    assert [s.channel_id for s in await leadbot.services.nudge_store.subscriptions()] == ["C0TEAM"]
 
 
 async def test_slack_channel_the_bot_was_removed_from_is_paused_and_says_why(world, workspace, leadbot, alice):
     await alice.command("nudge on", channel="C0GONE")
     await turned_on_long_ago(leadbot.services.db)
     world.fake.channel_errors["C0GONE"] = "channel_not_found"
-    service = leadbot.app[NUDGES]
-    (sub,) = await service.store.subscriptions()
+    scheduler = leadbot.app[NUDGE_SCHEDULER]
+    (sub,) = await scheduler.store.subscriptions()
     slot = slot_at(sub.schedule, datetime.now(timezone.utc))
-    report = await service.send_due(slot.due_at + timedelta(minutes=1))
+    report = await scheduler.send_due(slot.due_at + timedelta(minutes=1))
     assert report.paused == 1 and report.sent == 0
     del world.fake.channel_errors["C0GONE"]
     status = " ".join(s.all_text() for s in await alice.command("nudge", channel="C0GONE"))
     assert "paused" in status and "could not be found" in status
+
+
+async def test_slack_nudge_status_names_the_person_who_turned_them_on(world, workspace, leadbot):
+    jo = world.manager(workspace, user="U0JO", dm_channel="D0JO", name="jo.evans")
+    sam = world.manager(workspace, user="U0SAM", dm_channel="D0SAM", name="sam.patel")
+    await jo.command("nudge on", channel="C0TEAM")
+    status = " ".join(s.all_text() for s in await sam.command("nudge", channel="C0TEAM"))
+    assert "Turned on by jo.evans on " in status, status
+    assert "a member of this channel" not in status
 
 
 # --- Teams -----------------------------------------------------------------------------------
@@ -148,4 +155,12 @@ async def test_teams_channel_gets_its_nudge_and_the_card_shows_the_counts(teams,
 async def test_teams_personal_chat_cannot_turn_nudges_on(teams, connector):
     (reply,) = await teams.say(JO, "nudge on")
     assert "for a team's channel" in " ".join(reply.texts)
-    assert await teams.bot.app[NUDGES].store.subscriptions() == []
+    assert await teams.bot.services.nudge_store.subscriptions() == []
+
+
+async def test_teams_nudge_status_names_the_person_who_turned_them_on(teams, connector):
+    await teams.send(channel_mention(connector.service_url, JO, CHANNEL, "nudge on"))
+    (status, _preview) = await teams.send(channel_mention(connector.service_url, SAM, CHANNEL, "nudge"), replies=2)
+    said = " ".join(status.texts)
+    assert "Turned on by Jo Evans on " in said, said
+    assert "a member of this channel" not in said

@@ -18,11 +18,14 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
 
-from bot.nudges.engine import LEASE
+from bot.nudges.fanout import LEASE
 from tests.conftest import ROOT
 from tests.fakes.nudge_api import FakeNudgeApi
 from tests.nudge_support import channels, ledger, subscribe, utc
+
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
 MONDAY = utc(2025, 1, 13, 9, 0)
 WEEK = "2025-W03"

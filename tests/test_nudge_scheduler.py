@@ -9,18 +9,18 @@ from aiohttp import web
 
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
-from bot.nudges.scheduler import NUDGE_SCHEDULER, run_forever
-from bot.nudges.service import NudgeService
-from bot.nudges.store import NudgeStore
-from bot.server.app import create_app
-from bot.services import build_services
+from bot.nudges.fanout import NudgeSender
+from bot.nudges.scheduler import NudgeScheduler
+from bot.server.app import NUDGE_SCHEDULER, create_app
 from bot.settings import Settings
+from bot.storage.nudge_store import SqlNudgeStore
 from bot.teams.inbound import Place
 from bot.teams.references import ReferenceStore
 from dialogs.nudges.schedule import Schedule, slot_at
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.http_messenger import HttpMessenger
 from tests.fakes.nudge_api import FakeNudgeApi
+from tests.fakes.parts import services_for
 from tests.fakes.slack_api import FakeSlackApi
 from tests.nudge_support import channels, ledger, subscribe, utc
 
@@ -34,11 +34,10 @@ async def test_the_scheduler_loop_sends_what_is_due_and_stops_when_told(sql_stor
     messengers = {p: HttpMessenger(p, api.url) for p in ("slack", "teams")}
     try:
         await subscribe(sql_store.engine, channels(6), on_at=MONDAY - timedelta(days=1))
-        service = NudgeService(content, NudgeStore(sql_store.engine), messengers=messengers)
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_forever(service, stop, every=3600, clock=lambda: MONDAY + timedelta(minutes=2)))
+        scheduler = NudgeScheduler(NudgeSender(SqlNudgeStore(sql_store.engine), content), messengers, every=3600, clock=lambda: MONDAY + timedelta(minutes=2))
+        task = asyncio.create_task(scheduler.run_forever())
         await api.wait_for_posts(6, timeout=30)
-        stop.set()
+        scheduler.stop_claiming()
         await asyncio.wait_for(task, timeout=10)
         assert len(api.posts) == 6 and not api.duplicates()
     finally:
@@ -57,7 +56,7 @@ async def test_serve_runs_the_scheduler_through_both_platforms_and_stops_it_on_s
         _env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", SLACK_BOT_TOKEN="xoxb-scheduler",
         SLACK_SIGNING_SECRET="secret", SLACK_API_URL=slack.api_url, LEADBOT_CACHE_DIR=str(cache_dir),
     )
-    services = await build_services(settings)
+    services = await services_for(settings)
     try:
         channel = "19:nudges0channel@thread.tacv2"
         place = Place(TENANT, "channel", channel, channel, channel, None)
@@ -75,9 +74,9 @@ async def test_serve_runs_the_scheduler_through_both_platforms_and_stops_it_on_s
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        await asyncio.wait_for(app[NUDGE_SCHEDULER]["ran"].wait(), timeout=30)
+        await asyncio.wait_for(app[NUDGE_SCHEDULER].ran.wait(), timeout=30)
         await asyncio.wait_for(runner.cleanup(), timeout=10)
-        assert app[NUDGE_SCHEDULER]["stop"].is_set()
+        assert app[NUDGE_SCHEDULER].stop.is_set()
 
         slot = slot_at(schedule, now)
         due_now = slot.sendable and slot.due_at <= now < slot.day_ends_at
@@ -104,7 +103,7 @@ async def test_shutdown_stops_the_scheduler_claiming_before_it_waits_for_replies
     fake = FakeSlackApi()
     await fake.start()
     ws = fake.add_workspace("T0STOP", "xoxb-stop", bot_user_id="U0BOTSTOP")
-    services = await build_services(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", fake, cache_dir, token="xoxb-stop"))
+    services = await services_for(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", fake, cache_dir, token="xoxb-stop"))
     app = create_app(services, background=True)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -112,14 +111,14 @@ async def test_shutdown_stops_the_scheduler_claiming_before_it_waits_for_replies
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     try:
-        await asyncio.wait_for(app[NUDGE_SCHEDULER]["ran"].wait(), timeout=30)
+        await asyncio.wait_for(app[NUDGE_SCHEDULER].ran.wait(), timeout=30)
         fake.slow["chat.postMessage"] = 2  # a reply is mid-send when shutdown begins
         async with aiohttp.ClientSession() as http:
             event = dm_event("T0STOP", "U0ALICE", "D0ALICE", "hello")
             resp = await SlackSender(http, f"http://127.0.0.1:{port}", SECRET).event(event_envelope("T0STOP", event, ws.bot_user_id))
             assert resp.status == 200
         await fake.wait_until(lambda: any(c.method == "chat.postMessage" for c in fake.attempts))
-        stop = app[NUDGE_SCHEDULER]["stop"]
+        stop = app[NUDGE_SCHEDULER].stop
         seen_while_draining: list[bool] = []
 
         async def watch() -> None:

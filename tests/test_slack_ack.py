@@ -16,7 +16,7 @@ async def test_an_event_is_acknowledged_while_the_reply_is_still_on_its_way(alic
     envelope = rq.event_envelope(alice.team, rq.dm_event(alice.team, alice.user, alice.dm_channel, "help"), alice.workspace.bot_user_id)
     resp = await alice.slack.event(envelope)
     assert resp.status == 200
-    assert alice.bots[0].runtime.in_flight == 1, "acknowledged before the reply was sent"
+    assert alice.bots[0].runtime.inflight.count == 1, "acknowledged before the reply was sent"
     world.fake.release()
     await alice.settle()
     assert len(alice.posts()) == 1
@@ -26,7 +26,7 @@ async def test_a_slash_command_is_acknowledged_before_the_answer(alice, world):
     world.fake.hang.add("respond")
     resp = await alice.slack.command(rq.slash_form(alice.team, alice.user, "C0LEADS", "help", world.fake.response_url("slow")))
     assert resp.status == 200
-    assert alice.bots[0].runtime.in_flight == 1
+    assert alice.bots[0].runtime.inflight.count == 1
     world.fake.release()
     await alice.settle()
     assert world.fake.of("respond", _name="slow")
@@ -38,7 +38,7 @@ async def test_a_button_press_is_acknowledged_before_the_answer(alice, world):
     payload = rq.block_actions(alice.team, alice.user, alice.dm_channel, reply.buttons()[0], world.fake.response_url("p"), message=rq.message_of(reply))
     resp = await alice.slack.interaction(payload)
     assert resp.status == 200
-    assert alice.bots[0].runtime.in_flight == 1
+    assert alice.bots[0].runtime.inflight.count == 1
     world.fake.release()
     await alice.settle()
     assert len(alice.posts()) == 2

@@ -15,7 +15,7 @@ from tests.test_slack_conversation import VAGUE
 
 def nothing_happened(alice, world) -> None:
     assert world.fake.calls == [] or all(c.method == "auth.test" for c in world.fake.calls), "nothing posted"
-    assert alice.bots[0].runtime.in_flight == 0
+    assert alice.bots[0].runtime.inflight.count == 0
     assert sum(s.value for m in alice.bots[0].metrics.turns.collect() for s in m.samples if s.name.endswith("_total")) == 0
 
 
@@ -60,11 +60,12 @@ async def test_url_verification_is_answered_with_the_challenge(alice, world):
         ('{"type": "event_callback", "event": {', "application/json"),  # cut off mid-way
         ("[1, 2, 3]", "application/json"),
         ('{"type": "event_callback", "event": "message"}', "application/json"),
+        ('{"type": "event_callback", "team_id": "T0ONE", "event_id": "Ev0NOEVENT"}', "application/json"),
         ('{"type": "block_actions", "actions": "press"}', "application/json"),
         (urlencode({"payload": "{not json"}), "application/x-www-form-urlencoded"),
         (urlencode({"payload": json.dumps(["a list"])}), "application/x-www-form-urlencoded"),
     ],
-    ids=["truncated-json", "json-array", "event-not-an-object", "actions-not-a-list", "payload-not-json", "payload-a-list"],
+    ids=["truncated-json", "json-array", "event-not-an-object", "event-callback-without-event", "actions-not-a-list", "payload-not-json", "payload-a-list"],
 )
 async def test_malformed_bodies_get_400(alice, world, body, content_type):
     resp = await alice.slack.post_raw(body, content_type)

@@ -9,10 +9,10 @@ import pytest
 
 from bot.delivery import Target
 from bot.metrics import Metrics
-from bot.services import build_services
 from bot.slack.messenger import build_messenger
 from dialogs.models import Choice, Reply
 from tests.fakes import slack_requests as rq
+from tests.fakes.parts import services_for
 from tests.fakes.slack_harness import SlackWorld, alice, leadbot, slack_settings, workspace, world  # noqa: F401
 from tests.test_slack_conversation import VAGUE
 
@@ -66,7 +66,7 @@ async def test_a_server_error_is_retried(alice, world):
 
 
 async def test_a_channel_the_bot_was_removed_from_is_logged_and_ignored(alice, world, caplog):
-    caplog.set_level(logging.INFO, logger="bot.slack")
+    caplog.set_level(logging.INFO, logger="bot")
     world.fake.channel_errors["C0GONE"] = "not_in_channel"
     event = rq.mention_event(alice.team, alice.user, "C0GONE", VAGUE, alice.workspace.bot_user_id)
     resp = await alice.slack.event(rq.event_envelope(alice.team, event, alice.workspace.bot_user_id))
@@ -85,7 +85,7 @@ async def test_a_channel_the_bot_was_removed_from_is_logged_and_ignored(alice, w
 @pytest.fixture
 async def messenger(world, workspace, tmp_path, cache_dir):
     settings = slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", world.fake, cache_dir, token=workspace.token)
-    services = await build_services(settings)
+    services = await services_for(settings)
     yield build_messenger(settings, services.db, Metrics())
     await services.close()
 

@@ -8,12 +8,12 @@ import pytest
 
 from bot.metrics import Metrics
 from bot.server.app import create_app
-from bot.services import build_services
 from bot.slack.errors import SlackSetupError
 from bot.slack.mount import BOLT
 from bot.slack.socket_mode import build_socket_mode_handler
 from tests.conftest import LEADBOT
 from tests.fakes import slack_requests as rq
+from tests.fakes.parts import services_for
 from tests.fakes.slack_harness import SlackWorld, slack_settings
 
 APP_TOKEN = "xapp-1-A0LEADBOT-1234-abcdef"
@@ -50,7 +50,7 @@ async def test_a_dm_over_socket_mode_is_acknowledged_and_answered(socket_world, 
 
 async def test_the_handler_is_built_from_settings(socket_world, tmp_path, cache_dir):
     settings = slack_settings(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", socket_world.fake, cache_dir, token="xoxb-sock", slack_app_token=APP_TOKEN)
-    services = await build_services(settings)
+    services = await services_for(settings)
     try:
         app = create_app(services, Metrics(), background=False)
         handler = build_socket_mode_handler(app[BOLT], settings)
@@ -65,7 +65,7 @@ async def test_the_handler_is_built_from_settings(socket_world, tmp_path, cache_
 async def test_socket_mode_without_an_app_token_fails_clearly(socket_world, tmp_path, cache_dir, app_token, says):
     extra = {"slack_app_token": app_token} if app_token else {}
     settings = slack_settings(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", socket_world.fake, cache_dir, token="xoxb-sock", **extra)
-    services = await build_services(settings)
+    services = await services_for(settings)
     try:
         with pytest.raises(SlackSetupError, match=says):
             create_app(services, Metrics(), background=False, socket_mode=True)
@@ -73,6 +73,7 @@ async def test_socket_mode_without_an_app_token_fails_clearly(socket_world, tmp_
         await services.close()
 
 
+@pytest.mark.process
 def test_leadbot_serve_socket_mode_without_a_token_exits_with_a_message(tmp_path, cache_dir):
     env = {
         "PATH": "/usr/bin:/bin",

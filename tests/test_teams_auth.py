@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from bot.server.app import create_app
-from bot.services import build_services
 from bot.settings import Settings
 from bot.storage.tables import conversation_state
 from bot.teams.adapter import TeamsConfigError, build_adapter
 from tests.fakes.bot_connector import FakeConnector, FakeIdentity
+from tests.fakes.parts import services_for
 from tests.fakes.teams_client import BOT_APP_ID, TeamsClient, TeamsUser, personal_message, running_leadbot
 
 TENANT = "4f8b5c7d-0000-4000-8000-000000000004"
@@ -138,7 +138,7 @@ async def test_without_an_app_id_it_warns_loudly_and_answers_only_this_machine(t
     ],
 )
 async def test_settings_that_cannot_work_stop_start_up_naming_the_setting(tmp_path, cache_dir, microsoft, setting):
-    services = await build_services(settings_for(tmp_path, cache_dir, **microsoft))
+    services = await services_for(settings_for(tmp_path, cache_dir, **microsoft))
     try:
         with pytest.raises(TeamsConfigError, match=setting):
             create_app(services, background=False)

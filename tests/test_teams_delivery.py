@@ -52,7 +52,7 @@ async def test_a_reply_that_keeps_failing_is_counted_and_logged_without_text(tea
     assert teams.bot.counter("leadbot_delivery_failures_total", platform="teams") == 1
     formatter = JsonFormatter()
     lines = [formatter.format(r) for r in caplog.records]
-    failure = [line for line in lines if "teams reply not delivered" in line]
+    failure = [line for line in lines if "teams send failed" in line]
     assert failure and '"status": 503' in failure[0] and '"outcome": "failed"' in failure[0]
     for line in lines:
         assert "Priya" not in line and "housing panel" not in line, "no message text in any log line"

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import LEADBOT
 
+pytestmark = pytest.mark.process  # starts leadbot or other OS processes
+
 APP_ID = "7d1f3c2a-5b6e-4f70-8a9b-0c1d2e3f4a5b"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -48,8 +50,10 @@ def _read_png(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int, int
     return width, height, rows
 
 
-@pytest.fixture
-def package(tmp_path) -> zipfile.ZipFile:
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> zipfile.ZipFile:
+    """Built once for the tests that only read it."""
+    tmp_path = tmp_path_factory.mktemp("package")
     out = tmp_path / "upload" / "leadbot-teams.zip"
     result = _run("--app-id", APP_ID, "--host", "leadbot.example.gov.uk", "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -52,10 +52,10 @@ def run(args) -> int:
 async def _run(settings, args, at) -> int:
     import aiohttp
 
-    from bot.nudges.messengers import build_messengers
-    from bot.slack.client import TIMEOUT_SECONDS as SLACK_TIMEOUT
-    from bot.nudges.service import NudgeService
+    from bot.messengers import build_messengers
+    from bot.nudges.fanout import NudgeSender
     from bot.services import build_services
+    from bot.slack.client import TIMEOUT_SECONDS as SLACK_TIMEOUT
     from dialogs.content_loader import ContentInvalid
     from dialogs.store import StoreUnavailable
 
@@ -70,16 +70,14 @@ async def _run(settings, args, at) -> int:
     try:
         if args.action == "send-due":
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT)) as session:
-                messengers = build_messengers(settings, services, session=session)
-                service = NudgeService.from_services(services, messengers=messengers)
-                report = await service.send_due(at)
+                messengers = build_messengers(services, session=session)
+                report = await NudgeSender(services.nudge_store, services.content).send_due(at, messengers)
             for line in report.lines():
                 print(line)
             return 0 if report.ok else 1
-        service = NudgeService.from_services(services)
         if args.action == "list":
-            return await _list(service)
-        return await _preview(service, args.channel, args.week)
+            return await _list(services.nudges)
+        return await _preview(services.nudges, args.channel, args.week)
     except StoreUnavailable:
         print("leadbot: the database stopped answering", file=sys.stderr)
         return 1
@@ -87,11 +85,11 @@ async def _run(settings, args, at) -> int:
         await services.close()
 
 
-async def _list(service) -> int:
+async def _list(nudges) -> int:
     from dialogs.nudges.commands import describe_schedule
 
     now = datetime.now(timezone.utc)
-    rows = await service.listing(now)
+    rows = await nudges.listing(now)
     if not rows:
         print("No channel has weekly nudges yet. Someone in a channel types 'nudge on' to start them.")
         return 0
@@ -109,24 +107,24 @@ async def _list(service) -> int:
     return 0
 
 
-async def _preview(service, channel: str | None, weeks_ahead: int) -> int:
+async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
     from bot.console.render import render
     from dialogs.nudges.render import render_nudge
 
     now = datetime.now(timezone.utc)
     if channel is None:
-        week, nudge = service.preview_for_new_channel(now, weeks_ahead)
+        week, nudge = nudges.preview_for_new_channel(now, weeks_ahead)
         print(f"A new channel's nudge {weeks_ahead} after the next (week {week}, theme {nudge.theme}, id {nudge.id}):" if weeks_ahead else
               f"A new channel's first nudge (week {week}, theme {nudge.theme}, id {nudge.id}):")
-        print(render(render_nudge(service.content, nudge, week)))
+        print(render(render_nudge(nudges.content, nudge, week)))
         return 0
-    subs = [s for s in await service.store.subscriptions() if s.channel_id == channel]
+    subs = [s for s in await nudges.store.subscriptions() if s.channel_id == channel]
     if not subs:
         print(f"leadbot: no channel {channel!r} has nudges set up", file=sys.stderr)
         return 1
     for sub in subs:
-        up = await service.upcoming(sub.key, sub.schedule, now, weeks_ahead)
+        up = await nudges.upcoming(sub.key, sub.schedule, now, weeks_ahead)
         local = up.slot.due_at.astimezone(sub.schedule.tz)
         print(f"{sub.platform} {sub.workspace_id} {sub.channel_id}: week {up.slot.week}, due {local:%a %Y-%m-%d %H:%M %Z}, theme {up.nudge.theme}, id {up.nudge.id}")
-        print(render(render_nudge(service.content, up.nudge, up.slot.week)))
+        print(render(render_nudge(nudges.content, up.nudge, up.slot.week)))
     return 0

@@ -67,8 +67,7 @@ def run(args) -> int:
     setup_logging(settings)
     from aiohttp import web
 
-    from bot.server.app import create_app
-    from bot.server.keys import PLATFORMS
+    from bot.server.app import PLATFORMS, create_app
     from bot.server.metrics_listener import bind_error
     from bot.storage.database_url import location
     from dialogs.store import StoreUnavailable

@@ -1,7 +1,9 @@
-"""Weekly nudges, the process side: storage, the fan-out engine, the service adapters call, the scheduler.
+"""Weekly nudges, the process side: the fan-out through the platforms, poll counts, and the scheduler.
 
-Importing this package registers the "forget me" hook that scrubs who turned
-nudges on from subscriptions (bot.storage.sql_store.FORGET_HOOKS).
+- `fanout`: `NudgeSender.send_due`, exactly once per channel per week across processes (the SQL ledger)
+- `batching`: group commit of the fan-out's claims and results
+- `polls`: a poll's counts shown on the channel's nudge message
+- `scheduler`: `send_due` every minute inside `leadbot serve`
+
+What a channel can do (commands, votes, status) is `dialogs.nudges`.
 """
-
-from bot.nudges import store as _store  # noqa: F401  (registers the forget-me hook)

@@ -1,8 +1,11 @@
-"""`create_app(services)`: one aiohttp application serving every configured platform.
+"""`create_app(services)`: one aiohttp application serving every configured platform. The composition root.
 
-Platforms mount themselves (see `_platform_mounts`); each is a function
-`mount(app, services, metrics) -> str | None` that adds its routes and returns
-its name, or None when it is not configured.
+Here the process is put together: one turn router for every platform, the
+messengers each platform provides once it has started, the nudge scheduler,
+and one shutdown budget. Platforms mount themselves (see `_platform_mounts`);
+each is a function `mount(app, services, metrics, router, socket_mode)` that
+adds its routes and returns a `bot.platform.Mounted`, or None when it is not
+configured.
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ import uuid
 
 from aiohttp import web
 
+from bot.delivery import Messenger
 from bot.logs import request_id
-from bot.server.keys import NUDGES, PLATFORMS, SOCKET_MODE, SURFACE
-from bot.metrics import Metrics
-from bot.nudges.scheduler import NUDGE_SCHEDULER, install_scheduler
-from bot.nudges.service import NudgeService
+from bot.metrics import SURFACE, Metrics
+from bot.nudges.fanout import NudgeSender
+from bot.nudges.polls import PollBoard
+from bot.nudges.scheduler import NudgeScheduler
+from bot.platform import Mounted
 from bot.server.metrics_listener import add_metrics_listener, metrics_handler
 from bot.server.pages import add_pages
 from bot.server.shutdown import SHUTDOWN, ShutdownBudget
 from bot.services import Services
+from bot.turns import TurnRouter, turn_gates
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -30,6 +36,10 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # 1 MiB: no platform sends more; larger bodies get 413
 SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
+ROUTER = web.AppKey("router", TurnRouter)
+PLATFORMS = web.AppKey("platforms", list)  # the names of the platforms this process serves
+NUDGE_SCHEDULER = web.AppKey("nudge_scheduler", NudgeScheduler)
+SCHEDULER_DRAIN_SECONDS = 5  # at most; told to stop when shutdown begins, it gets what is left of the shared budget
 
 PURGE_EVERY_SECONDS = 3600
 READY_TIMEOUT = 2  # seconds the database has to answer a readiness check
@@ -132,15 +142,6 @@ async def _purge_loop(app: web.Application):
     task.cancel()
 
 
-async def _begin_shutdown(app: web.Application) -> None:
-    """The first shutdown hook: start the shared drain clock, and stop the nudge scheduler claiming
-    at once rather than after the platforms have drained (it would claim more channels meanwhile)."""
-    app[SHUTDOWN].start()
-    scheduler = app.get(NUDGE_SCHEDULER)
-    if scheduler is not None:
-        scheduler["stop"].set()
-
-
 def _platform_mounts():
     # Imported here, not at the top: a process that only serves health checks need not load the SDKs.
     from bot.slack.mount import mount as slack_mount
@@ -154,24 +155,52 @@ def create_app(
 ) -> web.Application:
     """The whole server. With LEADBOT_METRICS_PORT set, /metrics is served only there (on `metrics_host`)."""
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
+    metrics = metrics or Metrics()
     app[SERVICES] = services
-    app[METRICS] = metrics or Metrics()
+    app[METRICS] = metrics
     # Services are built only once the database has answered (and been migrated): ready from the start.
-    app[METRICS].ready.set(1)
-    app[SOCKET_MODE] = socket_mode
-    app[NUDGES] = NudgeService.from_services(services, app[METRICS], messengers={})
-    app[SHUTDOWN] = ShutdownBudget()
-    app.on_shutdown.append(_begin_shutdown)  # before any platform's own shutdown hook
+    metrics.ready.set(1)
+    app[SHUTDOWN] = budget = ShutdownBudget()
+    # Each platform's messenger joins this dict once the platform has started (see wire_messengers).
+    messengers: dict[str, Messenger] = {}
+    polls = PollBoard(services.content, services.nudge_store, messengers)
+    app[ROUTER] = router = TurnRouter(services.conversations, services.nudges, polls, metrics, turn_gates(services.settings))
+    app[NUDGE_SCHEDULER] = scheduler = NudgeScheduler(NudgeSender(services.nudge_store, services.content, metrics), messengers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if services.settings.metrics_port is None:
         app.router.add_get("/metrics", metrics_view)
     else:
-        add_metrics_listener(app, metrics_host, services.settings.metrics_port, app[METRICS])
+        add_metrics_listener(app, metrics_host, services.settings.metrics_port, metrics)
     add_pages(app, services.settings, services.content)
-    app[PLATFORMS] = [name for mount in _platform_mounts() if (name := mount(app, services, app[METRICS]))]
+    mounted: list[Mounted] = [m for mount in _platform_mounts() if (m := mount(app, services, metrics, router, socket_mode))]
+    app[PLATFORMS] = [m.name for m in mounted]
+
+    async def wire_messengers(_app: web.Application) -> None:
+        # After the platforms' own start-up (their SDK clients exist by then), before the scheduler starts.
+        messengers.update({m.name: m.messenger() for m in mounted})
+
+    async def begin_shutdown(_app: web.Application) -> None:
+        """Start the shared drain clock; stop the nudge scheduler claiming at once rather than after
+        the platforms have drained (it would claim more channels meanwhile); then let every platform
+        finish the turns it acknowledged, all within what is left of the one budget."""
+        budget.start()
+        scheduler.stop_claiming()
+        await asyncio.gather(*(m.drain(budget.remaining(m.drain_cap)) for m in mounted))
+
+    async def finish_scheduler(_app: web.Application) -> None:
+        await scheduler.finish(budget.remaining(SCHEDULER_DRAIN_SECONDS))
+
+    app.on_startup.append(wire_messengers)
+    app.on_shutdown.append(begin_shutdown)
     if background:
         app.cleanup_ctx.append(_purge_loop)
         app.cleanup_ctx.append(_readiness_loop)
-        install_scheduler(app, app[NUDGES])  # after the platforms: it starts once their messengers are there
+
+        async def start_scheduler(_app: web.Application) -> None:
+            scheduler.start()
+
+        app.on_startup.append(start_scheduler)
+        # Ahead of the cleanup contexts, which close the Slack session the sends under way use.
+        app.on_cleanup.insert(0, finish_scheduler)
     return app

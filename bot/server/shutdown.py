@@ -33,7 +33,3 @@ class ShutdownBudget:
 
 SHUTDOWN = web.AppKey("shutdown_budget", ShutdownBudget)
 
-
-def budget(app: web.Application) -> ShutdownBudget:
-    """The app's budget (a fresh one for an app built without create_app, as some tests do)."""
-    return app.get(SHUTDOWN) or ShutdownBudget()

@@ -9,8 +9,6 @@ from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAutho
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.metrics import Metrics
-from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import build_web_client
 from bot.slack.errors import SlackSetupError
@@ -21,13 +19,13 @@ from bot.slack.runtime import SlackRuntime
 log = logging.getLogger(__name__)
 
 
-def create_slack_app(settings: Settings, services: Services, metrics: Metrics, runtime: SlackRuntime | None = None) -> AsyncApp:
+def create_slack_app(runtime: SlackRuntime) -> AsyncApp:
     """One workspace (SLACK_BOT_TOKEN) or many through OAuth (SLACK_CLIENT_ID + SLACK_CLIENT_SECRET).
 
     Everything Bolt could read from the environment is passed explicitly: settings
     come only from `Settings`.
     """
-    runtime = runtime or SlackRuntime(settings, services, metrics)
+    settings, services, metrics = runtime.settings, runtime.services, runtime.metrics
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     _quiet_the_unused_token_warning()
     if settings.slack_oauth:

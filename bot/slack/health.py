@@ -8,7 +8,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.doctor import Finding, from_setup_error, note, ok, problem
+from bot.findings import Finding, from_setup_error, note, ok, problem
 from bot.settings import Settings
 from bot.slack.errors import SlackSetupError
 from bot.slack.setup import check_slack

@@ -79,26 +79,39 @@ def key(workspace: str | None, user: object, channel: object) -> ConversationKey
         return None
 
 
-def _inbound(k: ConversationKey | None, surface: Surface, event_id: object, text: str | None = None, choice: ChoicePress | None = None) -> Inbound | None:
+def is_dm(channel: str) -> bool:
+    """Slack's direct-message channel ids start with D; channels and group DMs are seen by others."""
+    return channel.startswith("D")
+
+
+def _inbound(k: ConversationKey | None, surface: Surface, event_id: object, **fields: Any) -> Inbound | None:
     if k is None:
         return None
     eid = event_id if isinstance(event_id, str) and event_id else None
-    return Inbound(key=k, surface=surface, text=text, choice=choice, event_id=eid)
+    return Inbound(key=k, surface=surface, event_id=eid, in_channel=not is_dm(k.conversation_id), **fields)
+
+
+def _name(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def message_inbound(body: dict[str, Any], event: dict[str, Any], workspace: str | None, surface: Surface) -> Inbound | None:
-    """A DM (surface "dm") or an @mention (surface "mention"). event_id makes Slack's retries harmless."""
+    """A DM (surface "dm") or an @mention (surface "mention"). event_id makes Slack's retries harmless.
+
+    Slack's message events carry the sender's id but not their name (that would take the
+    users:read scope and a call per message), so these Inbounds have no user_name."""
     raw = event.get("text")
     text = plain_text(raw) if isinstance(raw, str) else ""
     return _inbound(key(workspace, event.get("user"), event.get("channel")), surface, body.get("event_id"), text=text)
 
 
 def slash_inbound(command: dict[str, Any], workspace: str | None) -> Inbound | None:
-    """`/leadbot <problem>`; `/leadbot` alone means help. Keyed by the channel it was typed in."""
+    """`/leadbot <problem>`; `/leadbot` alone means help. Keyed by the channel it was typed in,
+    with the name Slack sends with every command (for "Turned on by ..." on a channel's nudges)."""
     raw = command.get("text")
     text = plain_text(raw) if isinstance(raw, str) else ""
     k = key(workspace, command.get("user_id"), command.get("channel_id"))
-    return _inbound(k, "slash", command.get("trigger_id"), text=text or "help")
+    return _inbound(k, "slash", command.get("trigger_id"), text=text or "help", user_name=_name(command.get("user_name")))
 
 
 def press_channel(body: dict[str, Any]) -> str | None:
@@ -119,7 +132,9 @@ def press_inbound(body: dict[str, Any], workspace: str | None, token: str | None
     """A button press. Each press has its own trigger_id: a repeated delivery is answered once."""
     choice = ChoicePress(value=value[:200], token=token[:64] if token else None)
     event_id = body.get("trigger_id") or _action_ts(body)
-    return _inbound(key(workspace, press_user(body), press_channel(body)), "button", event_id, choice=choice)
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    ref = container.get("message_ts") if isinstance(container.get("message_ts"), str) else None
+    return _inbound(key(workspace, press_user(body), press_channel(body)), "button", event_id, choice=choice, message_ref=ref)
 
 
 def _action_ts(body: dict[str, Any]) -> str | None:

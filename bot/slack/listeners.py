@@ -1,8 +1,10 @@
-"""Bolt listeners: acknowledge, translate to an Inbound, delegate to the dialogs, render, send.
+"""Bolt listeners: acknowledge, translate to an Inbound, hand it to the turn router, render, send.
 
 Every listener acknowledges before anything slow (events are acknowledged by
 Bolt before the listener starts). Listeners run in tasks Bolt starts after
-the ack, so the work never delays it.
+the ack, so the work never delays it. What a message means (a nudge command,
+a poll vote, a conversation turn) is the router's decision; a listener only
+decides where the answer goes.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks, inbound, outbox, wording
-from bot.slack.messenger import classify
+from bot.slack.failures import delivery_for
 from bot.slack.home import QUOTES_ACTION, home_view
+from bot.slack.inbound import is_dm
 from bot.slack.outbox import Channel, Destination, Ephemeral
 from bot.slack.prefs import Prefs
 from bot.slack.runtime import SlackRuntime
@@ -27,10 +30,6 @@ log = logging.getLogger(__name__)
 
 # A press whose turn gave one of these did not move the conversation on: the pressed message keeps its buttons.
 NOT_ANSWERED = {"duplicate", "unavailable", "error", "conflict", "stale", "state_reset"}
-
-
-def is_dm(channel: str) -> bool:
-    return channel.startswith("D")
 
 
 class Listeners:
@@ -59,34 +58,28 @@ class Listeners:
 
     async def on_message(self, body: dict, event: dict, context: Any, client: AsyncWebClient) -> None:
         if not inbound.is_answerable_dm(event, context.bot_user_id):
-            log.debug("message ignored", extra={"subtype": event.get("subtype"), "channel_type": event.get("channel_type")})
+            log.debug(
+                "message ignored", extra={"subtype": event.get("subtype"), "channel_type": event.get("channel_type")}
+            )
             return
         msg = inbound.message_inbound(body, event, inbound.workspace_of(context, body), "dm")
-        if msg is None:
-            return
-        dest = Channel(event["channel"], thread_ts=event.get("thread_ts"))
-        if not await self.nudge_turn(client, msg, dest, in_channel=False):
-            await self.converse(client, msg, dest)
+        if msg is not None:
+            await self.answer(client, msg, Channel(event["channel"], thread_ts=event.get("thread_ts")))
 
     async def on_mention(self, body: dict, event: dict, context: Any, client: AsyncWebClient) -> None:
         if not inbound.is_answerable_mention(event, context.bot_user_id):
             return
         msg = inbound.message_inbound(body, event, inbound.workspace_of(context, body), "mention")
-        if msg is None:
-            return
-        thread = event.get("thread_ts") or event.get("ts")
-        channel = event["channel"]
-        dest = Channel(channel, thread_ts=thread)
-        if not await self.nudge_turn(client, msg, dest, in_channel=not is_dm(channel)):
-            await self.converse(client, msg, dest, short=not is_dm(channel))
+        if msg is not None:
+            thread = event.get("thread_ts") or event.get("ts")
+            # In a channel the answer is the gist, with a button to carry on privately.
+            await self.answer(client, msg, Channel(event["channel"], thread_ts=thread), short=msg.in_channel)
 
     async def on_command(self, ack, command: dict, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
         await ack()
         msg = inbound.slash_inbound(command, inbound.workspace_of(context, body))
-        if msg is None:
-            return
-        if not await self.nudge_turn(client, msg, Ephemeral(respond), in_channel=not is_dm(msg.key.conversation_id)):
-            await self.converse(client, msg, Ephemeral(respond))
+        if msg is not None:
+            await self.answer(client, msg, Ephemeral(respond))
 
     # --- buttons ----------------------------------------------------------
 
@@ -101,28 +94,31 @@ class Listeners:
         if msg is None:
             return
         container = body.get("container") or {}
+        message = body.get("message")
+        if container.get("is_ephemeral") or not isinstance(message, dict):
+            await self.answer(client, msg, Ephemeral(respond))
+            return
+        show_quotes = self.prefetch_show_quotes(msg)
+        routed = await self.rt.router.route(msg)
         channel = msg.key.conversation_id
-        # A poll vote: the service puts the new counts on the nudge itself; the thanks is for the voter only.
-        if await self.nudge_turn(client, msg, Ephemeral(respond), in_channel=True, message_ref=container.get("message_ts")):
+        if routed.kind == "poll_vote":
+            # The new counts are on the nudge itself; the thanks is for the voter only.
+            await self.reply(client, msg.key, routed.replies, Ephemeral(respond), show_quotes=show_quotes)
             return
-        if container.get("is_ephemeral") or not isinstance(body.get("message"), dict):
-            await self.converse(client, msg, Ephemeral(respond))
-            return
-        message = body["message"]
         thread = container.get("thread_ts") or message.get("thread_ts")
-        show_quotes = self.prefetch_show_quotes(msg.key)
-        result = await self.rt.turn(msg)
         dest: Destination = Channel(channel, thread_ts=thread)
         work = []
-        if result.event == "stale" and not is_dm(channel):
+        if routed.event == "stale" and not is_dm(channel):
             dest = Ephemeral(respond)  # someone else's buttons, or old ones: only the presser needs to know
-        elif result.event not in NOT_ANSWERED and container.get("message_ts"):
+        elif routed.event not in NOT_ANSWERED and container.get("message_ts"):
             # the pressed message keeps its content, loses its buttons and says what was chosen
             label = (action.get("text") or {}).get("text") or ""
             kept = blocks.chosen(message.get("blocks") or [], label)
-            work.append(outbox.update(client, channel, container["message_ts"], message.get("text") or blocks.ELLIPSIS, kept, self.rt.metrics))
+            text = message.get("text") or blocks.ELLIPSIS
+            work.append(outbox.update(client, channel, container["message_ts"], text, kept, self.rt.metrics))
         # The edit of the pressed message and the answer do not depend on each other: one round trip, not two.
-        work.append(self.reply(client, msg.key, result.replies, dest, short=isinstance(dest, Channel) and not is_dm(channel), show_quotes=show_quotes))
+        short = isinstance(dest, Channel) and not is_dm(channel)
+        work.append(self.reply(client, msg.key, routed.replies, dest, short=short, show_quotes=show_quotes))
         await asyncio.gather(*work)
 
     async def on_unknown_button(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
@@ -135,7 +131,7 @@ class Listeners:
         msg = inbound.press_inbound(body, inbound.workspace_of(context, body), None, "")
         if msg is None or not body.get("response_url"):
             return
-        await self.converse(client, msg, Ephemeral(respond))
+        await self.answer(client, msg, Ephemeral(respond))
 
     async def on_continue_privately(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
         await ack()
@@ -144,10 +140,9 @@ class Listeners:
         source = inbound.key(workspace, user, channel)
         if source is None:
             return
-        services = self.rt.services
         try:
-            has_state = await services.store.load_state(source) is not None
-        except Exception:  # noqa: BLE001 - the move below reports an unavailable store kindly
+            has_state = await self.rt.services.store.load_state(source) is not None
+        except Exception:
             has_state = True
         if not has_state:
             # Someone else's thread, or already moved: nothing to carry, and nothing to overwrite.
@@ -156,20 +151,18 @@ class Listeners:
         try:
             opened = await client.conversations_open(users=user)
             dm = opened["channel"]["id"]
-        except Exception as exc:  # noqa: BLE001
-            delivery = classify(exc)
-            outbox.failed(self.rt.metrics, "conversations.open", delivery.detail, delivery.outcome)
+        except Exception as exc:
+            outbox.failed(self.rt.metrics, "conversations.open", delivery_for(exc))
             return
         target = source.model_copy(update={"conversation_id": dm})
-        result = await services.conversations.move(source, target)
-        self.rt.metrics.record_turn("slack", result.event, None)
-        log.info("conversation moved", extra={"platform": "slack", "event": result.event})
+        result = await self.rt.router.move(source, target)
         if result.event == "moved":
             container = body.get("container") or {}
             message = body.get("message") if isinstance(body.get("message"), dict) else {}
             if container.get("message_ts") and not container.get("is_ephemeral"):
                 kept = blocks.continued(message.get("blocks") or [])
-                await outbox.update(client, channel, container["message_ts"], message.get("text") or blocks.ELLIPSIS, kept, self.rt.metrics)
+                text = message.get("text") or blocks.ELLIPSIS
+                await outbox.update(client, channel, container["message_ts"], text, kept, self.rt.metrics)
         await self.reply(client, target, result.replies, Channel(dm))
 
     # --- App Home ---------------------------------------------------------
@@ -186,7 +179,7 @@ class Listeners:
             return
         try:
             await self.rt.prefs.save(workspace, user, Prefs(show_quotes=action.get("value") == "on"))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("could not save settings", exc_info=True)
         await self.publish_home(client, workspace, user)
 
@@ -195,9 +188,8 @@ class Listeners:
         view = home_view(self.rt.services.content, self.rt.settings.retention_days, Prefs(show_quotes=show))
         try:
             await client.views_publish(user_id=user, view=view)
-        except Exception as exc:  # noqa: BLE001
-            delivery = classify(exc)
-            outbox.failed(self.rt.metrics, "views.publish", delivery.detail, delivery.outcome)
+        except Exception as exc:
+            outbox.failed(self.rt.metrics, "views.publish", delivery_for(exc))
 
     # --- everything else --------------------------------------------------
 
@@ -206,28 +198,22 @@ class Listeners:
 
     # --- the turn ---------------------------------------------------------
 
-    async def nudge_turn(self, client: AsyncWebClient, msg: Inbound, dest: Destination, in_channel: bool, message_ref: str | None = None) -> bool:
-        """Weekly-nudge commands and poll votes; False when the message is something else."""
-        replies = await self.rt.nudge_turn(msg, in_channel, message_ref)
-        if replies is None:
-            return False
-        await self.reply(client, msg.key, replies, dest)
-        return True
+    async def answer(self, client: AsyncWebClient, msg: Inbound, dest: Destination, short: bool = False) -> None:
+        """Route the turn and send its replies to `dest`. Only a conversation's answer is ever shortened."""
+        show_quotes = self.prefetch_show_quotes(msg)
+        routed = await self.rt.router.route(msg)
+        short = short and routed.kind == "conversation"
+        await self.reply(client, msg.key, routed.replies, dest, short=short, show_quotes=show_quotes)
 
-    async def converse(self, client: AsyncWebClient, msg: Inbound, dest: Destination, short: bool = False) -> None:
-        show_quotes = self.prefetch_show_quotes(msg.key)
-        result = await self.rt.turn(msg)
-        await self.reply(client, msg.key, result.replies, dest, short=short, show_quotes=show_quotes)
-
-    def prefetch_show_quotes(self, key: ConversationKey) -> asyncio.Task[bool] | None:
-        """Read the manager's quote setting alongside the turn rather than after it.
+    def prefetch_show_quotes(self, msg: Inbound) -> asyncio.Task[bool] | None:
+        """Read the manager's quote setting alongside a conversation turn rather than after it.
 
         On PostgreSQL it comes over another pooled connection, so it costs the reply no
         time; on SQLite's one connection it queues, as it did after the turn.
         """
-        if self.rt.services.db.dialect.name != "postgresql":
+        if self.rt.services.db.dialect.name != "postgresql" or self.rt.router.is_nudge(msg):
             return None
-        return asyncio.create_task(self.rt.show_quotes(key.workspace_id, key.user_id))
+        return asyncio.create_task(self.rt.show_quotes(msg.key.workspace_id, msg.key.user_id))
 
     async def reply(
         self,
@@ -248,6 +234,6 @@ class Listeners:
         rendered = []
         for i, r in enumerate(replies):
             last = i == len(replies) - 1
-            extra = [blocks.continue_button()] if short and last and r.kind not in ("error",) else None
+            extra = [blocks.continue_button()] if short and last and r.kind != "error" else None
             rendered.append(blocks.render(r, show_quote=show, short=short, extra=extra))
         await outbox.send(client, dest, rendered, self.rt.metrics)

@@ -1,8 +1,9 @@
 """Mount Slack on leadbot's aiohttp app: POST /slack/events, the OAuth pages, Socket Mode.
 
 Bolt checks every signature (401 for a bad one or a stale timestamp); this
-module only turns Slack's HTTP into Bolt requests with slack_bolt's own aiohttp
-adapter helpers, and keeps malformed bodies from ever becoming a 500.
+module turns Slack's HTTP into Bolt requests with slack_bolt's own aiohttp
+adapter helpers, and checks each body's shape first (`bot.slack.payloads`)
+so that a malformed body is a 400, never a 500.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -18,22 +18,25 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.metrics import Metrics
-from bot.server.keys import NUDGES, SOCKET_MODE, SURFACE
-from bot.server.shutdown import budget
+from bot.metrics import SURFACE, Metrics
+from bot.platform import Mounted
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app
 from bot.slack.errors import SlackSetupError
 from bot.slack.setup import check_slack
-from bot.slack.messenger import build_messenger
+from bot.slack.messenger import SlackMessenger, build_messenger
+from bot.slack.payloads import readable
 from bot.slack.runtime import SlackRuntime
 from bot.slack.socket_mode import app_token, build_socket_mode_handler
+from bot.turns import TurnRouter
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-DRAIN_SECONDS = 5  # on shutdown, turns already acknowledged get at most this long (within the shared budget) to send their replies
+DRAIN_SECONDS = (
+    5  # on shutdown, turns already acknowledged get at most this long (within the shared budget) to send their replies
+)
 
 SLACK = web.AppKey("slack", SlackRuntime)
 BOLT = web.AppKey("slack_bolt", AsyncApp)
@@ -47,15 +50,16 @@ def configured(settings: Settings, socket_mode: bool) -> bool:
     return check_slack(settings, socket_mode)
 
 
-def mount(app: web.Application, services: Services, metrics: Metrics) -> str | None:
+def mount(
+    app: web.Application, services: Services, metrics: Metrics, router: TurnRouter, socket_mode: bool = False
+) -> Mounted | None:
     settings = services.settings
-    socket_mode = bool(app.get(SOCKET_MODE, False))
     if not configured(settings, socket_mode):
         return None
     if socket_mode:
         app_token(settings)  # fail now, before serving, if the app-level token is missing
-    runtime = SlackRuntime(settings, services, metrics, app[NUDGES])
-    bolt = create_slack_app(settings, services, metrics, runtime)
+    runtime = SlackRuntime(settings, services, metrics, router)
+    bolt = create_slack_app(runtime)
     app[SLACK] = runtime
     app[BOLT] = bolt
 
@@ -70,8 +74,6 @@ def mount(app: web.Application, services: Services, metrics: Metrics) -> str | N
 
     async def lifecycle(_app: web.Application):
         bolt.client.session = runtime.open_session()
-        # Weekly nudges and poll counts go out through the same pooled session.
-        runtime.nudges.messengers["slack"] = build_messenger(settings, services.db, metrics, runtime.session)
         if socket_mode:
             try:
                 await _start_socket_mode(runtime, bolt, settings)
@@ -82,16 +84,16 @@ def mount(app: web.Application, services: Services, metrics: Metrics) -> str | N
         await _close_socket_mode(runtime)
         await runtime.close_session()
 
-    async def drain(_app: web.Application) -> None:
+    def messenger() -> SlackMessenger:
+        # Weekly nudges and poll counts go out through the same pooled session as the replies.
+        return build_messenger(settings, services.db, metrics, runtime.session)
+
+    async def drain(seconds: float) -> None:
         await _close_socket_mode(runtime)  # take no new work, then let the acknowledged turns finish
-        try:
-            await asyncio.wait_for(runtime.drained(), budget(_app).remaining(DRAIN_SECONDS))
-        except asyncio.TimeoutError:
-            log.warning("shutting down with slack turns still running", extra={"in_flight": runtime.in_flight})
+        await runtime.inflight.drain(seconds)
 
     app.cleanup_ctx.append(lifecycle)
-    app.on_shutdown.append(drain)
-    return "slack"
+    return Mounted("slack", runtime.inflight, messenger, drain, DRAIN_SECONDS)
 
 
 async def _start_socket_mode(runtime: SlackRuntime, bolt: AsyncApp, settings: Settings) -> None:
@@ -103,8 +105,10 @@ async def _start_socket_mode(runtime: SlackRuntime, bolt: AsyncApp, settings: Se
         opened = await bolt.client.apps_connections_open(app_token=handler.app_token)
     except SlackApiError as exc:
         await handler.close_async()
-        raise SlackSetupError(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): check the app-level token") from None
-    except Exception:  # noqa: BLE001 - Slack unreachable for now: the client's own retries take over
+        raise SlackSetupError(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): check the app-level token"
+        ) from None
+    except Exception:
         log.warning("cannot reach Slack yet; Socket Mode keeps trying")
     else:
         handler.client.wss_uri = opened["url"]  # the URL just issued, so connecting does not ask again
@@ -126,42 +130,6 @@ TIMESTAMP = re.compile(r"[0-9]{1,12}")
 # Payload types a listener here handles. Any other signed payload (a shortcut, a modal, an options
 # request...) is acknowledged and ignored without Bolt: its matchers assume shapes we never check.
 DISPATCHED = {"event_callback", "url_verification", "app_rate_limited", "block_actions"}
-# Event types we answer, and their fields that must be strings when present. (Other event types
-# are ignored, and some of them legitimately carry objects there: team_join's "user", say.)
-ANSWERED_EVENTS = {"message", "app_mention", "app_home_opened"}
-EVENT_STRINGS = ("user", "channel", "text", "ts", "thread_ts", "subtype", "channel_type", "tab", "bot_id", "event_ts", "team")
-TOP_STRINGS = ("type", "team_id", "api_app_id", "event_id", "trigger_id", "response_url", "command", "user_id", "channel_id", "enterprise_id")
-ACTION_STRINGS = ("value", "block_id", "action_ts", "type")
-OBJECT_STRINGS = {"user": ("id",), "team": ("id",), "channel": ("id",), "container": ("channel_id", "message_ts", "thread_ts", "type")}
-
-
-def _strings(d: dict, names) -> bool:
-    """Each named field, when present and not null, is a string."""
-    return all(d.get(n) is None or isinstance(d[n], str) for n in names)
-
-
-def _shape_ok(body: Any) -> bool:
-    """Enough shape for Bolt and our listeners not to trip: anything less is a malformed request."""
-    if not isinstance(body, dict) or not _strings(body, TOP_STRINGS):
-        return False
-    if "event" in body:
-        event = body["event"]
-        if not (isinstance(event, dict) and isinstance(event.get("type"), str)):
-            return False
-        if event["type"] in ANSWERED_EVENTS and not _strings(event, EVENT_STRINGS):
-            return False
-    if "actions" in body:
-        actions = body["actions"]
-        if not (isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)):
-            return False
-        if not all(isinstance(a.get("action_id"), str) and _strings(a, ACTION_STRINGS) for a in actions):
-            return False
-        if not all(a.get("text") is None or isinstance(a["text"], dict) for a in actions):
-            return False
-    for name in ("user", "team", "channel", "container", "message", "view", "enterprise"):
-        if body.get(name) is not None and not isinstance(body[name], dict):
-            return False
-    return all(not isinstance(body.get(name), dict) or _strings(body[name], fields) for name, fields in OBJECT_STRINGS.items())
 
 
 def _dispatched(body: dict) -> bool:
@@ -194,7 +162,7 @@ def _events_handler(bolt: AsyncApp, verifier: SignatureVerifier):
             # JSON that does not parse (or nests past the parser's depth), a form whose payload is not JSON,
             # bytes that are not UTF-8
             return web.json_response({"error": "malformed request body"}, status=400)
-        if not _shape_ok(bolt_request.body):
+        if not readable(bolt_request.body):
             return web.json_response({"error": "malformed request body"}, status=400)
         if not _dispatched(bolt_request.body):
             if not isinstance(bolt_request.body.get("type"), str):

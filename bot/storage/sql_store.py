@@ -136,16 +136,7 @@ class SqlStore:
             return await self._forget(conn, platform, workspace_id, user_id)
 
     async def _forget(self, conn: AsyncConnection, platform: str, workspace_id: str, user_id: str) -> int:
-        removed = 0
-        for table in metadata.sorted_tables:
-            column = table.info.get("user_column")
-            if not column:
-                continue
-            result = await conn.execute(delete(table).where(table.c.platform == platform, table.c.workspace_id == workspace_id, table.c[column] == user_id))
-            removed += max(result.rowcount or 0, 0)
-        for hook in FORGET_HOOKS:
-            removed += await hook(conn, platform, workspace_id, user_id)
-        return removed
+        return await forget_in(conn, metadata.sorted_tables, platform, workspace_id, user_id)
 
     def _feedback_stmt(self, platform: str, workspace_id: str, step_id: str, useful: bool):
         column = "useful" if useful else "not_useful"
@@ -208,7 +199,21 @@ class SqlStore:
             await conn.execute(text("SELECT 1"))
 
 
-# Modules whose rows about a user cannot simply be deleted (a nudge subscription
-# names who turned it on, but belongs to the channel) register a hook here that
-# scrubs the person and returns how many rows it changed.
-FORGET_HOOKS: list = []
+async def forget_in(conn: AsyncConnection, tables, platform: str, workspace_id: str, user_id: str) -> int:
+    """"forget me" over the tables that say what they hold about a person (bot.storage.tables).
+
+    A table with `info["user_column"]` loses that person's rows, unless it also names
+    `info["forget_scrubs"]`: its rows belong to someone else (a channel's nudge subscription
+    names who turned it on), so only those columns are emptied. Returns the rows changed.
+    """
+    changed = 0
+    for table in tables:
+        column = table.info.get("user_column")
+        if not column:
+            continue
+        mine = and_(table.c.platform == platform, table.c.workspace_id == workspace_id, table.c[column] == user_id)
+        scrubbed = table.info.get("forget_scrubs")
+        stmt = update(table).where(mine).values({name: None for name in scrubbed}) if scrubbed else delete(table).where(mine)
+        result = await conn.execute(stmt)
+        changed += max(result.rowcount or 0, 0)
+    return changed

@@ -1,7 +1,9 @@
 """Every table leadbot keeps, in one place so the README's storage table can be checked against it.
 
 Tables holding anything about a person set `info={"user_column": ...}`; "forget
-me" deletes from every such table, so a new table cannot be forgotten by it.
+me" deletes that person's rows from every such table, so a new table cannot be
+forgotten by it. A table whose rows belong to someone else but name a person
+also lists `info["forget_scrubs"]`: those columns are emptied instead.
 Every key starts with platform and workspace (Slack team or Teams tenant).
 """
 
@@ -90,7 +92,7 @@ slack_bots.info["purpose"] = "the bot token for each workspace, as slack_sdk kee
 slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
 slack_oauth_states.info["purpose"] = "one-time OAuth state values while an install is in progress (10 minutes)"
 
-# --- weekly nudges (bot.nudges) ------------------------------------------------
+# --- weekly nudges (dialogs.nudges, bot.nudges) ------------------------------------------------
 
 nudge_subscriptions = Table(
     "nudge_subscriptions",
@@ -104,14 +106,18 @@ nudge_subscriptions = Table(
     Column("timezone", String(64), nullable=False),
     Column("region", String(32), nullable=False),  # england-and-wales | scotland | northern-ireland
     # Who turned nudges on, shown to the channel. The row belongs to the channel, so
-    # "forget me" scrubs these two columns (bot.nudges.store registers a hook) rather than deleting it.
+    # "forget me" empties these two columns (info["forget_scrubs"]) rather than deleting it.
     Column("turned_on_by", String(128), nullable=True),
     Column("turned_on_by_name", String(128), nullable=True),
     Column("turned_on_at", DateTime(timezone=True), nullable=True),
     Column("paused_at", DateTime(timezone=True), nullable=True),
     Column("paused_reason", String(64), nullable=True),  # the platform's error code, never text
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    info={"purpose": "which channels get the weekly nudge, when, and who turned it on"},
+    info={
+        "user_column": "turned_on_by",
+        "forget_scrubs": ("turned_on_by", "turned_on_by_name"),
+        "purpose": "which channels get the weekly nudge, when, and who turned it on",
+    },
 )
 
 nudge_deliveries = Table(

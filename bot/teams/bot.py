@@ -1,4 +1,7 @@
-"""The ActivityHandler: work out which kind of activity this is, translate, delegate. Nothing else.
+"""The ActivityHandler: work out which kind of activity this is, and delegate. Nothing else.
+
+What the activity says was read once on the way in (`bot.teams.inbound.read`);
+`run` puts that `Arrival` on the TurnContext, and the handlers pass it on.
 
 botbuilder's plain ActivityHandler rather than TeamsActivityHandler: the Teams
 one looks up every person added to a team through the connector
@@ -13,11 +16,10 @@ from http import HTTPStatus
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import ChannelAccount
 
-from bot.teams.inbound import place_of, wants_private
+from bot.teams.inbound import ARRIVAL, Arrival, arrival_of
 from bot.teams.installs import TeamsInstalls
 from bot.teams.private import PrivateChats
 from bot.teams.turns import TeamsTurns
-
 
 
 def invoke_error(status: int, code: str, message: str) -> InvokeResponse:
@@ -37,17 +39,22 @@ class LeadbotTeamsBot(ActivityHandler):
         self.installs = installs
         self.private = private
 
+    async def run(self, arrival: Arrival, turn_context: TurnContext) -> None:
+        """The SDK's turn callback: `adapter.process_activity(auth, activity, partial(bot.run, arrival))`."""
+        turn_context.turn_state[ARRIVAL] = arrival
+        await self.on_turn(turn_context)
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        place = place_of(turn_context.activity)
-        if place is None or place.user_id is None:
+        arrival = arrival_of(turn_context)
+        if arrival.place is None or arrival.place.user_id is None:
             return
-        if wants_private(turn_context.activity):
-            await self.private.move(turn_context, place)
+        if arrival.private:
+            await self.private.move(turn_context, arrival, arrival.place)
         else:
-            await self.turns.message(turn_context, place)
+            await self.turns.message(turn_context, arrival)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        event = turn_context.activity.channel_data.get("eventType") if isinstance(turn_context.activity.channel_data, dict) else None
+        event = arrival_of(turn_context).event_type
         if event == "channelDeleted":
             await self.installs.removed(turn_context, channel_only=True)
         elif event in ("teamDeleted", "teamHardDeleted"):

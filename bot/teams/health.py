@@ -8,7 +8,7 @@ import threading
 
 from botframework.connector.auth import AuthenticationConstants
 
-from bot.doctor import Finding, from_setup_error, note, ok, problem
+from bot.findings import Finding, from_setup_error, note, ok, problem
 from bot.settings import Settings
 from bot.teams.adapter import TeamsConfigError, check_settings, sdk_configuration
 

@@ -13,7 +13,7 @@ from botbuilder.core import TurnContext
 
 from bot.metrics import Metrics
 from bot.services import Services
-from bot.teams.inbound import place_of, reference_for
+from bot.teams.inbound import arrival_of, reference_for
 from bot.teams.references import ReferenceStore
 from bot.teams.turns import TeamsTurns
 from dialogs.models import Reply
@@ -30,12 +30,13 @@ class TeamsInstalls:
         self.turns = turns
 
     async def added(self, context: TurnContext) -> None:
-        place = place_of(context.activity)
+        arrival = arrival_of(context)
+        place = arrival.place
         if place is None:
             log.info("teams install event without tenant or conversation ignored")
             return
         try:
-            await self.references.save(place, reference_for(context.activity, place))
+            await self.references.save(place, reference_for(arrival.wire, place))
             welcome = place.scope == "personal" and await self.references.claim_welcome(place.tenant_id, place.home_id)
         except StoreUnavailable:
             log.warning("teams install not recorded: store unavailable", extra={"scope": place.scope})
@@ -48,7 +49,7 @@ class TeamsInstalls:
 
     async def removed(self, context: TurnContext, channel_only: bool = False) -> None:
         """The app was removed (or, with `channel_only`, one channel of a team was deleted)."""
-        place = place_of(context.activity)
+        place = arrival_of(context).place
         if place is None:
             return
         try:

@@ -5,27 +5,26 @@ conversation reference, lets the CloudAdapter set up an authenticated connector
 for it (`continue_conversation`), and posts a new message (or updates one)
 through that connector. `await messenger.post(target, reply)` is the one call a
 scheduler needs; `build_messenger(services)` makes one outside the web server.
+A send that does not go is reported once (`bot.delivery.report_undelivered`).
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference, ResourceResponse
 from botframework.connector.aio import ConnectorClient
 
-from bot.delivery import Delivery, Target
+from bot.delivery import Delivery, Target, report_undelivered
 from bot.metrics import Metrics
 from bot.teams.cards import card_activity
-from bot.teams.outcomes import delivery_for_error
+from bot.teams.failures import delivery_for
 from bot.teams.references import ReferenceStore
 from dialogs.models import Reply
 from dialogs.store import StoreUnavailable
 
-log = logging.getLogger(__name__)
 
 Operation = Callable[[ConnectorClient, str], Awaitable[ResourceResponse | None]]
 
@@ -63,7 +62,7 @@ class TeamsMessenger:
         except StoreUnavailable:
             return Delivery(outcome="failed", detail="store_unavailable")
         if reference is None:
-            return Delivery(outcome="gone", detail="no_conversation_reference")
+            return report_undelivered(self.metrics, "teams", "proactive", Delivery(outcome="gone", detail="no_conversation_reference"))
         return await self.send_to_reference(reference, operation)
 
     async def send_to_reference(self, reference: ConversationReference, operation: Operation) -> Delivery:
@@ -75,18 +74,15 @@ class TeamsMessenger:
                 response = await operation(connector, reference.conversation.id)
                 outcome["delivery"] = Delivery(outcome="sent", ref=response.id if response is not None else None)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a Delivery the caller can act on
-                outcome["delivery"] = delivery_for_error(exc)
+                outcome["delivery"] = delivery_for(exc)
 
         try:
             await self.adapter.continue_conversation(reference, callback, bot_app_id=self.app_id)
         except Exception as exc:  # noqa: BLE001 - building the connector (credentials, token) failed
-            outcome["delivery"] = delivery_for_error(exc)
+            outcome["delivery"] = delivery_for(exc)
         delivery = outcome.get("delivery") or Delivery(outcome="unknown", detail="no_result")
         if delivery.outcome != "sent":
-            log.warning("teams proactive send not delivered", extra={"outcome": delivery.outcome, "detail": delivery.detail})
-            # "gone" is the app being removed, not a failure to deliver
-            if self.metrics is not None and delivery.outcome != "gone":
-                self.metrics.delivery_failures.labels("teams").inc()
+            report_undelivered(self.metrics, "teams", "proactive", delivery)
         return delivery
 
 

@@ -10,28 +10,31 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.metrics import Metrics
-from bot.server.keys import NUDGES
-from bot.server.shutdown import budget
+from bot.platform import Mounted
 from bot.services import Services
 from bot.teams.adapter import check_settings
 from bot.teams.http import MessagesEndpoint
+from bot.teams.messenger import TeamsMessenger
 from bot.teams.runtime import DRAIN_SECONDS, TeamsRuntime
+from bot.turns import TurnRouter
 
 TEAMS = web.AppKey("teams", TeamsRuntime)
 
 
-def mount(app: web.Application, services: Services, metrics: Metrics) -> str | None:
+def mount(
+    app: web.Application, services: Services, metrics: Metrics, router: TurnRouter, socket_mode: bool = False
+) -> Mounted:
     check_settings(services.settings)  # a broken Microsoft setting stops start-up with its name
-    runtime = TeamsRuntime(services, metrics, app[NUDGES])
+    runtime = TeamsRuntime(services, metrics, router)
     app[TEAMS] = runtime
 
     async def start(_app: web.Application) -> None:
         runtime.start()
 
-    async def drain(_app: web.Application) -> None:
-        await runtime.drain(budget(_app).remaining(DRAIN_SECONDS))
+    def messenger() -> TeamsMessenger:
+        assert runtime.messenger is not None, "built when the app starts"
+        return runtime.messenger
 
     app.on_startup.append(start)
-    app.on_shutdown.append(drain)
     app.router.add_post("/api/messages", MessagesEndpoint(runtime).handle)
-    return "teams"
+    return Mounted("teams", runtime.inflight, messenger, runtime.inflight.drain, DRAIN_SECONDS)

@@ -3,7 +3,7 @@
 The personal chat is the one stored when the manager installed the app (or last
 wrote to the bot privately); failing that, the bot asks the connector to create
 it (`CloudAdapter.create_conversation`), which works once the app is available to
-that person. The dialog state moves (`ConversationService.move`), the replies
+that person. The dialog state moves (`TurnRouter.move`), the replies
 that show where it is are posted there proactively, and the thread gets a short
 confirmation.
 """
@@ -16,15 +16,15 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationParameters, ConversationReference
 
-from bot.metrics import Metrics
 from bot.services import Services
 from bot.teams import texts
 from bot.teams.cards import card_activity
-from bot.teams.inbound import Place
+from bot.teams.failures import delivery_for
+from bot.teams.inbound import Arrival, Place
 from bot.teams.messenger import TeamsMessenger
-from bot.teams.outcomes import delivery_for_error
 from bot.teams.references import ReferenceStore
 from bot.teams.turns import TeamsTurns
+from bot.turns import TurnRouter
 from dialogs.models import ConversationKey
 from dialogs.store import StoreUnavailable
 
@@ -33,19 +33,19 @@ log = logging.getLogger(__name__)
 
 class PrivateChats:
     def __init__(
-        self, services: Services, metrics: Metrics, adapter: CloudAdapter, app_id: str | None,
+        self, services: Services, router: TurnRouter, adapter: CloudAdapter, app_id: str | None,
         references: ReferenceStore, messenger: TeamsMessenger, turns: TeamsTurns,
     ):
         self.services = services
-        self.metrics = metrics
+        self.router = router
         self.adapter = adapter
         self.app_id = app_id
         self.references = references
         self.messenger = messenger
         self.turns = turns
 
-    async def move(self, context: TurnContext, place: Place) -> None:
-        activity = context.activity
+    async def move(self, context: TurnContext, arrival: Arrival, place: Place) -> None:
+        activity = arrival.wire
         source = place.key()
         try:
             if activity.id and not await self.services.store.claim_event("teams", place.tenant_id, activity.id[:200]):
@@ -59,14 +59,12 @@ class PrivateChats:
             await self.turns.say(context, self.services.content.messages.unavailable)
             return
         if reference is None:
-            reference = await self._create_personal_chat(context, place)
+            reference = await self._create_personal_chat(arrival, place)
         if reference is None:
             await self.turns.say(context, texts.CANNOT_MESSAGE_PRIVATELY)
             return
         target = ConversationKey(platform="teams", workspace_id=place.tenant_id, user_id=source.user_id, conversation_id=reference.conversation.id)
-        async with self.turns.gate:
-            result = await self.services.conversations.move(source, target)
-        self.metrics.record_turn("teams", result.event, None)
+        result = await self.router.move(source, target)
         if result.event != "moved":
             await self.turns.reply(context, result.replies, compact=True)
             return
@@ -80,12 +78,12 @@ class PrivateChats:
                 return
         await self.turns.say(context, texts.MOVED)
 
-    async def _create_personal_chat(self, context: TurnContext, place: Place) -> ConversationReference | None:
-        activity = context.activity
-        if activity.recipient is None or activity.from_property is None:
+    async def _create_personal_chat(self, arrival: Arrival, place: Place) -> ConversationReference | None:
+        activity = arrival.wire
+        if activity.recipient is None or activity.from_ is None:
             return None
         bot = ChannelAccount(id=activity.recipient.id)
-        user = ChannelAccount(id=activity.from_property.id, aad_object_id=activity.from_property.aad_object_id)
+        user = ChannelAccount(id=activity.from_.id, aad_object_id=activity.from_.aadObjectId)
         parameters = ConversationParameters(
             is_group=False, bot=bot, members=[ChannelAccount(id=user.id)], tenant_id=place.tenant_id, channel_data={"tenant": {"id": place.tenant_id}}
         )
@@ -96,17 +94,17 @@ class PrivateChats:
 
         try:
             await self.adapter.create_conversation(
-                self.app_id, remember_id, parameters, channel_id=activity.channel_id, service_url=activity.service_url
+                self.app_id, remember_id, parameters, channel_id=activity.channelId, service_url=activity.serviceUrl
             )
         except Exception as exc:  # noqa: BLE001 - e.g. 403 when the app is not available to this person
-            delivery = delivery_for_error(exc)
+            delivery = delivery_for(exc)
             log.info("teams personal chat not created", extra={"outcome": delivery.outcome, "detail": delivery.detail})
             return None
         if not created.get("id"):
             return None
         reference = ConversationReference(
-            channel_id=activity.channel_id,
-            service_url=activity.service_url,
+            channel_id=activity.channelId,
+            service_url=activity.serviceUrl,
             conversation=ConversationAccount(id=created["id"], conversation_type="personal", tenant_id=place.tenant_id, is_group=False),
             bot=bot,
             user=user,

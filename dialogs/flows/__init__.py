@@ -1,1 +1,1 @@
-"""One module per conversation flow; `dialogs.engine` routes between them."""
+"""One module per conversation flow; `dialogs.dialog` routes between them."""

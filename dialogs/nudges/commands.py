@@ -2,7 +2,7 @@
 
 Platform-neutral: an adapter passes the text after its own prefix (`/leadbot
 nudge on tuesday 10:00`, `@leadbot nudge off`) and shows the replies. Nothing
-here touches storage; `bot.nudges.service` does that and calls these.
+here touches storage; `dialogs.nudges.turns` does that and calls these.
 """
 
 from __future__ import annotations

@@ -14,8 +14,7 @@ import asyncio
 
 import aiohttp
 
-from bot.delivery import Delivery, Target
-from bot.nudges.messengers import Lookup
+from bot.delivery import Delivery, Lookup, Target
 from dialogs.models import Reply
 
 

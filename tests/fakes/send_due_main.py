@@ -13,11 +13,10 @@ import json
 import time
 from datetime import datetime, timezone
 
-from bot.nudges.engine import Limits
-from bot.nudges.service import NudgeService
-from bot.nudges.store import NudgeStore
+from bot.nudges.fanout import Limits, NudgeSender
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from bot.storage.nudge_store import SqlNudgeStore
 from dialogs.content_loader import load_content
 from tests.fakes.http_messenger import BlindHttpMessenger, HttpMessenger
 
@@ -28,13 +27,13 @@ async def main(args) -> int:
     kind = BlindHttpMessenger if args.blind else HttpMessenger
     messengers = {p: kind(p, args.fake) for p in ("slack", "teams")}
     limits = Limits(per_platform={"slack": args.concurrency, "teams": args.concurrency}, per_workspace=args.per_workspace)
-    service = NudgeService(load_content(), NudgeStore(db), limits=limits)
+    sender = NudgeSender(SqlNudgeStore(db), load_content(), limits=limits)
     at = datetime.fromisoformat(args.at).astimezone(timezone.utc) if args.at else datetime.now(timezone.utc)
     if args.start_at:
         # Processes started together line up here, after their imports, so that their runs really overlap.
         await asyncio.sleep(max(0.0, args.start_at - time.time()))
     try:
-        report = await service.send_due(at, messengers)
+        report = await sender.send_due(at, messengers)
     finally:
         for m in messengers.values():
             await m.close()

@@ -17,11 +17,12 @@ from aiohttp import web
 
 from bot.metrics import Metrics
 from bot.server.app import create_app
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.settings import Settings
 from bot.slack.mount import SLACK
 from bot.slack.runtime import SlackRuntime
 from tests.fakes import slack_requests as rq
+from tests.fakes.parts import services_for
 from tests.fakes.slack_api import Call, FakeSlackApi, Workspace
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -61,7 +62,7 @@ class Leadbot:
 
     async def settle(self, timeout: float = 15) -> None:
         """Wait until every acknowledged turn has finished sending."""
-        await asyncio.wait_for(self.runtime.drained(), timeout)
+        await asyncio.wait_for(self.runtime.inflight.drained(), timeout)
 
     async def stop(self) -> None:
         await self.runner.cleanup()
@@ -69,7 +70,7 @@ class Leadbot:
 
 
 async def start_leadbot(settings: Settings, socket_mode: bool = False) -> Leadbot:
-    services = await build_services(settings)
+    services = await services_for(settings)
     metrics = Metrics()
     app = create_app(services, metrics, background=False, socket_mode=socket_mode)
     runner = web.AppRunner(app, access_log=None)
@@ -96,6 +97,7 @@ class Manager:
     user: str = "U0ALICE"
     dm_channel: str = "D0ALICE"
     pressed: int = field(default=0)
+    name: str = "alice"  # what Slack sends as the person's name with a slash command
 
     @property
     def team(self) -> str:
@@ -148,7 +150,7 @@ class Manager:
         """/leadbot <text> in a channel; return the ephemeral answers sent to its response_url."""
         name = name or f"cmd-{self.team}-{self.user}-{self.pressed}"
         self.pressed += 1
-        form = rq.slash_form(self.team, self.user, channel, text, self.fake.response_url(name))
+        form = rq.slash_form(self.team, self.user, channel, text, self.fake.response_url(name), user_name=self.name)
         resp = await self.slack.command(form)
         assert resp.status == 200, resp.status
         await self.settle()
@@ -177,8 +179,10 @@ class SlackWorld:
         assert self.session is not None
         return rq.SlackSender(self.session, (bot or self.bots[0]).url, SECRET)
 
-    def manager(self, workspace: Workspace, user: str = "U0ALICE", dm_channel: str = "D0ALICE", bot: Leadbot | None = None) -> Manager:
-        return Manager(self.sender(bot), self.fake, list(self.bots), workspace, user, dm_channel)
+    def manager(
+        self, workspace: Workspace, user: str = "U0ALICE", dm_channel: str = "D0ALICE", bot: Leadbot | None = None, name: str = "alice"
+    ) -> Manager:
+        return Manager(self.sender(bot), self.fake, list(self.bots), workspace, user, dm_channel, name=name)
 
     async def stop(self) -> None:
         for bot in self.bots:

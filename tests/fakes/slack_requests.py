@@ -101,7 +101,10 @@ def home_opened_event(user: str, channel: str = "D0HOME", tab: str = "home") -> 
     return {"type": "app_home_opened", "user": user, "channel": channel, "tab": tab, "event_ts": _ts()}
 
 
-def slash_form(team_id: str, user: str, channel: str, text: str, response_url: str, command: str = "/leadbot") -> dict[str, str]:
+def slash_form(
+    team_id: str, user: str, channel: str, text: str, response_url: str, command: str = "/leadbot", user_name: str = "alice"
+) -> dict[str, str]:
+    """A slash command as Slack posts it: a form, with the person's id and their name."""
     return {
         "token": "legacy-verification-token",
         "team_id": team_id,
@@ -109,7 +112,7 @@ def slash_form(team_id: str, user: str, channel: str, text: str, response_url: s
         "channel_id": channel,
         "channel_name": "team-leads",
         "user_id": user,
-        "user_name": "alice",
+        "user_name": user_name,
         "command": command,
         "text": text,
         "api_app_id": APP_ID,

@@ -191,18 +191,16 @@ class RunningLeadbot:
 
     async def settle(self, timeout: float = 30) -> None:
         """Wait until every acknowledged turn has finished (an event, not a sleep)."""
-        tasks = set(self.runtime._tasks)
-        if tasks:
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+        await asyncio.wait_for(self.runtime.inflight.drained(), timeout)
 
 
 @contextlib.asynccontextmanager
 async def running_leadbot(settings, identity: FakeIdentity | None = None):
     from bot.server.app import create_app
-    from bot.services import build_services
+    from tests.fakes.parts import services_for
     from bot.teams.mount import TEAMS
 
-    services = await build_services(settings)
+    services = await services_for(settings)
     app = create_app(services, background=False)
     if identity is not None:
         app[TEAMS].endpoints = identity.endpoints()

@@ -2,7 +2,7 @@
 
 By the time an error reaches here the connector client has already retried
 429 and 5xx (`bot.teams.retry`), so a 429 means "still throttled" and a 5xx
-means "still failing".
+means "still failing". Replies, proactive posts and poll updates all map failures here.
 """
 
 from __future__ import annotations
@@ -39,15 +39,15 @@ def status_of(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def delivery_for_error(exc: BaseException) -> Delivery:
+def delivery_for(exc: BaseException) -> Delivery:
     if isinstance(exc, HttpOperationError):
         status = status_of(exc)
         detail = _error_code(exc) or f"http_{status}"
         if status in GONE:
-            return Delivery(outcome="gone", detail=detail)
+            return Delivery(outcome="gone", detail=detail, status=status)
         if status == 429:
-            return Delivery(outcome="throttled", retry_after=_retry_after(exc.response), detail=detail)
-        return Delivery(outcome="failed", detail=detail)
+            return Delivery(outcome="throttled", retry_after=_retry_after(exc.response), detail=detail, status=status)
+        return Delivery(outcome="failed", detail=detail, status=status)
     if isinstance(exc, ClientRequestError):
         inner = exc.inner_exception
         if isinstance(inner, requests.exceptions.ConnectTimeout):

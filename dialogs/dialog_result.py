@@ -1,4 +1,4 @@
-"""What a turn produces: replies, the new state, and side effects for the store."""
+"""What the dialog decides for one turn: replies, the new state, and side effects for the store."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ Effect = RecordFeedback | RecordMisread | ForgetUser
 
 
 @dataclass
-class Outcome:
+class DialogResult:
     replies: list[Reply]
     state: ConversationState
     effects: list[Effect] = field(default_factory=list)

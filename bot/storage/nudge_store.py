@@ -1,5 +1,6 @@
 """Nudge subscriptions, the delivery ledger and poll votes on SQLAlchemy (SQLite or PostgreSQL).
 
+`SqlNudgeStore` implements `dialogs.nudges.store.NudgeLedger` (and so `NudgeStore`).
 Every guarantee rests on one statement that only one process can win:
 
 - a first claim is `INSERT ... ON CONFLICT DO NOTHING RETURNING` on the ledger's primary key
@@ -13,26 +14,19 @@ Every guarantee rests on one statement that only one process can win:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.db import transaction
-from bot.storage.sql_store import FORGET_HOOKS
+from bot.storage.sql_store import forget_in
 from bot.storage.tables import nudge_deliveries, nudge_subscriptions, nudge_votes
 from dialogs.nudges.schedule import Schedule
-
-VOTES_KEPT = timedelta(weeks=8)  # as messages.yaml tells users
-LEDGER_KEPT = timedelta(weeks=60)  # the rotation looks back 52 weeks
-FINAL = ("sent", "failed", "skipped", "unknown")
-# Rows whose nudge may have reached the channel: they count for "no repeat within 52 weeks".
-MAY_HAVE_GONE = ("sent", "unknown", "sending", "retry")
+from dialogs.nudges.store import FINAL, LEDGER_KEPT, MAY_HAVE_GONE, VOTES_KEPT, ChannelKey, Claim, LedgerRow, Result, Subscription
 
 
 def _now() -> datetime:
@@ -46,81 +40,7 @@ def _aware(ts: datetime | None) -> datetime | None:
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 
 
-ChannelKey = tuple[str, str, str]  # platform, workspace_id, channel_id
 KEY_COLUMNS = ["platform", "workspace_id", "channel_id", "week"]
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A request to claim one channel's week, for `claim_many`."""
-
-    key: ChannelKey
-    week: str
-    choose: Callable[[list[tuple[str, str]]], str]  # the channel's history -> the nudge to send
-    since_week: str
-    due_at: datetime | None
-    day_ends_at: datetime | None
-    token: str
-    lease_until: datetime
-    now: datetime
-
-
-@dataclass(frozen=True)
-class Result:
-    """What happened to a claim, for `record_many`."""
-
-    key: ChannelKey
-    week: str
-    token: str
-    status: str
-    now: datetime
-    nudge_id: str | None = None
-    ref: str | None = None
-    error: str | None = None
-    next_attempt_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Subscription:
-    platform: str
-    workspace_id: str
-    channel_id: str
-    enabled: bool
-    schedule: Schedule
-    turned_on_by: str | None
-    turned_on_by_name: str | None
-    turned_on_at: datetime | None
-    paused_at: datetime | None
-    paused_reason: str | None
-
-    @property
-    def key(self) -> ChannelKey:
-        return (self.platform, self.workspace_id, self.channel_id)
-
-    @property
-    def active(self) -> bool:
-        return self.enabled and self.paused_at is None
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    platform: str
-    workspace_id: str
-    channel_id: str
-    week: str
-    status: str
-    nudge_id: str | None
-    attempts: int
-    due_at: datetime | None
-    day_ends_at: datetime | None
-    claim_token: str | None
-    next_attempt_at: datetime | None
-    message_ref: str | None
-    last_error: str | None
-
-    @property
-    def key(self) -> ChannelKey:
-        return (self.platform, self.workspace_id, self.channel_id)
 
 
 def _sub(row) -> Subscription:
@@ -147,7 +67,7 @@ def _week(key: ChannelKey, week: str):
     return and_(_channel(nudge_deliveries, key), nudge_deliveries.c.week == week)
 
 
-class NudgeStore:
+class SqlNudgeStore:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
@@ -424,19 +344,7 @@ class NudgeStore:
             ledger = await conn.execute(delete(nudge_deliveries).where(nudge_deliveries.c.updated_at < now - LEDGER_KEPT))
         return {"nudge_votes": votes.rowcount or 0, "nudge_deliveries": ledger.rowcount or 0}
 
-
-async def _forget_who_turned_on(conn, platform: str, workspace_id: str, user_id: str) -> int:
-    """Forget me: the subscription belongs to the channel and stays; the person's name and id go."""
-    t = nudge_subscriptions.c
-    result = await conn.execute(
-        update(nudge_subscriptions)
-        .where(t.platform == platform, t.workspace_id == workspace_id, t.turned_on_by == user_id)
-        .values(turned_on_by=None, turned_on_by_name=None)
-    )
-    return max(result.rowcount or 0, 0)
-
-
-if _forget_who_turned_on not in FORGET_HOOKS:
-    FORGET_HOOKS.append(_forget_who_turned_on)
-
-__all__ = ["NudgeStore", "Subscription", "LedgerRow", "ChannelKey", "Claim", "Result"]
+    async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
+        """Forget me, for the nudge tables alone; a conversation's "forget me" covers them as well as every other table."""
+        async with transaction(self.engine) as conn:
+            return await forget_in(conn, [nudge_subscriptions, nudge_votes], platform, workspace_id, user_id)

@@ -1,8 +1,8 @@
-"""One turn of a conversation with storage around it: load, handle, save, apply effects.
+"""One turn of a conversation with storage around it: load, let the dialog decide, save, apply effects.
 
-Every adapter calls `ConversationService.handle(inbound)` and renders what comes
-back. Failures a user can cause never escape; a store that is down yields the
-kind "try again in a minute" reply.
+The turn router (`bot.turns`) calls `Conversations.handle(inbound)` for every
+message that is not a nudge command or poll vote. Failures a user can cause
+never escape; a store that is down yields the kind "try again in a minute" reply.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from dialogs.engine import DialogEngine
+from dialogs.dialog import Dialog
 from dialogs.flows.info import help_reply
 from dialogs.models import ConversationKey, Inbound, Reply
-from dialogs.outcome import ForgetUser, Outcome, RecordFeedback, RecordMisread
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordFeedback, RecordMisread
 from dialogs.state import ConversationState
 from dialogs.store import StateConflict, Store, StoreUnavailable
 
@@ -32,11 +32,11 @@ class TurnResult:
     effects: list = field(default_factory=list)
 
 
-class ConversationService:
-    def __init__(self, engine: DialogEngine, store: Store):
-        self.engine = engine
+class Conversations:
+    def __init__(self, dialog: Dialog, store: Store):
+        self.dialog = dialog
         self.store = store
-        self.content = engine.content
+        self.content = dialog.content
 
     async def handle(self, inbound: Inbound) -> TurnResult:
         """One turn. The delivery claim, the state and every write commit together or not at all."""
@@ -68,12 +68,12 @@ class ConversationService:
             if stored is None:
                 # Nothing to carry (pressed twice, or already moved): show the private chat as it is.
                 state, _ = _parse(existing.data if existing else None)
-                return TurnResult(self.engine.resume(state).replies, "moved")
+                return TurnResult(self.dialog.resume(state).replies, "moved")
             state, _ = _parse(stored.data)
-            outcome = self.engine.resume(state)
-            await self.store.save_state(target, outcome.state.model_dump(mode="json"), existing.version if existing else None)
+            decided = self.dialog.resume(state)
+            await self.store.save_state(target, decided.state.model_dump(mode="json"), existing.version if existing else None)
             await self.store.delete_state(source)
-            return TurnResult(outcome.replies, "moved")
+            return TurnResult(decided.replies, "moved")
         except (StoreUnavailable, StateConflict):
             return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "unavailable")
 
@@ -86,23 +86,23 @@ class ConversationService:
             if lost and inbound.choice is not None:
                 # The press belongs to a conversation we can no longer read (content or code changed).
                 reset = Reply(kind="notice", lines=[self.content.messages.state_reset])
-                outcome = Outcome([reset, help_reply(self.content)], ConversationState(), event="state_reset")
+                decided = DialogResult([reset, help_reply(self.content)], ConversationState(), event="state_reset")
             else:
-                outcome = self.engine.handle(inbound, state)
+                decided = self.dialog.handle(inbound, state)
 
-            if any(isinstance(e, ForgetUser) for e in outcome.effects):
+            if any(isinstance(e, ForgetUser) for e in decided.effects):
                 count = await turn.forget_user()
                 records = f"{count} record" if count == 1 else f"{count} records"
                 reply = Reply(kind="notice", lines=[self.content.messages.forget_done.replace("{records}", records)])
                 return TurnResult([reply], "forget")
 
-            await turn.save(outcome.state.model_dump(mode="json"))
-            for effect in outcome.effects:
+            await turn.save(decided.state.model_dump(mode="json"))
+            for effect in decided.effects:
                 if isinstance(effect, RecordFeedback):
                     await turn.add_feedback(effect.step_id, effect.useful)
                 elif isinstance(effect, RecordMisread):
                     await turn.add_misread(effect.first_guess, effect.final)
-            return TurnResult(outcome.replies, outcome.event, outcome.first_move, outcome.effects)
+            return TurnResult(decided.replies, decided.event, decided.first_move, decided.effects)
 
 
 def _parse(data: dict | None) -> tuple[ConversationState, bool]:

@@ -2,7 +2,8 @@
 
 Called every minute by `leadbot serve` and on demand by `leadbot nudge
 send-due`, in any number of processes at once. Each channel-week moves
-through the ledger (bot.nudges.store) like this:
+through the ledger (`dialogs.nudges.store.NudgeLedger`, in SQL:
+`bot.storage.nudge_store`) like this:
 
     (no row) --claim--> sending --sent--> sent
                            |  \\--gone--> failed (+ subscription paused)
@@ -28,11 +29,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.delivery import Delivery, Messenger, Target
+from bot.delivery import Delivery, Lookup, Messenger, Reconciler, Target
 from bot.metrics import Metrics
-from bot.nudges.messengers import Lookup, Reconciler
 from bot.nudges.batching import Batcher
-from bot.nudges.store import ChannelKey, Claim, NudgeStore, Result, Subscription
+from dialogs.nudges.store import ChannelKey, Claim, NudgeLedger, Result, Subscription
 from dialogs.content_loader import Content
 from dialogs.nudges.render import nudge_token, render_nudge
 from dialogs.nudges.rotation import channel_seed, pick
@@ -127,7 +127,7 @@ class _Clock:
 
 
 class _Run:
-    def __init__(self, store: NudgeStore, messengers: dict[str, Messenger], limits: Limits, now: datetime, stop: asyncio.Event | None):
+    def __init__(self, store: NudgeLedger, messengers: dict[str, Messenger], limits: Limits, now: datetime, stop: asyncio.Event | None):
         self.claims: Batcher[Claim, str | None] = Batcher(store.claim_many, limits.batch)
         self.results: Batcher[Result, None] = Batcher(store.record_many, limits.batch)
         self.messengers = messengers
@@ -160,7 +160,7 @@ class _Run:
 
 
 class NudgeSender:
-    def __init__(self, store: NudgeStore, content: Content, metrics: Metrics | None = None, limits: Limits | None = None):
+    def __init__(self, store: NudgeLedger, content: Content, metrics: Metrics | None = None, limits: Limits | None = None):
         self.store = store
         self.content = content
         self.metrics = metrics

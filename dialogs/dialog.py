@@ -1,8 +1,9 @@
-"""Route one inbound message or button press to the right flow.
+"""The coaching conversation's logic: one inbound message or button press to the right flow.
 
-`DialogEngine.handle` is pure: given an `Inbound` and the conversation's state
-it returns replies, the new state and effects for the store. It never raises
-for anything a user can send; `dialogs.service` wraps it with storage.
+`Dialog.handle` is pure: given an `Inbound` and the conversation's state it
+returns a `DialogResult` (replies, the new state and effects for the store).
+It never raises for anything a user can send; `dialogs.conversation` wraps it
+with storage.
 """
 
 from __future__ import annotations
@@ -11,17 +12,17 @@ import re
 
 from dialogs.content_loader import Content
 from dialogs.diagnosis.types import Diagnoser, Diagnosis
-from dialogs.flows import coach, info, quick_test
+from dialogs.flows import coach, info, quiz
 from dialogs.flows.escalation import escalation_reply
 from dialogs.models import Choice, Inbound, Reply
-from dialogs.outcome import ForgetUser, Outcome, RecordFeedback, RecordMisread, with_choices
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordFeedback, RecordMisread, with_choices
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
 
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
-class DialogEngine:
+class Dialog:
     def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30):
         self.content = content
         self.diagnoser = diagnoser
@@ -29,7 +30,7 @@ class DialogEngine:
 
     # --- entry point -------------------------------------------------------
 
-    def handle(self, inbound: Inbound, state: ConversationState) -> Outcome:
+    def handle(self, inbound: Inbound, state: ConversationState) -> DialogResult:
         state = state.model_copy(deep=True)
         if inbound.choice is not None:
             return self._press(inbound.choice.value, inbound.choice.token, state)
@@ -39,17 +40,17 @@ class DialogEngine:
             return self._press(typed, state.prompt, state)
         return self._text(text, state)
 
-    def resume(self, state: ConversationState) -> Outcome:
+    def resume(self, state: ConversationState) -> DialogResult:
         """Show the conversation where it is now: the live diagnosis or quiz question, with fresh buttons."""
         state = state.model_copy(deep=True)
         if state.stage == "quiz" and state.quiz is not None:
-            q = quick_test.question(self.content, state.quiz)
-            return Outcome([self._live(q, state, q.choices)], state, event="resume")
+            q = quiz.question(self.content, state.quiz)
+            return DialogResult([self._live(q, state, q.choices)], state, event="resume")
         if state.snapshot is not None:
             reply = coach.replay_reply(self.content, state.snapshot)
             state.stage, state.quiz = "offered", None
-            return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event="resume")
-        return Outcome([Reply(kind="info", lines=[self.content.messages.greeting])], ConversationState(), event="resume")
+            return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event="resume")
+        return DialogResult([Reply(kind="info", lines=[self.content.messages.greeting])], ConversationState(), event="resume")
 
     # --- free text ---------------------------------------------------------
 
@@ -67,12 +68,12 @@ class DialogEngine:
                 return live.value
         return None
 
-    def _text(self, text: str, state: ConversationState) -> Outcome:
+    def _text(self, text: str, state: ConversationState) -> DialogResult:
         d = self.diagnoser.diagnose(text)
         if d.first_move == "escalate":
             # Escalation wins over everything, including a quiz in progress.
             fresh = ConversationState()
-            return Outcome([escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)], fresh, event="escalation", first_move="escalate")
+            return DialogResult([escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)], fresh, event="escalation", first_move="escalate")
         if d.first_move == "none":
             return self._none(d, state, text)
         # What the message says about the team's circumstances, as ids: the advice is fitted to it.
@@ -91,19 +92,19 @@ class DialogEngine:
         )
         return self._offer(snap, ConversationState(), event="diagnosis")
 
-    def _none(self, d: Diagnosis, state: ConversationState, text: str) -> Outcome:
+    def _none(self, d: Diagnosis, state: ConversationState, text: str) -> DialogResult:
         if d.intent == "forget":
-            return Outcome([], ConversationState(), [ForgetUser()], event="forget")
+            return DialogResult([], ConversationState(), [ForgetUser()], event="forget")
         if d.intent == "vague":
             situations = situations_in(self.content, text)
             return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True, situations=situations)
         reply = info.none_reply(self.content, d.intent, self.retention_days)
         # Greetings and thanks leave a live prompt alone: the manager can still press its buttons.
-        return Outcome([reply], state, event="info", first_move="none")
+        return DialogResult([reply], state, event="info", first_move="none")
 
     # --- button presses ----------------------------------------------------
 
-    def _press(self, value: str, token: str | None, state: ConversationState) -> Outcome:
+    def _press(self, value: str, token: str | None, state: ConversationState) -> DialogResult:
         if state.prompt is None or token != state.prompt or value not in {c.value for c in state.live}:
             return self._stale(state)
         if value.startswith("quiz:") and state.quiz is not None:
@@ -117,12 +118,12 @@ class DialogEngine:
             return self._another(state)
         if value == "why" and snap:
             reply = coach.why_reply(self.content, snap)
-            return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event="why")
+            return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event="why")
         if value in ("useful:yes", "useful:no") and snap:
             return self._feedback(state, value == "useful:yes")
         return self._stale(state)
 
-    def _stale(self, state: ConversationState) -> Outcome:
+    def _stale(self, state: ConversationState) -> DialogResult:
         """An old or repeated press: say so, and offer the choices that are live now."""
         reply = Reply(kind="notice", lines=[self.content.messages.stale_choice])
         if state.prompt and state.live:
@@ -132,16 +133,16 @@ class DialogEngine:
                     "choice_token": state.prompt,
                 }
             )
-        return Outcome([reply], state, event="stale")
+        return DialogResult([reply], state, event="stale")
 
-    def _done(self, state: ConversationState) -> Outcome:
+    def _done(self, state: ConversationState) -> DialogResult:
         labels = self.content.messages.choice_labels
         reply = Reply(kind="notice", lines=[self.content.messages.done, self.content.messages.feedback_question])
         choices = [Choice(label=labels["useful_yes"], value="useful:yes"), Choice(label=labels["useful_no"], value="useful:no")]
         state.stage = "feedback"
-        return Outcome([self._live(reply, state, choices)], state, event="done")
+        return DialogResult([self._live(reply, state, choices)], state, event="done")
 
-    def _feedback(self, state: ConversationState, useful: bool) -> Outcome:
+    def _feedback(self, state: ConversationState, useful: bool) -> DialogResult:
         snap = state.snapshot
         effects = []
         if snap and snap.step_ids and snap.step_ids[-1] not in state.rated:
@@ -149,9 +150,9 @@ class DialogEngine:
             state.rated.append(snap.step_ids[-1])
         state.stage = "idle"
         state.prompt, state.live = None, []
-        return Outcome([Reply(kind="notice", lines=[self.content.messages.feedback_thanks])], state, effects, event="feedback")
+        return DialogResult([Reply(kind="notice", lines=[self.content.messages.feedback_thanks])], state, effects, event="feedback")
 
-    def _another(self, state: ConversationState) -> Outcome:
+    def _another(self, state: ConversationState) -> DialogResult:
         snap = state.snapshot
         assert snap is not None
         reply = coach.another_step_reply(self.content, snap)
@@ -159,29 +160,29 @@ class DialogEngine:
             labels = self.content.messages.choice_labels
             reply = Reply(kind="notice", lines=[self.content.messages.no_more_steps])
             choices = [Choice(label=labels["not_quite"], value="not_quite"), Choice(label=labels["done"], value="done")]
-            return Outcome([self._live(reply, state, choices)], state, event="another_step")
-        return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event="another_step")
+            return DialogResult([self._live(reply, state, choices)], state, event="another_step")
+        return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event="another_step")
 
     # --- the quick test ----------------------------------------------------
 
     def _start_quiz(
         self, state: ConversationState, first_guess: str | None, pattern: str | None, seed: int, unsure: bool, situations: list[str]
-    ) -> Outcome:
-        quiz = Quiz(first_guess=first_guess, pattern=pattern, seed=seed, situations=list(situations))
-        new = ConversationState(stage="quiz", quiz=quiz, snapshot=state.snapshot if not unsure else None, rated=state.rated)
-        q = quick_test.question(self.content, quiz)
-        return Outcome([self._live(q, new, q.choices)], new, event="quiz")
+    ) -> DialogResult:
+        started = Quiz(first_guess=first_guess, pattern=pattern, seed=seed, situations=list(situations))
+        new = ConversationState(stage="quiz", quiz=started, snapshot=state.snapshot if not unsure else None, rated=state.rated)
+        q = quiz.question(self.content, started)
+        return DialogResult([self._live(q, new, q.choices)], new, event="quiz")
 
-    def _quiz_answer(self, value: str, state: ConversationState) -> Outcome:
+    def _quiz_answer(self, value: str, state: ConversationState) -> DialogResult:
         assert state.quiz is not None
-        result = quick_test.answer(state.quiz, value)
+        result = quiz.answer(state.quiz, value)
         if result is None:
             return self._stale(state)
         answers = [*state.quiz.answers, value]
         if isinstance(result, Quiz):
             state.quiz = result.model_copy(update={"answers": answers})
-            q = quick_test.question(self.content, state.quiz)
-            return Outcome([self._live(q, state, q.choices)], state, event="quiz")
+            q = quiz.question(self.content, state.quiz)
+            return DialogResult([self._live(q, state, q.choices)], state, event="quiz")
         snap = result
         snap.situations = list(state.quiz.situations)
         snap.quiz_answers = answers
@@ -219,10 +220,10 @@ class DialogEngine:
         lead_in: list[str] | None = None,
         shown_steps: list[str] = (),
         shown_principles: list[str] = (),
-    ) -> Outcome:
+    ) -> DialogResult:
         reply = coach.first_reply(self.content, snap, lead_in, list(shown_steps), list(shown_principles))
         state.stage, state.snapshot, state.quiz = "offered", snap, None
-        return Outcome([self._live(reply, state, coach.coaching_choices(self.content))], state, event=event, first_move=snap.first_move)
+        return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event=event, first_move=snap.first_move)
 
     def _live(self, reply: Reply, state: ConversationState, choices: list[Choice]) -> Reply:
         state.live = [LiveChoice(value=c.value, label=c.label) for c in choices]
