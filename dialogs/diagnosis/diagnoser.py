@@ -33,7 +33,7 @@ from dialogs.diagnosis.model import MAIN_CLASSES, PATTERN_CLASSES, Heads, load_o
 from dialogs.diagnosis.normalise import clean, expand, has_letters
 from dialogs.diagnosis.topics import TopicChoice, choose_topic
 from dialogs.diagnosis.types import Diagnosis
-from dialogs.diagnosis.training_docs import MODEL_WINDOW, training_docs
+from dialogs.diagnosis.training_docs import MODEL_WINDOW, FigureMask, training_docs
 from dialogs.terms import TermMatcher
 
 FEATURE_VERSION = "6"
@@ -80,6 +80,7 @@ class ContentDiagnoser:
         self.thresholds = thresholds
         self.lexicon = EscalationLexicon(content.escalation)
         # Cues say *why* in the reply; they are not model features.
+        self.figures = FigureMask(content.escalation.figures_of_speech)
         self.known_words = {w for e in content.training for w in WORD.findall(clean(e.text))}
         self.cues = TermMatcher([(c.id, term) for c in content.cues.values() for term in c.terms], normalise=expand)
         self.heads: Heads = load_or_fit(
@@ -114,16 +115,19 @@ class ContentDiagnoser:
             # Another language, keyboard mash or stray codes: say so rather than guess.
             return Diagnosis(first_move="none", intent="unclear", confidence=0.9, seed=seed)
 
-        row = self.heads.vectoriser.transform(message_features(cleaned[:MODEL_WINDOW]))
+        text = cleaned[:MODEL_WINDOW]
+        row = self.heads.vectoriser.transform(message_features(text))
         logits = linear.logits(self.heads.main, row)
-        p_raw = _softmax(logits)
         p_main = _softmax(logits / self.heads.temperature)
-        p_escalate = float(p_raw[0])
+        # Whether it is a sensitive matter is read with the figures of speech blanked out.
+        masked = self.figures(text)
+        escalation_row = row if masked == text else self.heads.vectoriser.transform(message_features(masked))
+        p_escalate = float(linear.predict_proba(self.heads.main, escalation_row)[0])
         if self.heads.sensitivity is not None:
             # Geometric mean: both readings must lean towards a sensitive matter. The sensitivity
             # head has only seen messages that sound sensitive, so on an ordinary message
             # ("a leaving card for Sue") its reading means little unless the main head agrees.
-            p_escalate = math.sqrt(p_escalate * float(linear.predict_proba(self.heads.sensitivity, row)[1]))
+            p_escalate = math.sqrt(p_escalate * float(linear.predict_proba(self.heads.sensitivity, escalation_row)[1]))
         t = self.thresholds
         if p_escalate >= t.escalate_at or (term_topics and p_escalate >= t.term_support_at):
             choice = self.topic_of(row, term_topics)

@@ -165,10 +165,12 @@ def fit_heads(
     examples: list[TrainingExample],
     docs: list[list[str]],
     topic_phrases: list[tuple[str, list[str]]] = (),
+    escalation_docs: list[list[str]] | None = None,
     calibrate: bool = True,
 ) -> Heads:
     """`topic_phrases`: (topic id, features) of each term and hint in escalation.yaml. They join the
-    topic head's examples, so the words content authors list for a topic teach it which topic they point to."""
+    topic head's examples, so the words content authors list for a topic teach it which topic they point to.
+    `escalation_docs`: the examples with figures of speech blanked out, which the sensitivity head reads."""
     vec = Vectoriser.fit(docs, min_df=MIN_DF)
     x = vec.matrix(docs)
     y_main = np.array([main_label(e) for e in examples])
@@ -191,11 +193,12 @@ def fit_heads(
         x_topic = vstack([x[np.array(labelled)], vec.matrix([f for _, f in phrases])]) if phrases else x[np.array(labelled)]
         y_topic = np.array([topics.index(examples[i].topic) for i in labelled] + [topics.index(t) for t, _ in phrases])
         topic = fit_head(x_topic.tocsr(), y_topic, len(topics))
-    sensitive = np.array([i for i, e in enumerate(examples) if e.first_move == "escalate" or e.near_miss])
+    sensitive = [i for i, e in enumerate(examples) if e.first_move == "escalate" or e.near_miss]
     sensitivity = None
-    y_sens = np.array([int(examples[i].first_move == "escalate") for i in sensitive]) if len(sensitive) else np.array([])
+    y_sens = np.array([int(examples[i].first_move == "escalate") for i in sensitive])
     if len(set(y_sens.tolist())) == 2:
-        sensitivity = fit_head(x[sensitive], y_sens, 2)
+        masked = escalation_docs if escalation_docs is not None else docs
+        sensitivity = fit_head(vec.matrix([masked[i] for i in sensitive]), y_sens, 2)
     return Heads(vec, main, both, pattern, temperature, topics, topic, sensitivity)
 
 
