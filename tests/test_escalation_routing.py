@@ -1,0 +1,178 @@
+"""Issue 11: every sensitive matter reaches the right people, and nothing ordinary is mistaken for one.
+
+The messages here were written for these tests, apart from the training data
+and the public evaluation sets, in the indirect ways managers really put
+things: no trigger word, second-hand, in passing, in dialect. Each sensitive
+one must be escalated and shown its topic's own people (a reply that lists
+every route of that topic); each ordinary one must not be escalated at all.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialogs.flows.escalation import escalation_reply
+
+# topic -> messages that belong to it; a second acceptable topic after a "|" where the
+# matter honestly sits between two (a comment about someone's faith: harassment or discrimination).
+INDIRECT = {
+    "self-harm-suicide": [
+        "I've written letters to my kids and put them in the drawer. just in case. anyway the rota's sorted",
+        "one of my drivers keeps saying there's no point being here much longer and he's been giving his tools away",
+    ],
+    "mental-health-crisis": [
+        "found one of the admin team sat on the stairwell floor, couldn't speak, shaking, says she hasn't slept since sunday",
+        "my senior keeps hearing people talking about him through the walls of the office and wants to call the police on the neighbours",
+    ],
+    "safeguarding-child": [
+        "a year 8 told our receptionist her step dad locks her out overnight when she's late home",
+        "one of our youth workers has been messaging a 14 year old from the club on his personal snapchat",
+    ],
+    "safeguarding-adult": [
+        "the lady at number 12 we do meals for says her nephew has her cash card and she's not had her pension for weeks",
+        "carer told me one of the residents had fingertip marks on both arms after the night shift",
+    ],
+    "domestic-abuse": [
+        "rota's a nightmare again. also sal turned up with her arm strapped up, third time, and her fella rings her every half hour to check where she is",
+        "she asked me not to put her home address on anything because he's found out where she moved to",
+    ],
+    "threats-violence": [
+        "a tenant we evicted rang the office and said he'd be waiting for our housing officer by her car tonight",
+        "one of the porters pinned a cleaner against the wall by his throat in the sluice",
+    ],
+    "sexual-misconduct": [
+        "one of the bank nurses says a consultant followed her into the on call room and wouldn't let her leave till she kissed him",
+        "a member of staff has been sending pictures of himself with no clothes on to the new apprentice",
+    ],
+    "harassment": [
+        "a lad on my team keeps turning up at the cafe where his ex from accounts has lunch and waits outside her house|sexual-misconduct",
+        "he keeps asking the new admin girl out even though she's said no four times and now she hides in the toilets when he's about|sexual-misconduct",
+    ],
+    "discrimination": [
+        "my head of service told me not to shortlist the candidate in the wheelchair because the office has stairs",
+        "when i suggested ayesha for the team leader acting up, my boss said the lads wouldn't take orders from a woman in a hijab|harassment",
+    ],
+    "bullying": [
+        "for months the two seniors have left one of the care assistants off every rota chat, mimic her voice and leave her the worst jobs. she's started crying in the car",
+        "my manager tears up my reports in front of the team and tells everyone I'm useless. i dread monday",
+    ],
+    "whistleblowing": [
+        "our director asked us to mark the overdue fire risk assessments as done before the council inspection next week",
+        "one of my officers wants to report that the head of service is sitting on the damp complaints to keep the figures down, but she's terrified of what'll happen to her",
+    ],
+    "fraud-bribery": [
+        "the scaffolding firm offered to pay for our team's christmas do if we put them on the approved list",
+        "one of my supervisors has been claiming mileage for home visits on days the diary shows he was on leave",
+    ],
+    "legal-claim": [
+        "got a letter from a solicitor today saying a former employee is bringing a claim against us for unfair treatment",
+        "the family of the service user who fell say they're taking us to court",
+    ],
+    "disciplinary": [
+        "I think i'm going to have to let him go, he's been caught asleep in the van three times and lied about it",
+        "he was seen taking equipment home from the depot. do i suspend him while we look into it?",
+    ],
+    "grievance": [
+        "one of my team has put in a formal complaint about the way I handled her flexible working request",
+        "she's raised something formal with HR about how her manager treats her and wants me to be the investigating officer",
+    ],
+    "drink-drugs": [
+        "one of my bin drivers came in this morning stinking of booze and slurring, he was about to take the wagon out",
+        "a colleague says she's seen one of the night team taking something in the toilets and he's been wired all shift",
+    ],
+    "sickness-health": [
+        "one of my team has just been told she has MS. what am i allowed to ask her and can i change her hours?",
+        "he's starting chemo next month and wants to keep working, how do I handle that",
+    ],
+}
+
+# Kinds of ordinary message that must never be escalated.
+NEAR_MISSES = {
+    "sign-offs and thanks": [
+        "right that's me off for the day, ta",
+        "no worries, all sorted now cheers",
+        "brill, thanks for that",
+    ],
+    "requests": [
+        "can you book a room for the team meeting on thursday",
+        "set a reminder for the supervision at 2 please",
+        "turn the weekly nudges off for this channel",
+    ],
+    "idioms with a violent, religious or medical colour": [
+        "the new payroll system is murdering us, three days of overtime to fix it",
+        "the shift swap process is held together with sellotape and a prayer",
+        "I feel like I'm stalking them for their timesheets every month",
+        "honestly the handover sheet is bleeding us dry, nobody fills it in properly",
+        "that audit was a bloodbath but we got through it",
+    ],
+    "the team's own sensitive-sounding work": [
+        "half the team haven't done the safeguarding refresher and the deadline's friday",
+        "the fraud investigation team's caseload is split really unevenly between officers",
+        "nobody has updated the risk register since march",
+        "our complaints responses keep missing the 10 day deadline",
+    ],
+    "regional English, text-speak and typos": [
+        "the lassies are fair scunnered wi aw the overtime, naebody kens whose weekend it is",
+        "howay man, the van rota's a shambles again, nobody knaas who's on",
+        "ppl keep doin the new triage diff ways n its causin probs",
+        "tidy team mind, but they're all doing the referrals their own way, isn't it",
+    ],
+}
+
+
+def _cases(table: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(key, text) for key, texts in table.items() for text in texts]
+
+
+@pytest.mark.parametrize("topic, message", _cases(INDIRECT))
+def test_indirect_wording_reaches_the_topics_people(content, diagnoser, topic, message):
+    text, _, also = message.partition("|")
+    acceptable = {topic, *([also] if also else [])}
+    d = diagnoser.diagnose(text)
+    assert d.first_move == "escalate", f"not escalated: {text!r}"
+    reply = escalation_reply(content, d.topic, d.topic_sure, d.topic_alternatives)
+    shown = "\n".join(reply.lines)
+    right = [t for t in acceptable if all(content.routes[r].name in shown for r in content.topics[t].routes)]
+    assert right, f"{text!r} was shown {reply.title!r} without every route of {sorted(acceptable)}"
+
+
+@pytest.mark.parametrize("kind, message", _cases(NEAR_MISSES))
+def test_ordinary_wording_is_left_alone(diagnoser, kind, message):
+    d = diagnoser.diagnose(message)
+    assert d.first_move != "escalate", f"{kind}: {message!r} escalated as {d.topic}"
+
+
+SELF_HARM = "self-harm-suicide"
+
+
+def test_no_topic_falls_back_to_the_first_in_the_file(content):
+    """The old fault: an escalation with no matching term was shown the first topic (self-harm)."""
+    reply = escalation_reply(content, None)
+    first = content.escalation.topics[0]
+    assert reply.title != first.name and first.reply not in reply.lines
+    assert reply.title == content.escalation.unsure.title
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_no_other_topic_ever_shows_the_self_harm_block(content, data):
+    others = sorted(t for t in content.topics if t != SELF_HARM)
+    topic = data.draw(st.sampled_from([None, *others]))
+    sure = data.draw(st.booleans())
+    alternatives = data.draw(st.lists(st.sampled_from(others), max_size=2, unique=True))
+    reply = escalation_reply(content, topic, sure, alternatives)
+    block = content.topics[SELF_HARM]
+    assert reply.title != block.name
+    assert block.reply not in reply.lines
+
+
+def test_an_unsure_reply_says_so_and_gives_shared_and_likely_routes(content):
+    reply = escalation_reply(content, "fraud-bribery", sure=False, alternatives=["fraud-bribery", "whistleblowing"])
+    shown = "\n".join(reply.lines)
+    assert reply.title == content.escalation.unsure.title and content.escalation.unsure.reply in reply.lines
+    for route in content.escalation.unsure.routes + content.topics["fraud-bribery"].routes + content.topics["whistleblowing"].routes:
+        assert content.routes[route].name in shown
+    assert "If it is about fraud and bribery:" in shown
+    assert content.escalation.urgent_line not in reply.lines, "neither likely topic is urgent"
