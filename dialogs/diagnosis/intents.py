@@ -9,17 +9,126 @@ from __future__ import annotations
 import re
 
 OPENERS = re.compile(
-    r"^(?:(?:hi+|hello|hey+|hiya|howdy|yo|alright|morning|afternoon|evening|good (?:morning|afternoon|evening|day)"
-    r"|thanks?(?: you)?(?: (?:so|very) much)?|thank u|cheers|ta|many thanks|okay|ok|right|so|um+|erm+|hmm+)\b[\s,.!-]*)+"
+    r"^(?:(?:"
+    r"hi+|hello|hey+|hiya|howdy|yo|alright|morning|afternoon|evening|good (?:morning|afternoon|evening|day)"
+    r"|thanks?(?: you)?(?: (?:so|very) much)?|thank u|cheers|ta|many thanks"
+    r"|okay|ok|right|so|um+|erm+|hmm+"
+    r")\b[\s,.!-]*)+"
 )
 
+
+def _one_of(*phrases: str, start: bool = False, end: str = "") -> re.Pattern[str]:
+    """A pattern matching any of the phrases (each a small regular expression), from the start of the
+    message (`start`) or anywhere at a word boundary."""
+    return re.compile(("^" if start else r"\b") + "(?:" + "|".join(phrases) + ")" + end)
+
+
 RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("forget", re.compile(r"\b(?:forget (?:about )?me|forget (?:everything|all) (?:about me|you know|you have)|delete (?:all )?(?:my|me|everything (?:about|on) me)\b|(?:erase|wipe|remove|delete) (?:all )?(?:my|me from)\b.{0,20}(?:data|details|history|records?|conversations?|stuff|everything)?|right to (?:be forgotten|erasure))")),
-    ("privacy", re.compile(r"\b(?:what (?:do|did|will) you (?:store|keep|save|record|remember|log|know about me)|what (?:is|gets|does it) (?:stored|kept|saved|recorded|logged)|(?:is|are) (?:this|it|my messages?|what i (?:type|write|say)) (?:stored|saved|recorded|logged|confidential|private|anonymous|secure)|who (?:can|will|gets to) (?:see|read|access)|where does (?:this|it|what i (?:type|write|say))|(?:store|keep|save) (?:my|what i)|privacy|gdpr|data protection|confidential)")),
-    ("help", re.compile(r"^(?:help|help me|help please|please help|\?+|commands|menu|options|how (?:do(?:es)?|can) (?:i|this|it|you) (?:use|work)(?: (?:this|it|you))?|how does this (?:thing )?work|what (?:can|do|should) (?:you|i) (?:do|ask|say|type)(?: here| with you)?|what should i (?:ask|say|type)|instructions|usage|getting started|guide)\b")),
-    ("about", re.compile(r"\b(?:what (?:is|are) (?:this|you|leadbot)|who (?:are|made|built|runs) (?:you|this)|are you (?:a |an )?(?:bot|robot|human|real|person|ai|chatgpt|computer)|is this (?:a |an )?(?:bot|ai|real person|human)|what(?:'s| is) leadbot|can i use (?:you|this|it) on|do you work on|is there an app)")),
-    ("greeting", re.compile(r"^(?:hi+|hello|hey+|hiya|howdy|yo|alright|morning|afternoon|evening|good (?:morning|afternoon|evening|day)|how are you|how's it going|you there)\b")),
-    ("thanks", re.compile(r"^(?:thanks?|thank (?:you|u)|cheers|ta|brill(?:iant)?|great|perfect|lovely|nice one|that(?:'s| is| was) (?:really )?(?:helpful|useful|great|brilliant)|helpful|useful|appreciated|much appreciated)\b")),
+    (
+        "forget",
+        _one_of(
+            r"forget (?:about )?me",
+            r"forget (?:everything|all) (?:about me|you know|you have)",
+            r"delete (?:all )?(?:my|me|everything (?:about|on) me)\b",
+            r"(?:erase|wipe|remove|delete) (?:all )?(?:my|me from)\b.{0,20}"
+            r"(?:data|details|history|records?|conversations?|stuff|everything)?",
+            r"right to (?:be forgotten|erasure)",
+        ),
+    ),
+    (
+        "privacy",
+        _one_of(
+            r"what (?:do|did|will) you (?:store|keep|save|record|remember|log|know about me)",
+            r"what (?:is|gets|does it) (?:stored|kept|saved|recorded|logged)",
+            r"(?:is|are) (?:this|it|my messages?|what i (?:type|write|say))"
+            r" (?:stored|saved|recorded|logged|confidential|private|anonymous|secure)",
+            r"who (?:can|will|gets to) (?:see|read|access)",
+            r"where does (?:this|it|what i (?:type|write|say))",
+            r"(?:store|keep|save) (?:my|what i)",
+            r"privacy",
+            r"gdpr",
+            r"data protection",
+            r"confidential",
+        ),
+    ),
+    (
+        "help",
+        _one_of(
+            r"help",
+            r"help me",
+            r"help please",
+            r"please help",
+            r"\?+",
+            r"commands",
+            r"menu",
+            r"options",
+            r"how (?:do(?:es)?|can) (?:i|this|it|you) (?:use|work)(?: (?:this|it|you))?",
+            r"how does this (?:thing )?work",
+            r"what (?:can|do|should) (?:you|i) (?:do|ask|say|type)(?: here| with you)?",
+            r"what should i (?:ask|say|type)",
+            r"instructions",
+            r"usage",
+            r"getting started",
+            r"guide",
+            start=True,
+            end=r"\b",
+        ),
+    ),
+    (
+        "about",
+        _one_of(
+            r"what (?:is|are) (?:this|you|leadbot)",
+            r"who (?:are|made|built|runs) (?:you|this)",
+            r"are you (?:a |an )?(?:bot|robot|human|real|person|ai|chatgpt|computer)",
+            r"is this (?:a |an )?(?:bot|ai|real person|human)",
+            r"what(?:'s| is) leadbot",
+            r"can i use (?:you|this|it) on",
+            r"do you work on",
+            r"is there an app",
+        ),
+    ),
+    (
+        "greeting",
+        _one_of(
+            r"hi+",
+            r"hello",
+            r"hey+",
+            r"hiya",
+            r"howdy",
+            r"yo",
+            r"alright",
+            r"morning",
+            r"afternoon",
+            r"evening",
+            r"good (?:morning|afternoon|evening|day)",
+            r"how are you",
+            r"how's it going",
+            r"you there",
+            start=True,
+            end=r"\b",
+        ),
+    ),
+    (
+        "thanks",
+        _one_of(
+            r"thanks?",
+            r"thank (?:you|u)",
+            r"cheers",
+            r"ta",
+            r"brill(?:iant)?",
+            r"great",
+            r"perfect",
+            r"lovely",
+            r"nice one",
+            r"that(?:'s| is| was) (?:really )?(?:helpful|useful|great|brilliant)",
+            r"helpful",
+            r"useful",
+            r"appreciated",
+            r"much appreciated",
+            start=True,
+            end=r"\b",
+        ),
+    ),
 ]
 
 MAX_INTENT_WORDS = 14
