@@ -57,8 +57,11 @@ KNOWN_WORDS_AT = 0.4
 
 @dataclass(frozen=True)
 class Thresholds:
-    # The model escalates at this probability (the geometric mean of its two readings).
-    escalate_at: float = 0.5
+    # The model escalates at this probability (the geometric mean of its two readings). Chosen
+    # on the training examples' out-of-fold readings, counting a missed sensitive matter as five
+    # times as bad as a false alarm (benchmarks/escalation_threshold.py): 0.3 and 0.35 cost
+    # the same there, and the term list adds recall on top.
+    escalate_at: float = 0.35
     # A sensitive term from escalation.yaml escalates when the model gives at least this.
     term_support_at: float = 0.15
     both_at: float = 0.5
