@@ -289,6 +289,22 @@ async def test_help_greeting_thanks_and_about(content, diagnoser):
     assert about.lines == content.messages.about
 
 
+@pytest.mark.parametrize("text", ["help! half my team still don't get the new triage", "help me sort out who covers the late shifts, the same two always do"])
+async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_text(content, diagnoser, text):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, text)
+    assert reply.kind == "diagnosis", f"{text!r} got {reply.kind}: {reply.lines[:1]}"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [("anghofia fi", "forget"), ("beth ydych chi'n ei gadw?", "privacy"), ("help", "help"), ("sut mae hwn yn gweithio?", "help"),
+     ("shwmae", "greeting"), ("bore da", "greeting"), ("diolch yn fawr", "thanks"), ("pwy wyt ti?", "about")],
+)
+async def test_welsh_requests_about_the_bot_are_understood(diagnoser, text, intent):
+    assert diagnoser.diagnose(text).intent == intent
+
+
 async def test_what_do_you_store_lists_the_table_with_retention_filled(content, diagnoser):
     conversations, _ = make(content, diagnoser)
     [reply] = await say(conversations, "what do you store?")
