@@ -63,8 +63,12 @@ class Dialog:
             n = int(m.group(1))
             return state.live[n - 1].value if 1 <= n <= len(state.live) else None
         folded = text.strip().strip(".!?").casefold()
+        if not folded:
+            return None
         for live in state.live:
-            if folded and folded == live.label.strip(".!?").casefold():
+            label = live.label.strip(".!?").casefold()
+            # The whole label, or its first clause: "not quite" stands for "Not quite, ask me questions".
+            if folded in (label, label.split(",")[0].strip()):
                 return live.value
         return None
 

@@ -223,6 +223,16 @@ async def test_typed_number_or_label_works_like_a_press(content, diagnoser):
     assert q.kind == "question"
 
 
+@pytest.mark.parametrize("typed", ["not quite", "Not quite!", "why", "another step"])
+async def test_the_first_words_of_a_choice_count_as_the_press(content, diagnoser, typed):
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [first] = await say(conversations, "nobody owns the queue")
+    [reply] = await say(conversations, typed)
+    # Read as the choice, not as a new problem: a new problem would be diagnosed afresh.
+    assert reply.kind in ("question", "info", "diagnosis") and reply.lines != first.lines
+    assert {"not quite": "question", "why": "info"}.get(typed.strip("!").casefold(), reply.kind) == reply.kind
+
+
 # --- escalation -----------------------------------------------------------------
 
 ESCALATIONS = {
