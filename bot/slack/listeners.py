@@ -28,6 +28,12 @@ from dialogs.models import ConversationKey, Inbound, Reply
 
 log = logging.getLogger(__name__)
 
+def _ephemeral(body: dict) -> Ephemeral:
+    """Only the person who typed the command or pressed the button sees the answer: their response_url."""
+    url = body.get("response_url")
+    return Ephemeral(url if isinstance(url, str) else None)
+
+
 # A press whose turn gave one of these did not move the conversation on: the pressed message keeps its buttons.
 NOT_ANSWERED = {"duplicate", "unavailable", "error", "conflict", "stale", "state_reset"}
 
@@ -75,19 +81,19 @@ class Listeners:
             # In a channel the answer is the gist, with a button to carry on privately.
             await self.answer(client, msg, Channel(event["channel"], thread_ts=thread), short=msg.in_channel)
 
-    async def on_command(self, ack, command: dict, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_command(self, ack, command: dict, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         msg = inbound.slash_inbound(command, inbound.workspace_of(context, body))
         if msg is not None:
-            await self.answer(client, msg, Ephemeral(respond))
+            await self.answer(client, msg, _ephemeral(body))
 
     # --- buttons ----------------------------------------------------------
 
-    async def on_choice(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_choice(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         decoded = blocks.decode_choice(action.get("value"))
         if decoded is None:
-            await self.unknown_press(body, context, client, respond)
+            await self.unknown_press(body, context, client)
             return
         token, value = decoded
         msg = inbound.press_inbound(body, inbound.workspace_of(context, body), token, value)
@@ -96,20 +102,20 @@ class Listeners:
         container = body.get("container") or {}
         message = body.get("message")
         if container.get("is_ephemeral") or not isinstance(message, dict):
-            await self.answer(client, msg, Ephemeral(respond))
+            await self.answer(client, msg, _ephemeral(body))
             return
         show_quotes = self.prefetch_show_quotes(msg)
         routed = await self.rt.router.route(msg)
         channel = msg.key.conversation_id
         if routed.kind == "poll_vote":
             # The new counts are on the nudge itself; the thanks is for the voter only.
-            await self.reply(client, msg.key, routed.replies, Ephemeral(respond), show_quotes=show_quotes)
+            await self.reply(client, msg.key, routed.replies, _ephemeral(body), show_quotes=show_quotes)
             return
         thread = container.get("thread_ts") or message.get("thread_ts")
         dest: Destination = Channel(channel, thread_ts=thread)
         work = []
         if routed.event == "stale" and not is_dm(channel):
-            dest = Ephemeral(respond)  # someone else's buttons, or old ones: only the presser needs to know
+            dest = _ephemeral(body)  # someone else's buttons, or old ones: only the presser needs to know
         elif routed.event not in NOT_ANSWERED and container.get("message_ts"):
             # the pressed message keeps its content, loses its buttons and says what was chosen
             label = (action.get("text") or {}).get("text") or ""
@@ -121,19 +127,19 @@ class Listeners:
         work.append(self.reply(client, msg.key, routed.replies, dest, short=short, show_quotes=show_quotes))
         await asyncio.gather(*work)
 
-    async def on_unknown_button(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_unknown_button(self, ack, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
-        await self.unknown_press(body, context, client, respond)
+        await self.unknown_press(body, context, client)
 
-    async def unknown_press(self, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def unknown_press(self, body: dict, context: Any, client: AsyncWebClient) -> None:
         """A press we never rendered: the dialogs answer it as a stale press, only to the presser."""
         log.info("unrecognised button press", extra={"platform": "slack"})
         msg = inbound.press_inbound(body, inbound.workspace_of(context, body), None, "")
         if msg is None or not body.get("response_url"):
             return
-        await self.answer(client, msg, Ephemeral(respond))
+        await self.answer(client, msg, _ephemeral(body))
 
-    async def on_continue_privately(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_continue_privately(self, ack, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         workspace = inbound.workspace_of(context, body)
         user, channel = inbound.press_user(body), inbound.press_channel(body)
@@ -146,7 +152,7 @@ class Listeners:
             has_state = True
         if not has_state:
             # Someone else's thread, or already moved: nothing to carry, and nothing to overwrite.
-            await outbox.send(client, Ephemeral(respond), [blocks.notice(wording.NOTHING_TO_CONTINUE)], self.rt.metrics)
+            await outbox.send(client, _ephemeral(body), [blocks.notice(wording.NOTHING_TO_CONTINUE)], self.rt.metrics)
             return
         try:
             opened = await client.conversations_open(users=user)
