@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["conversation", "nudge_command", "poll_vote"]
 
+# What a person hears when this process already has as many turns in flight as it takes
+# (LEADBOT_MAX_TURNS_IN_FLIGHT), or is shutting down: at once, instead of a long wait or silence.
+BUSY = "Lots of people are asking at once. Please try again in a minute."
+
 
 @dataclass
 class Routed:
@@ -104,6 +108,12 @@ class TurnRouter:
                 # The vote is recorded; the counts show on the next vote or refresh. The voter still gets their thanks.
                 log.exception("poll counts not refreshed", extra={"platform": inbound.key.platform})
         return Routed("poll_vote" if result.vote else "nudge_command", result.replies, result.event)
+
+    def busy(self, platform: str, surface: str) -> Reply:
+        """The answer to a message not taken because the process is at its bound: counted as event "busy"."""
+        self.metrics.record_turn(platform, "busy", None)
+        log.info("turn refused: busy", extra={"platform": platform, "surface": surface, "event": "busy"})
+        return Reply(kind="notice", lines=[BUSY])
 
     def _count(self, platform: str, surface: str, routed: Routed) -> None:
         # Nudge commands and votes share one metrics event, "nudge"; the log line says which.

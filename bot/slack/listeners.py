@@ -43,22 +43,45 @@ class Listeners:
         self.rt = runtime
 
     def register(self, app: AsyncApp) -> None:
-        work = [self.rt.begin]
+        work = [self.rt.begin]  # admitted as a turn, or answered "busy" (self.busy)
         t = self.rt.tracked
-        app.event("message", middleware=work)(t(self.on_message))
-        app.event("app_mention", middleware=work)(t(self.on_mention))
-        app.event("app_home_opened", middleware=work)(t(self.on_home_opened))
-        app.command(re.compile(r"^/"), middleware=work)(t(self.on_command))
-        app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately))
-        app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes))
-        app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice))
-        app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button))
+        app.event("message", middleware=work)(t(self.on_message, self.busy))
+        app.event("app_mention", middleware=work)(t(self.on_mention, self.busy))
+        app.event("app_home_opened", middleware=work)(t(self.on_home_opened, self.busy))
+        app.command(re.compile(r"^/"), middleware=work)(t(self.on_command, self.busy))
+        app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately, self.busy))
+        app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes, self.busy))
+        app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice, self.busy))
+        app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button, self.busy))
         if app.installation_store is not None:
             # Bolt's own listeners: uninstalling, or revoking the tokens, deletes the workspace's installation.
-            app.event("app_uninstalled", middleware=work)(t(app.default_app_uninstalled_event_listener()))
-            app.event("tokens_revoked", middleware=work)(t(app.default_tokens_revoked_event_listener()))
+            # Never refused: nobody would be told, and a revoked token must not stay usable.
+            always = [self.rt.begin_always]
+            app.event("app_uninstalled", middleware=always)(t(app.default_app_uninstalled_event_listener()))
+            app.event("tokens_revoked", middleware=always)(t(app.default_tokens_revoked_event_listener()))
         # Last: any other event type is acknowledged (Bolt does that for events) and ignored.
         app.event(re.compile(".*"))(self.on_other_event)
+
+    # --- past the bound on turns in flight ---------------------------------
+
+    async def busy(self, body: dict, context: Any, client: AsyncWebClient, ack=None, event: dict | None = None, **_: Any) -> None:
+        """Not admitted (LEADBOT_MAX_TURNS_IN_FLIGHT reached, or shutting down): tell the person at once,
+        where the answer would have gone. Nothing touches the database."""
+        if ack is not None:
+            await ack()
+        dest: Destination | None = None
+        surface = "events"
+        if "command" in body or body.get("type") == "block_actions":
+            if body.get("response_url"):
+                dest, surface = _ephemeral(body), "slash" if "command" in body else "button"
+        elif event is not None and event.get("type") == "message" and inbound.is_answerable_dm(event, context.bot_user_id):
+            dest, surface = Channel(event["channel"], thread_ts=event.get("thread_ts")), "dm"
+        elif event is not None and event.get("type") == "app_mention" and inbound.is_answerable_mention(event, context.bot_user_id):
+            dest, surface = Channel(event["channel"], thread_ts=event.get("thread_ts") or event.get("ts")), "mention"
+        if dest is None:
+            return  # App Home opened, a bot's own message...: nobody is waiting for an answer
+        reply = self.rt.router.busy("slack", surface)
+        await outbox.send(client, dest, [blocks.render(reply)], self.rt.metrics)
 
     # --- messages ---------------------------------------------------------
 
