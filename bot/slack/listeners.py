@@ -231,6 +231,8 @@ class Listeners:
         """Route the turn and send its replies to `dest`. Only a conversation's answer is ever shortened."""
         show_quotes = self.prefetch_show_quotes(msg)
         routed = await self.rt.router.route(msg)
+        if routed.event == "forget":
+            self.rt.prefs.forget(msg.key.workspace_id, msg.key.user_id)
         short = short and routed.kind == "conversation"
         await self.reply(client, msg.key, routed.replies, dest, short=short, show_quotes=show_quotes)
 
