@@ -40,7 +40,7 @@ class BurstCounts:
         )
 
 
-async def fire(sends: list[Callable[[], Awaitable[int]]], rate: float, counts: "BurstCounts") -> None:
+async def fire(sends: list[Callable[[], Awaitable[int]]], rate: float, counts: BurstCounts) -> None:
     """Start sends[k] at k / rate seconds, not waiting for earlier ones; count the acknowledgements that failed or came late."""
     loop = asyncio.get_running_loop()
     t0 = loop.time()

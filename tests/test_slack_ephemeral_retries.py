@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from bot.slack.client import RETRIES
-
 from tests.fakes.slack_harness import alice, leadbot, workspace, world  # noqa: F401
 
 

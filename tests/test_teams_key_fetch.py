@@ -75,7 +75,7 @@ async def test_keys_already_fetched_are_used_while_a_later_refresh_hangs(tmp_pat
     async with running_leadbot(settings_for(tmp_path, cache_dir, **SINGLE_TENANT), identity=identity) as bot:
         teams = TeamsClient(bot, connector, identity)
         try:
-            (first,) = await teams.say(CHRIS, "help")
+            await teams.say(CHRIS, "help")
             assert identity.key_requests == 1
             # A day on, the SDK refreshes the keys before checking a token; now the refresh hangs.
             keys = signing_keys._keys[identity.endpoints().openid_metadata_url]

@@ -78,7 +78,7 @@ class OffLoopKeys(_OpenIdMetadata):
             raise KeysUnavailable("signing keys could not be fetched a moment ago")
         try:
             await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending)), WAIT_SECONDS)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             if not self.keys:
                 raise KeysUnavailable("signing keys are still being fetched") from None
         except Exception as exc:

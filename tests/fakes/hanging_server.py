@@ -28,7 +28,7 @@ class HangingServer:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self) -> "HangingServer":
+    def start(self) -> HangingServer:
         self._thread.start()
         return self
 
