@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/London", validation_alias="LEADBOT_TIMEZONE")
     retention_days: int = Field(default=30, ge=1, le=3650, validation_alias="LEADBOT_RETENTION_DAYS")
     log_level: str = Field(default="INFO", validation_alias="LEADBOT_LOG_LEVEL")
+    # Turns one process works on at once, per platform; past it a person is told to try again in a minute
+    # (see README, "Capacity"). About 10 ms of database time each: 64 queue for well under a second.
+    max_turns_in_flight: int = Field(default=64, ge=1, le=10000, validation_alias="LEADBOT_MAX_TURNS_IN_FLIGHT")
     # Where the fitted diagnosis model is cached between starts (it is refitted when content changes).
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "leadbot", validation_alias="LEADBOT_CACHE_DIR")
     # Below this confidence the bot asks the quick test rather than guess.

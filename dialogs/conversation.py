@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
 from dialogs.flows.info import help_reply
 from dialogs.models import ConversationKey, Inbound, Reply
@@ -42,9 +43,12 @@ class Conversations:
         """One turn. The delivery claim, the state and every write commit together or not at all."""
         key = inbound.key
         try:
+            # Read the message before the transaction opens: the diagnosis needs no stored state, and on
+            # SQLite's one connection every millisecond inside the transaction is one every other turn waits.
+            read = self.dialog.read_ahead(inbound)
             for _ in range(MAX_ATTEMPTS):
                 try:
-                    return await self._turn(inbound)
+                    return await self._turn(inbound, read)
                 except StateConflict:
                     continue  # another replica saved this conversation first: read it again
             log.warning("conversation kept changing under us; giving up this turn", extra={"platform": key.platform})
@@ -77,7 +81,7 @@ class Conversations:
         except (StoreUnavailable, StateConflict):
             return TurnResult([Reply(kind="error", lines=[self.content.messages.unavailable])], "unavailable")
 
-    async def _turn(self, inbound: Inbound) -> TurnResult:
+    async def _turn(self, inbound: Inbound, read: Diagnosis | None = None) -> TurnResult:
         async with self.store.turn(inbound.key, inbound.event_id) as turn:
             if turn is None:
                 log.info("duplicate delivery ignored", extra={"platform": inbound.key.platform, "event": "duplicate"})
@@ -88,7 +92,7 @@ class Conversations:
                 reset = Reply(kind="notice", lines=[self.content.messages.state_reset])
                 decided = DialogResult([reset, help_reply(self.content)], ConversationState(), event="state_reset")
             else:
-                decided = self.dialog.handle(inbound, state)
+                decided = self.dialog.handle(inbound, state, read)
 
             if any(isinstance(e, ForgetUser) for e in decided.effects):
                 count = await turn.forget_user()

@@ -30,7 +30,8 @@ class Dialog:
 
     # --- entry point -------------------------------------------------------
 
-    def handle(self, inbound: Inbound, state: ConversationState) -> DialogResult:
+    def handle(self, inbound: Inbound, state: ConversationState, read: Diagnosis | None = None) -> DialogResult:
+        """One turn. `read`: the message's diagnosis if the caller already has it (see `read_ahead`)."""
         state = state.model_copy(deep=True)
         if inbound.choice is not None:
             return self._press(inbound.choice.value, inbound.choice.token, state)
@@ -38,7 +39,18 @@ class Dialog:
         typed = self._typed_choice(text, state)
         if typed is not None:
             return self._press(typed, state.prompt, state)
-        return self._text(text, state)
+        return self._text(text, state, read)
+
+    def read_ahead(self, inbound: Inbound) -> Diagnosis | None:
+        """The diagnosis `handle` will most likely need, worked out before the stored state is read.
+
+        It depends only on the text, so a caller can do it before opening the turn's transaction and
+        hold the database for less time. None for a press or a typed choice number; a typed button
+        label is still read (wasted, and harmless: `handle` then takes it as the press).
+        """
+        if inbound.choice is not None or DIGIT.match(inbound.text or ""):
+            return None
+        return self.diagnoser.diagnose(inbound.text or "")
 
     def resume(self, state: ConversationState) -> DialogResult:
         """Show the conversation where it is now: the live diagnosis or quiz question, with fresh buttons."""
@@ -72,8 +84,8 @@ class Dialog:
                 return live.value
         return None
 
-    def _text(self, text: str, state: ConversationState) -> DialogResult:
-        d = self.diagnoser.diagnose(text)
+    def _text(self, text: str, state: ConversationState, read: Diagnosis | None = None) -> DialogResult:
+        d = read if read is not None else self.diagnoser.diagnose(text)
         if d.first_move == "escalate":
             # Escalation wins over everything, including a quiz in progress.
             fresh = ConversationState()
