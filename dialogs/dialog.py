@@ -23,10 +23,11 @@ DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 class Dialog:
-    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30):
+    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30, audit_days: int = info.DEFAULT_AUDIT_DAYS):
         self.content = content
         self.diagnoser = diagnoser
         self.retention_days = retention_days
+        self.audit_days = audit_days
 
     # --- entry point -------------------------------------------------------
 
@@ -98,7 +99,7 @@ class Dialog:
         if d.intent == "vague":
             situations = situations_in(self.content, text)
             return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True, situations=situations)
-        reply = info.none_reply(self.content, d.intent, self.retention_days)
+        reply = info.none_reply(self.content, d.intent, self.retention_days, self.audit_days)
         # Greetings and thanks leave a live prompt alone: the manager can still press its buttons.
         return DialogResult([reply], state, event="info", first_move="none")
 

@@ -163,9 +163,11 @@ def create_app(
     app[SHUTDOWN] = budget = ShutdownBudget()
     # Each platform's messenger joins this dict once the platform has started (see wire_messengers).
     messengers: dict[str, Messenger] = {}
-    polls = PollBoard(services.content, services.nudge_store, messengers)
+    polls = PollBoard(services.content, services.nudge_store, messengers, services.settings.poll_min_votes)
     app[ROUTER] = router = TurnRouter(services.conversations, services.nudges, polls, metrics, turn_gates(services.settings))
-    app[NUDGE_SCHEDULER] = scheduler = NudgeScheduler(NudgeSender(services.nudge_store, services.content, metrics), messengers)
+    app[NUDGE_SCHEDULER] = scheduler = NudgeScheduler(
+        NudgeSender(services.nudge_store, services.content, metrics, min_votes=services.settings.poll_min_votes), messengers
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if services.settings.metrics_port is None:

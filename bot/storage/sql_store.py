@@ -204,10 +204,15 @@ async def forget_in(conn: AsyncConnection, tables, platform: str, workspace_id: 
 
     A table with `info["user_column"]` loses that person's rows, unless it also names
     `info["forget_scrubs"]`: its rows belong to someone else (a channel's nudge subscription
-    names who turned it on), so only those columns are emptied. Returns the rows changed.
+    names who turned it on), so only those columns are emptied. A table with
+    `info["voter_hash_column"]` (open polls' voters) holds no user id, only a hash per poll of it:
+    the person's hash is worked out for each poll in the workspace and deleted. Returns the rows changed.
     """
     changed = 0
     for table in tables:
+        if table.info.get("voter_hash_column"):
+            changed += await _forget_voter(conn, table, platform, workspace_id, user_id)
+            continue
         column = table.info.get("user_column")
         if not column:
             continue
@@ -217,3 +222,16 @@ async def forget_in(conn: AsyncConnection, tables, platform: str, workspace_id: 
         result = await conn.execute(stmt)
         changed += max(result.rowcount or 0, 0)
     return changed
+
+
+async def _forget_voter(conn: AsyncConnection, table, platform: str, workspace_id: str, user_id: str) -> int:
+    from dialogs.nudges.store import voter_hash
+
+    t = table.c
+    in_workspace = and_(t.platform == platform, t.workspace_id == workspace_id)
+    polls = (await conn.execute(select(t.channel_id, t.week).where(in_workspace).distinct())).all()
+    if not polls:
+        return 0
+    mine = [voter_hash((platform, workspace_id, p.channel_id), p.week, user_id) for p in polls]
+    result = await conn.execute(delete(table).where(in_workspace, t[table.info["voter_hash_column"]].in_(mine)))
+    return max(result.rowcount or 0, 0)
