@@ -15,7 +15,7 @@ from dialogs.diagnosis.types import Diagnoser, Diagnosis
 from dialogs.flows import coach, info, quiz
 from dialogs.flows.escalation import escalation_reply
 from dialogs.models import Choice, Inbound, Reply
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordFeedback, RecordMisread, with_choices
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread, with_choices
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
 
@@ -74,7 +74,9 @@ class Dialog:
         if d.first_move == "escalate":
             # Escalation wins over everything, including a quiz in progress.
             fresh = ConversationState()
-            return DialogResult([escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)], fresh, event="escalation", first_move="escalate")
+            counted = RecordEscalation(d.topic if d.topic and d.topic_sure else "unsure")
+            reply = escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)
+            return DialogResult([reply], fresh, [counted], event="escalation", first_move="escalate")
         if d.first_move == "none":
             return self._none(d, state, text)
         # What the message says about the team's circumstances, as ids: the advice is fitted to it.

@@ -285,7 +285,7 @@ async def test_forget_me_removes_votes_and_the_name_on_the_subscription_but_keep
     await sql_nudges.vote(pressed(f"poll:{week}:meaning", "U_ALEX"), NOW)
     await sql_nudges.vote(pressed(f"poll:{week}:structure", "U_SAM"), NOW)
     removed = await sql_store.forget_user("slack", "T1", "U_ALEX")
-    assert removed == 2, "one voter code and one attribution"
+    assert removed == 3, "one voter code, one attribution, and the 'who' of the audit log's nudge_on"
     assert await sql_nudges.store.counts(CHANNEL, week) == {"meaning": 1, "structure": 1}, "the totals name nobody"
     async with sql_store.engine.begin() as conn:
         assert (await conn.execute(select(func.count()).select_from(poll_voters))).scalar() == 1, "only Sam's code is left"

@@ -217,8 +217,9 @@ async def test_upgrading_keeps_poll_totals_and_drops_who_voted_which_way(databas
 
     db = make_engine(database_url)
     try:
+        await upgrade(db)  # a shared database may be at the head already: step back to 0004 from there
         async with db.begin() as conn:
-            await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), "0004"))
+            await conn.run_sync(lambda sync_conn: command.downgrade(_config(sync_conn), "0004"))
             for user, choice in (("U1", "meaning"), ("U2", "meaning"), ("U3", "structure")):
                 await conn.execute(
                     text("INSERT INTO nudge_votes (platform, workspace_id, channel_id, week, user_id, choice, voted_at) "

@@ -22,6 +22,7 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage import audit
 from bot.storage.db import transaction
 from bot.storage.sql_store import forget_in
 from bot.storage.tables import nudge_deliveries, nudge_subscriptions, poll_tallies, poll_voters
@@ -70,6 +71,13 @@ def _ledger(row) -> LedgerRow:
     )
 
 
+def _schedule(schedule: Schedule) -> dict[str, str | int]:
+    return {
+        "weekday": schedule.weekday, "time": schedule.local_time.strftime("%H:%M"),
+        "timezone": schedule.timezone, "region": schedule.region,
+    }
+
+
 def _channel(table, key: ChannelKey):
     platform, workspace_id, channel_id = key
     return and_(table.c.platform == platform, table.c.workspace_id == workspace_id, table.c.channel_id == channel_id)
@@ -113,8 +121,12 @@ class SqlNudgeStore:
             was_on = bool(row and row.enabled and row.paused_at is None)
             if not was_on:
                 values.update(enabled=True, turned_on_by=user_id, turned_on_by_name=user_name, turned_on_at=now, paused_at=None, paused_reason=None)
+            platform, workspace_id, channel_id = key
+            await audit.record(
+                conn, "subscription", "schedule_changed" if was_on else "nudge_on", at=now, platform=platform,
+                workspace_id=workspace_id, channel_id=channel_id, actor=user_id, detail=_schedule(schedule),
+            )
             if row is None:
-                platform, workspace_id, channel_id = key
                 stmt = self._insert(nudge_subscriptions).values(platform=platform, workspace_id=workspace_id, channel_id=channel_id, **values)
                 # Two people typing "nudge on" at once: the second becomes an update.
                 stmt = stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "channel_id"], set_=values)
@@ -123,8 +135,9 @@ class SqlNudgeStore:
                 await conn.execute(update(nudge_subscriptions).where(_channel(nudge_subscriptions, key)).values(**values))
         return was_on
 
-    async def turn_off(self, key: ChannelKey, now: datetime) -> bool:
-        """Switch nudges off. The schedule is kept for next time; who turned them on is not."""
+    async def turn_off(self, key: ChannelKey, now: datetime, user_id: str | None = None) -> bool:
+        """Switch nudges off. The schedule is kept for next time; who turned them on is not (the audit
+        log keeps who turned them off, and on, for LEADBOT_AUDIT_DAYS)."""
         t = nudge_subscriptions.c
         async with transaction(self.engine) as conn:
             result = await conn.execute(
@@ -132,16 +145,29 @@ class SqlNudgeStore:
                 .where(_channel(nudge_subscriptions, key), t.enabled.is_(True))
                 .values(enabled=False, turned_on_by=None, turned_on_by_name=None, turned_on_at=None, paused_at=None, paused_reason=None, updated_at=now)
             )
-        return (result.rowcount or 0) > 0
+            was_on = (result.rowcount or 0) > 0
+            if was_on:
+                platform, workspace_id, channel_id = key
+                await audit.record(
+                    conn, "subscription", "nudge_off", at=now, platform=platform, workspace_id=workspace_id,
+                    channel_id=channel_id, actor=user_id,
+                )
+        return was_on
 
     async def pause(self, key: ChannelKey, reason: str, now: datetime) -> None:
         t = nudge_subscriptions.c
         async with transaction(self.engine) as conn:
-            await conn.execute(
+            result = await conn.execute(
                 update(nudge_subscriptions)
                 .where(_channel(nudge_subscriptions, key), t.paused_at.is_(None))
                 .values(paused_at=now, paused_reason=reason[:64], updated_at=now)
             )
+            if result.rowcount:
+                platform, workspace_id, channel_id = key
+                await audit.record(
+                    conn, "subscription", "paused", at=now, platform=platform, workspace_id=workspace_id,
+                    channel_id=channel_id, detail={"reason": reason[:64]},
+                )
 
     # --- the ledger: reading ------------------------------------------------------
 
@@ -362,11 +388,13 @@ class SqlNudgeStore:
             voters = await conn.execute(delete(poll_voters).where(poll_voters.c.week < open_since))
             tallies = await conn.execute(delete(poll_tallies).where(poll_tallies.c.updated_at < now - VOTES_KEPT))
             ledger = await conn.execute(delete(nudge_deliveries).where(nudge_deliveries.c.updated_at < now - LEDGER_KEPT))
-        return {
-            "poll_voters": voters.rowcount or 0,
-            "poll_tallies": tallies.rowcount or 0,
-            "nudge_deliveries": ledger.rowcount or 0,
-        }
+            purged = {
+                "poll_voters": voters.rowcount or 0,
+                "poll_tallies": tallies.rowcount or 0,
+                "nudge_deliveries": ledger.rowcount or 0,
+            }
+            await audit.record_retention(conn, "nudges", purged, now)
+        return purged
 
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
         """Forget me, for the nudge tables alone; a conversation's "forget me" covers them as well as every other table."""

@@ -87,8 +87,10 @@ user_settings = Table(
 
 slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
 slack_installations.info["purpose"] = "Slack installation tokens for each workspace that installed leadbot"
+slack_installations.info["forget_note"] = "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
 slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
 slack_bots.info["purpose"] = "the bot token for each workspace, as slack_sdk keeps it"
+slack_bots.info["forget_note"] = "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
 slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
 slack_oauth_states.info["purpose"] = "one-time OAuth state values while an install is in progress (10 minutes)"
 

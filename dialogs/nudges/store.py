@@ -137,8 +137,9 @@ class NudgeStore(Protocol):
         the time, and lifts a pause."""
         ...
 
-    async def turn_off(self, key: ChannelKey, now: datetime) -> bool:
-        """Switch nudges off, keeping the schedule and forgetting who turned them on. True if they were on."""
+    async def turn_off(self, key: ChannelKey, now: datetime, user_id: str | None = None) -> bool:
+        """Switch nudges off, keeping the schedule and forgetting who turned them on. True if they were on.
+        `user_id` (who turned them off) goes to the audit log only."""
         ...
 
     async def pause(self, key: ChannelKey, reason: str, now: datetime) -> None: ...
@@ -231,7 +232,7 @@ class MemoryNudgeStore:
         self.updated[key] = now
         return was_on
 
-    async def turn_off(self, key: ChannelKey, now: datetime) -> bool:
+    async def turn_off(self, key: ChannelKey, now: datetime, user_id: str | None = None) -> bool:
         current = self.subs.get(key)
         if current is None or not current.enabled:
             return False

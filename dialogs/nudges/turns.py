@@ -127,7 +127,7 @@ class NudgeTurns:
             if not await self._first_delivery(inbound):
                 return NudgeResult([], "duplicate")
             if parsed.action == "off":
-                was_on = await self.store.turn_off(channel, now)
+                was_on = await self.store.turn_off(channel, now, inbound.key.user_id)
                 return NudgeResult([commands.turned_off_reply(was_on)], "nudge_off")
             existing = await self.store.subscription(channel)
             if parsed.action == "status":
