@@ -111,3 +111,11 @@ def test_the_command_reads_the_settings_and_the_audit_log_as_json_and_markdown(t
         capture_output=True, text=True, timeout=60, env=env,
     )
     assert nowhere.returncode == 1 and "cannot write" in nowhere.stderr and "Traceback" not in nowhere.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [("LEADBOT_POLL_MIN_VOTES", "1"), ("LEADBOT_POLL_MIN_VOTES", "many"), ("LEADBOT_AUDIT_DAYS", "7")])
+def test_a_poll_minimum_or_audit_period_that_cannot_work_is_refused_naming_the_setting(tmp_path, name, value):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "DATABASE_URL"))}
+    env = {**base, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", name: value}
+    result = subprocess.run([LEADBOT, "audit"], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2 and f"leadbot: setting {name}:" in result.stderr and "Traceback" not in result.stderr
