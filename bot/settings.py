@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # and the Teams app package links to them. Unset, leadbot serves pages made from content/pages.yaml.
     privacy_url: str | None = Field(default=None, validation_alias="LEADBOT_PRIVACY_URL")
     terms_url: str | None = Field(default=None, validation_alias="LEADBOT_TERMS_URL")
+    # A poll shows its counts only once this many people have voted, so nobody's vote can be read off a
+    # count of one or two. Below 2 a count would name a voter's choice, so 2 is the least allowed.
+    poll_min_votes: int = Field(default=3, ge=2, le=50, validation_alias="LEADBOT_POLL_MIN_VOTES")
+    # How long the audit log (who changed what, when; counts of forget-me, retention and escalations) is kept.
+    audit_days: int = Field(default=365, ge=30, le=3650, validation_alias="LEADBOT_AUDIT_DAYS")
 
     @field_validator("database_url")
     @classmethod

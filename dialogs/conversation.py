@@ -16,7 +16,7 @@ from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
 from dialogs.flows.info import help_reply
 from dialogs.models import ConversationKey, Inbound, Reply
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordFeedback, RecordMisread
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread
 from dialogs.state import ConversationState
 from dialogs.store import StateConflict, Store, StoreUnavailable
 
@@ -106,6 +106,8 @@ class Conversations:
                     await turn.add_feedback(effect.step_id, effect.useful)
                 elif isinstance(effect, RecordMisread):
                     await turn.add_misread(effect.first_guess, effect.final)
+                elif isinstance(effect, RecordEscalation):
+                    await turn.add_escalation(effect.topic)
             return TurnResult(decided.replies, decided.event, decided.first_move, decided.effects)
 
 

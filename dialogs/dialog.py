@@ -15,7 +15,7 @@ from dialogs.diagnosis.types import Diagnoser, Diagnosis
 from dialogs.flows import coach, info, quiz
 from dialogs.flows.escalation import escalation_reply
 from dialogs.models import Choice, Inbound, Reply
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordFeedback, RecordMisread, with_choices
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread, with_choices
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
 
@@ -23,10 +23,11 @@ DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 class Dialog:
-    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30):
+    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30, audit_days: int = info.DEFAULT_AUDIT_DAYS):
         self.content = content
         self.diagnoser = diagnoser
         self.retention_days = retention_days
+        self.audit_days = audit_days
 
     # --- entry point -------------------------------------------------------
 
@@ -89,7 +90,9 @@ class Dialog:
         if d.first_move == "escalate":
             # Escalation wins over everything, including a quiz in progress.
             fresh = ConversationState()
-            return DialogResult([escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)], fresh, event="escalation", first_move="escalate")
+            counted = RecordEscalation(d.topic if d.topic and d.topic_sure else "unsure")
+            reply = escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)
+            return DialogResult([reply], fresh, [counted], event="escalation", first_move="escalate")
         if d.first_move == "none":
             return self._none(d, state, text)
         # What the message says about the team's circumstances, as ids: the advice is fitted to it.
@@ -114,7 +117,7 @@ class Dialog:
         if d.intent == "vague":
             situations = situations_in(self.content, text)
             return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True, situations=situations)
-        reply = info.none_reply(self.content, d.intent, self.retention_days)
+        reply = info.none_reply(self.content, d.intent, self.retention_days, self.audit_days)
         # Greetings and thanks leave a live prompt alone: the manager can still press its buttons.
         return DialogResult([reply], state, event="info", first_move="none")
 

@@ -45,6 +45,8 @@ class Turn(Protocol):
 
     async def add_misread(self, first_guess: str, final: str) -> None: ...
 
+    async def add_escalation(self, topic: str) -> None: ...
+
 
 class Store(Protocol):
     def turn(self, key: ConversationKey, event_id: str | None) -> AsyncContextManager[Turn | None]:
@@ -105,6 +107,10 @@ class _MemoryTurn:
         k = self.key
         self.writes.append(lambda: self.store._count(self.store.misreads, (k.platform, k.workspace_id, first_guess, final)))
 
+    async def add_escalation(self, topic: str) -> None:
+        k = self.key
+        self.writes.append(lambda: self.store._count(self.store.escalations, (k.platform, topic)))
+
 
 class Forgets(Protocol):
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int: ...
@@ -122,6 +128,7 @@ class MemoryStore:
         self.states: dict[ConversationKey, StoredState] = {}
         self.feedback: dict[tuple[str, str, str, bool], int] = {}
         self.misreads: dict[tuple[str, str, str, str], int] = {}
+        self.escalations: dict[tuple[str, str], int] = {}  # (platform, topic) -> how many: never who
         self.events: dict[tuple[str, str, str], datetime] = {}
         self._lock = asyncio.Lock()  # one turn at a time, as a database transaction would
 

@@ -214,7 +214,9 @@ class Listeners:
 
     async def publish_home(self, client: AsyncWebClient, workspace: str | None, user: str) -> None:
         show = await self.rt.show_quotes(workspace, user) if workspace else True
-        view = home_view(self.rt.services.content, self.rt.settings.retention_days, Prefs(show_quotes=show))
+        view = home_view(
+            self.rt.services.content, self.rt.settings.retention_days, Prefs(show_quotes=show), self.rt.settings.audit_days
+        )
         try:
             await client.views_publish(user_id=user, view=view)
         except Exception as exc:

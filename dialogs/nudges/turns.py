@@ -18,14 +18,21 @@ from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Inbound, Reply
 from dialogs.nudges import commands
-from dialogs.nudges.render import is_poll_value, parse_poll_value, poll_closed, render_nudge, vote_ack
+from dialogs.nudges.render import (
+    DEFAULT_MIN_VOTES,
+    already_voted,
+    is_poll_value,
+    parse_poll_value,
+    poll_closed,
+    render_nudge,
+    vote_ack,
+)
 from dialogs.nudges.rotation import channel_seed, plan
 from dialogs.nudges.schedule import Schedule, Slot, current_week, next_slot, week_index
-from dialogs.nudges.store import MAY_HAVE_GONE, ChannelKey, NudgeStore, Subscription
+from dialogs.nudges.store import MAY_HAVE_GONE, POLL_OPEN_WEEKS, ChannelKey, NudgeStore, Subscription
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
-POLL_OPEN_WEEKS = 1  # a poll takes votes in its own week and the next (a Friday nudge, voted on on Monday)
 UNAVAILABLE = "Sorry, I can't reach my records right now. Please try again in a minute."
 # How people address the bot in a channel on each platform: our replies say "type '/leadbot nudge on'".
 ADDRESSED_AS = {"slack": "/leadbot ", "teams": "@leadbot "}
@@ -79,6 +86,7 @@ class NudgeTurns:
     store: NudgeStore
     default_timezone: str = "Europe/London"
     events: EventClaims | None = None  # to drop a platform's repeated deliveries of one command
+    min_votes: int = DEFAULT_MIN_VOTES  # LEADBOT_POLL_MIN_VOTES: no counts are shown below it
     default: Schedule = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,7 +127,7 @@ class NudgeTurns:
             if not await self._first_delivery(inbound):
                 return NudgeResult([], "duplicate")
             if parsed.action == "off":
-                was_on = await self.store.turn_off(channel, now)
+                was_on = await self.store.turn_off(channel, now, inbound.key.user_id)
                 return NudgeResult([commands.turned_off_reply(was_on)], "nudge_off")
             existing = await self.store.subscription(channel)
             if parsed.action == "status":
@@ -156,13 +164,14 @@ class NudgeTurns:
                 paused_reason=sub.paused_reason,
                 next_slot=next_up.slot,
             )
-        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True)
+        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, min_votes=self.min_votes)
         return [commands.status_reply(status, self.default), preview]
 
     # --- poll votes -------------------------------------------------------------------
 
     async def vote(self, inbound: Inbound, now: datetime | None = None) -> NudgeResult:
-        """A poll button: one vote per person (changeable); the channel's message is then to show the new counts.
+        """A poll button: one vote per person, never changed; the channel's message is then to show the new counts
+        (once there are enough of them).
 
         `inbound.message_ref` is the pressed message's id (Slack's message ts, Teams' replyToId) when the
         platform sends it; it fills in the ledger if the send's own answer was lost.
@@ -179,15 +188,16 @@ class NudgeTurns:
             closed = not 0 <= week_index(current) - week_index(press.week) <= POLL_OPEN_WEEKS
             if row is None or row.status not in ("sent", "unknown") or closed:
                 return NudgeResult([poll_closed()], "nudge_vote_closed", vote=True)
-            before = await self.store.vote(channel, press.week, inbound.key.user_id, press.option, now)
+            counted = await self.store.vote(channel, press.week, inbound.key.user_id, press.option, now)
             if message_ref and not row.message_ref:
                 await self.store.set_ref(channel, press.week, message_ref)
         except StoreUnavailable:
             return NudgeResult([Reply(kind="error", lines=[UNAVAILABLE])], "unavailable", vote=True)
+        if not counted:
+            return NudgeResult([already_voted()], "nudge_vote_again", vote=True)
         ref = row.message_ref or message_ref
         refresh = PollRefresh(channel, press.week, row.nudge_id, ref) if ref else None
-        changed = before is not None and before != press.option
-        return NudgeResult([vote_ack(press.option, changed=changed)], "nudge_vote", refresh, vote=True)
+        return NudgeResult([vote_ack(press.option)], "nudge_vote", refresh, vote=True)
 
     # --- what comes next ----------------------------------------------------------------
 
