@@ -26,7 +26,6 @@ confusion matrix for leadbot on the sets that label topics.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.evaluation import Case, asks, read_labelled, score  # noqa: E402
 from dialogs.content_loader import load_content  # noqa: E402
-from dialogs.diagnosis.diagnoser import ContentDiagnoser, Thresholds  # noqa: E402
+from dialogs.diagnosis.diagnoser import ContentDiagnoser  # noqa: E402
 from dialogs.diagnosis.report import record  # noqa: E402
 
 SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.exists()), ROOT.parent / "shared")
@@ -125,11 +124,6 @@ def _no_terms(d: ContentDiagnoser) -> None:
     d.lexicon.topics = lambda text: []  # the escalation term list, as a safety net and as topic evidence
 
 
-def _no_sensitivity(d: ContentDiagnoser) -> None:
-    d.heads.sensitivity = None  # escalate on the main head's reading alone (at the old 0.35)
-    d.thresholds = Thresholds(escalate_at=0.35)
-
-
 def _no_rules(d: ContentDiagnoser) -> None:
     """No help/privacy/forget phrases, no one-word or unreadable-message rules: the model reads everything."""
     import dialogs.diagnosis.diagnoser as module
@@ -169,7 +163,6 @@ def _uncalibrated(d: ContentDiagnoser) -> None:
 
 ABLATIONS = {
     "- term list": _no_terms,
-    "- sensitivity head": _no_sensitivity,
     "- rules": _no_rules,
     "- calibration": _uncalibrated,
 }

@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 from dialogs.content_loader import load_content  # noqa: E402
 from dialogs.diagnosis import model as M  # noqa: E402
-from dialogs.diagnosis.training_docs import training_docs  # noqa: E402
+from dialogs.diagnosis.training_docs import masked_docs, training_docs  # noqa: E402
 from dialogs.diagnosis.vectoriser import Vectoriser  # noqa: E402
 
 FOLDS = 5
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 def _share(x, w: np.ndarray, column: int) -> np.ndarray:
@@ -47,7 +47,8 @@ def main() -> None:
     started = time.perf_counter()
     content = load_content()
     examples = content.training
-    docs, _, escalation_docs = training_docs(content)
+    docs, _ = training_docs(content)
+    escalation_docs = masked_docs(content, docs)
     vec = Vectoriser.fit(docs)
     x, x_masked = vec.matrix(docs), vec.matrix(escalation_docs)
     y = np.array([M.main_label(e) for e in examples])
@@ -56,21 +57,24 @@ def main() -> None:
     folds = np.arange(len(y)) % FOLDS
     full = M.fit_head(x, y, len(M.MAIN_CLASSES))
     score = np.zeros(len(y))
+    main_alone = np.zeros(len(y))
     for k in range(FOLDS):
         train, held = folds != k, folds == k
         main_w = M.fit_head(x[train], y[train], len(M.MAIN_CLASSES), start=full, max_iter=60)
         rows = np.flatnonzero(train & sensitivity_rows)
         sens_w = M.fit_head(x_masked[rows], sensitive[rows], 2)
-        score[held] = np.sqrt(_share(x_masked[held], main_w, 0) * _share(x_masked[held], sens_w, 1))
+        main_alone[held] = _share(x_masked[held], main_w, 0)
+        score[held] = np.sqrt(main_alone[held] * _share(x_masked[held], sens_w, 1))
     print(f"{len(y)} training examples, {sensitive.sum()} sensitive; out-of-fold readings in {time.perf_counter() - started:.0f} s")
-    print(f"{'threshold':>10} {'recall':>8} {'missed':>7} {'false alarms':>13} {'cost':>8}")
-    for th in THRESHOLDS:
-        escalated = score >= th
-        missed = int((~escalated & (sensitive == 1)).sum())
-        false = int((escalated & (sensitive == 0)).sum())
-        recall = 1 - missed / sensitive.sum()
-        print(f"{th:>10.2f} {recall * 100:7.1f}% {missed:>7} {false:>13} {args.miss_cost * missed + false:>8.0f}")
-
+    for name, reading in (("the main reading alone (what ships)", main_alone), ("with a sensitivity head (geometric mean; shipped until 2026-12-03)", score)):
+        print(f"\n{name}")
+        print(f"{'threshold':>10} {'recall':>8} {'missed':>7} {'false alarms':>13} {'cost':>8}")
+        for th in THRESHOLDS:
+            escalated = reading >= th
+            missed = int((~escalated & (sensitive == 1)).sum())
+            false = int((escalated & (sensitive == 0)).sum())
+            recall = 1 - missed / sensitive.sum()
+            print(f"{th:>10.2f} {recall * 100:7.1f}% {missed:>7} {false:>13} {args.miss_cost * missed + false:>8.0f}")
 
 if __name__ == "__main__":
     main()

@@ -151,6 +151,16 @@ def test_suicidal_words_are_caught_whoever_they_are_about(content, diagnoser, wh
     assert d.first_move == "escalate" and d.topic == "self-harm-suicide", (who, d.first_move, d.topic)
 
 
+@pytest.mark.parametrize(
+    "message",
+    ["not about work really. i just think everyone would be better off without me", "sori, dim byd am y gwaith. dw i jyst yn teimlo fod pawb yn well eu byd hebdda i"],
+)
+def test_a_term_where_a_life_may_be_at_risk_escalates_on_its_own(diagnoser, message):
+    """Short, flat wording gives the model little to go on; a term of an urgent topic is enough."""
+    d = diagnoser.diagnose(message)
+    assert d.first_move == "escalate" and d.topic == "self-harm-suicide", (message, d.first_move, d.topic)
+
+
 @pytest.mark.parametrize("message", ["the whole team are killing themselves to hit the month-end target", "we're killing ourselves trying to clear the backlog before audit"])
 def test_killing_ourselves_to_hit_a_target_is_a_figure_of_speech(diagnoser, message):
     assert diagnoser.diagnose(message).first_move != "escalate"

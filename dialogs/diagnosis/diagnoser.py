@@ -5,11 +5,10 @@ Order:
 2. short messages about the bot itself (help, privacy, forget me) are answered as such,
    unless they also carry a sensitive term;
 3. the model reads the message: escalate, none, or one of the four problems;
-4. escalation: the model's two readings combined (the main head's escalate class
-   and the sensitivity head, which knows near misses), with the content's term
-   list as a safety net for recall: a term counts when the model gives the matter
-   at least some weight, so an idiom such as "harassing them for timesheets" is
-   not a false alarm;
+4. escalation: the model's escalate share, read with the content's figures of
+   speech blanked out, with the content's term list as a safety net for recall:
+   a term counts when the model gives the matter at least some weight, so an
+   idiom such as "harassing them for timesheets" is not a false alarm;
 5. an escalation gets a topic from the term list and the model's topic head;
    see `escalation_topic` for when the bot admits it cannot tell.
 """
@@ -17,7 +16,6 @@ Order:
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -58,11 +56,10 @@ KNOWN_WORDS_AT = 0.4
 
 @dataclass(frozen=True)
 class Thresholds:
-    # The model escalates at this probability (the geometric mean of its two readings). Chosen
-    # on the training examples' out-of-fold readings, counting a missed sensitive matter as five
-    # times as bad as a false alarm (benchmarks/escalation_threshold.py): 0.3 and 0.35 cost
-    # the same there, and the term list adds recall on top.
-    escalate_at: float = 0.35
+    # The model escalates at this share of its escalate class. Chosen on the training examples'
+    # out-of-fold readings, counting a missed sensitive matter as five times as bad as a false
+    # alarm (benchmarks/escalation_threshold.py: 0.20 is the cheapest); the term list adds recall.
+    escalate_at: float = 0.20
     # A sensitive term from escalation.yaml escalates when the model gives at least this.
     term_support_at: float = 0.15
     both_at: float = 0.5
@@ -130,13 +127,11 @@ class ContentDiagnoser:
         masked = self.figures(text)
         escalation_row = row if masked == text else self.heads.vectoriser.transform(message_features(masked))
         p_escalate = float(linear.predict_proba(self.heads.main, escalation_row)[0])
-        if self.heads.sensitivity is not None:
-            # Geometric mean: both readings must lean towards a sensitive matter. The sensitivity
-            # head has only seen messages that sound sensitive, so on an ordinary message
-            # ("a leaving card for Sue") its reading means little unless the main head agrees.
-            p_escalate = math.sqrt(p_escalate * float(linear.predict_proba(self.heads.sensitivity, escalation_row)[1]))
         t = self.thresholds
-        if p_escalate >= t.escalate_at or (term_topics and p_escalate >= t.term_support_at):
+        # A term of a topic where someone's life or safety may be at risk ("better off without me")
+        # escalates on its own: missing one costs far more than a false alarm.
+        urgent_term = any(self.content.topics[topic].urgent for topic in term_topics if topic in self.content.topics)
+        if urgent_term or p_escalate >= t.escalate_at or (term_topics and p_escalate >= t.term_support_at):
             choice = self.topic_of(row, term_topics)
             return Diagnosis(
                 first_move="escalate",

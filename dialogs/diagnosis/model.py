@@ -6,12 +6,10 @@ One set of features (dialogs/diagnosis/features.py) and four linear heads:
 - `both`: does the team clearly need both moves? (fitted on lead/manage examples);
 - `pattern`: none or one of the six common mistakes (lead/manage examples);
 - `topic`: which escalation topic (fitted on escalate examples, by their `topic`);
-- `sensitivity`: a second reading of "is this a sensitive matter?", fitted only
-  on sensitive matters against near misses (messages that sound sensitive and
-  are not: "harassing them for timesheets", booking safeguarding training).
-  Averaged with the main head's escalate class, it separates the two far
-  better than the main head alone, which mostly learns escalate against
-  ordinary team problems.
+- (no separate sensitivity head: one fitted on sensitive matters against near
+  misses and averaged with the main head helped on our own examples but cost
+  precision on independently written messages, and out-of-fold it priced worse
+  than the main head alone; see benchmarks/escalation_threshold.py).
 
 Each head is a multinomial logistic regression with balanced class weights and
 L2 = 1/C with C = 10: the plain baseline of issue 12, which beat every
@@ -63,7 +61,6 @@ class Heads:
     temperature: float
     topics: list[str]
     topic: np.ndarray | None
-    sensitivity: np.ndarray | None
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {
@@ -77,8 +74,6 @@ class Heads:
         }
         if self.topic is not None:
             out["topic"] = self.topic
-        if self.sensitivity is not None:
-            out["sensitivity"] = self.sensitivity
         return out
 
     @classmethod
@@ -92,7 +87,6 @@ class Heads:
             float(z["temperature"][0]),
             topics,
             z["topic"] if "topic" in z.files else None,
-            z["sensitivity"] if "sensitivity" in z.files else None,
         )
 
 
@@ -165,12 +159,10 @@ def fit_heads(
     examples: list[TrainingExample],
     docs: list[list[str]],
     topic_phrases: list[tuple[str, list[str]]] = (),
-    escalation_docs: list[list[str]] | None = None,
     calibrate: bool = True,
 ) -> Heads:
     """`topic_phrases`: (topic id, features) of each term and hint in escalation.yaml. They join the
-    topic head's examples, so the words content authors list for a topic teach it which topic they point to.
-    `escalation_docs`: the examples with figures of speech blanked out, which the sensitivity head reads."""
+    topic head's examples, so the words content authors list for a topic teach it which topic they point to."""
     vec = Vectoriser.fit(docs, min_df=MIN_DF)
     x = vec.matrix(docs)
     y_main = np.array([main_label(e) for e in examples])
@@ -193,13 +185,7 @@ def fit_heads(
         x_topic = vstack([x[np.array(labelled)], vec.matrix([f for _, f in phrases])]) if phrases else x[np.array(labelled)]
         y_topic = np.array([topics.index(examples[i].topic) for i in labelled] + [topics.index(t) for t, _ in phrases])
         topic = fit_head(x_topic.tocsr(), y_topic, len(topics))
-    sensitive = [i for i, e in enumerate(examples) if e.first_move == "escalate" or e.near_miss]
-    sensitivity = None
-    y_sens = np.array([int(examples[i].first_move == "escalate") for i in sensitive])
-    if len(set(y_sens.tolist())) == 2:
-        masked = escalation_docs if escalation_docs is not None else docs
-        sensitivity = fit_head(vec.matrix([masked[i] for i in sensitive]), y_sens, 2)
-    return Heads(vec, main, both, pattern, temperature, topics, topic, sensitivity)
+    return Heads(vec, main, both, pattern, temperature, topics, topic)
 
 
 # The code a fitted model depends on. Thresholds, topic choice and replies are read at run

@@ -35,18 +35,20 @@ class FigureMask:
         return cleaned
 
 
-def training_docs(content: Content) -> tuple[list[list[str]], list[tuple[str, list[str]]], list[list[str]]]:
-    """Features of each training example; (topic id, features) of each escalation term and hint;
-    and each example's features with its figures of speech blanked out (the same list where it has none)."""
-    texts = [model_text(e.text) for e in content.training]
-    docs = [message_features(t) for t in texts]
-    mask = FigureMask(content.escalation.figures_of_speech)
-    masked = [mask(t) for t in texts]
-    escalation_docs = [doc if m == t else message_features(m) for doc, t, m in zip(docs, texts, masked)]
+def training_docs(content: Content) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
+    """Features of each training example; (topic id, features) of each escalation term and hint."""
+    docs = [message_features(model_text(e.text)) for e in content.training]
     phrases = [
         (topic.id, message_features(model_text(phrase.replace("*", ""))))
         for topic in content.escalation.topics
         for phrase in topic.terms + topic.hints
         if not is_regex(phrase)
     ]
-    return docs, phrases, escalation_docs
+    return docs, phrases
+
+
+def masked_docs(content: Content, docs: list[list[str]]) -> list[list[str]]:
+    """Each example's features with its figures of speech blanked out, as the escalation reading sees a message."""
+    mask = FigureMask(content.escalation.figures_of_speech)
+    texts = [model_text(e.text) for e in content.training]
+    return [doc if mask(t) == t else message_features(mask(t)) for doc, t in zip(docs, texts, strict=True)]
