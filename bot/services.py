@@ -61,6 +61,6 @@ async def build_services(
         raise
     store = SqlStore(db)
     nudge_store = SqlNudgeStore(db)
-    conversations = Conversations(Dialog(content, diagnoser, settings.retention_days), store)
-    nudges = NudgeTurns(content, nudge_store, settings.timezone, events=store)
+    conversations = Conversations(Dialog(content, diagnoser, settings.retention_days), store, settings.language)
+    nudges = NudgeTurns(content, nudge_store, settings.timezone, settings.language, events=store)
     return Services(settings, content, diagnoser, db, store, nudge_store, conversations, nudges)

@@ -17,6 +17,7 @@ PLATFORM = "slack"
 
 class Prefs(BaseModel):
     show_quotes: bool = True  # the quotation and its source under each diagnosis
+    language: str | None = None  # "cy" or "en" once the person has said which (kept when the quote setting changes)
 
 
 class PrefsStore:

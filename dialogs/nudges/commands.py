@@ -36,10 +36,18 @@ REGION_WORDS = {
     "northern-ireland": "northern-ireland",
     "ni": "northern-ireland",
 }
+# The nudge's language: `nudge on cymraeg`, `nudge on english`, `nudge on bilingual`.
+LANGUAGE_WORDS = {
+    "cymraeg": "cy", "welsh": "cy", "cy": "cy",
+    "english": "en", "saesneg": "en", "en": "en",
+    "bilingual": "bilingual", "dwyieithog": "bilingual", "both": "bilingual",
+}
+LANGUAGE_DESCRIBED = {"en": "in English", "cy": "in Welsh", "bilingual": "in Welsh and English, Welsh first"}
 TIME_24 = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 TIME_12 = re.compile(r"^(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s*(am|pm)$")
 USAGE = (
     "Try 'nudge on' (Mondays at 09:00), 'nudge on tuesday 10:30', 'nudge on friday 2pm Europe/London scotland', "
+    "'nudge on cymraeg' (or english, or bilingual for both, Welsh first), "
     "'nudge off', or just 'nudge' to see the schedule."
 )
 MAX_TOKENS = 8
@@ -52,6 +60,7 @@ class NudgeCommand:
     local_time: time | None = None
     timezone: str | None = None
     region: str | None = None
+    language: str | None = None  # "en", "cy" or "bilingual"
 
 
 @dataclass
@@ -143,13 +152,17 @@ def parse(text: str) -> NudgeCommand | CommandError:
         if token in REGION_WORDS:
             cmd.region = REGION_WORDS[token]
             continue
+        if token in LANGUAGE_WORDS:
+            cmd.language = LANGUAGE_WORDS[token]
+            continue
         zone = _timezone(token)
         if zone is not None:
             cmd.timezone = zone
             continue
         return CommandError(
             f"I couldn't read '{token[:40]}'. Give a day (Monday to Friday), a time such as 09:00 or 2pm, "
-            "a timezone such as Europe/London, or a region: England and Wales, Scotland or Northern Ireland."
+            "a timezone such as Europe/London, a region (England and Wales, Scotland or Northern Ireland), "
+            "or a language: cymraeg, english or bilingual."
         )
     return cmd
 
@@ -160,7 +173,8 @@ def parse(text: str) -> NudgeCommand | CommandError:
 def describe_schedule(schedule: Schedule) -> str:
     return (
         f"every {WEEKDAY_NAMES[schedule.weekday]} at {describe_time(schedule.local_time)} ({schedule.timezone}), "
-        f"moved to the next working day after a bank holiday in {REGION_NAMES.get(schedule.region, schedule.region)}"
+        f"moved to the next working day after a bank holiday in {REGION_NAMES.get(schedule.region, schedule.region)}, "
+        f"{LANGUAGE_DESCRIBED.get(schedule.language, LANGUAGE_DESCRIBED['en'])}"
     )
 
 

@@ -9,15 +9,18 @@ itself: no names, ever.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Choice, Quote, Reply, Tally
 from dialogs.quotations import attribution
 
-POLL_OPTIONS: dict[str, str] = {"meaning": "More meaning", "structure": "More structure", "about_right": "About right"}
-POLL_NAMES: dict[str, str] = {"meaning": "meaning", "structure": "structure", "about_right": "about right"}
-POLL_PROMPT = "This week we need more: meaning, structure, or is it about right? Vote with the buttons below; votes are anonymous."
+# The poll's options, in the order of its buttons; their words are in wording.yaml (poll_<option>, poll_name_<option>).
+POLL_OPTIONS: tuple[str, ...] = ("meaning", "structure", "about_right")
+# A channel's nudges in one language, or in both with Welsh first (the Welsh Language Standards' order).
+NudgeLanguage = Literal["en", "cy", "bilingual"]
+BILINGUAL_ORDER = ("cy", "en")
 POLL_PREFIX = "poll:"
 TOKEN_PREFIX = "nudge:"
 
@@ -53,51 +56,75 @@ def nudge_token(week: str) -> str:
     return f"{TOKEN_PREFIX}{week}"
 
 
-def results_line(counts: dict[str, int]) -> str:
+def results_line(content: Content, counts: dict[str, int]) -> str:
     """Totals only: nobody, not even the bot's replies, says who voted for what."""
     total = sum(counts.get(k, 0) for k in POLL_OPTIONS)
     if total == 0:
-        return "This week we need more: no votes yet. Votes are anonymous; only the totals are shown."
-    parts = ", ".join(f"{POLL_NAMES[key]} {counts.get(key, 0)}" for key in POLL_OPTIONS)
-    people = "1 vote" if total == 1 else f"{total} votes"
-    return f"This week we need more: {parts} ({people} so far, anonymous; you can change yours)."
+        return content.say("poll_no_votes")
+    parts = ", ".join(f"{content.say('poll_name_' + key)} {counts.get(key, 0)}" for key in POLL_OPTIONS)
+    votes = content.say("poll_one_vote") if total == 1 else content.say("poll_votes", n=total)
+    return content.say("poll_results", parts=parts, votes=votes)
 
 
-def _label(key: str, counts: dict[str, int] | None) -> str:
-    return POLL_OPTIONS[key] if counts is None else f"{POLL_OPTIONS[key]} ({counts.get(key, 0)})"
+def _languages(content: Content, language: str) -> list[Content]:
+    if language == "bilingual":
+        return [content.in_language(code) for code in BILINGUAL_ORDER]
+    return [content.in_language(language)]
 
 
-def render_nudge(content: Content, nudge: Nudge, week: str, counts: dict[str, int] | None = None, preview: bool = False) -> Reply:
-    """The message a channel sees. With `counts`, the poll results are shown under the buttons' prompt."""
-    principle = content.principles[nudge.principle]
-    lines = [nudge.text]
+def _label(words: list[Content], key: str, counts: dict[str, int] | None) -> str:
+    label = " / ".join(c.say(f"poll_{key}") for c in words)
+    return label if counts is None else f"{label} ({counts.get(key, 0)})"
+
+
+def render_nudge(
+    content: Content,
+    nudge: Nudge,
+    week: str,
+    counts: dict[str, int] | None = None,
+    preview: bool = False,
+    language: str = "en",
+) -> Reply:
+    """The message a channel sees, in its language (or both, Welsh first). With `counts`, the poll results
+    are shown under the buttons' prompt."""
+    words = _languages(content, language)
+    first = words[0]
+    said = [c.nudges[nudge.id] for c in words]
+    lines = [n.text for n in said]
+    principle = first.principles[nudge.principle]
     # Only a real quotation goes in quotation marks; a principle without one is not shown as a quote.
-    quote = Quote(text=principle.quote.text, source=attribution(principle.quote, content.sources)) if principle.quote else None
+    quote = None
+    if principle.quote:
+        source = attribution(principle.quote, first.sources, first.wording["quoted_in"])
+        rendering = [c.say("translation", text=c.principles[nudge.principle].quote.translation) for c in words if c.principles[nudge.principle].quote.translation]
+        quote = Quote(text=principle.quote.text, source=source, translation=" ".join(rendering) or None)
     choices: list[Choice] = []
     tally = None
     if nudge.poll:
-        lines.append(POLL_PROMPT if counts is None else results_line(counts))
+        lines.extend(c.say("poll_prompt") if counts is None else results_line(c, counts) for c in words)
         if counts is not None:
-            tally = [Tally(label=POLL_OPTIONS[key], count=counts.get(key, 0)) for key in POLL_OPTIONS]
+            tally = [Tally(label=_label(words, key, None), count=counts.get(key, 0)) for key in POLL_OPTIONS]
         if not preview:
-            choices = [Choice(label=_label(key, counts), value=poll_value(week, key)) for key in POLL_OPTIONS]
+            choices = [Choice(label=_label(words, key, counts), value=poll_value(week, key)) for key in POLL_OPTIONS]
+    title = " / ".join(n.title for n in said)
     return Reply(
         kind="nudge",
-        title=f"Preview: {nudge.title}" if preview else nudge.title,
+        title=first.say("nudge_preview", title=title) if preview else title,
         lines=lines,
         quote=quote,
-        follow_up=nudge.question,
+        follow_up="\n".join(n.question for n in said),
         choices=choices,
         choice_token=nudge_token(week),
         tally=tally,
+        language=first.language,
     )
 
 
-def vote_ack(option: str, changed: bool) -> Reply:
-    label = POLL_NAMES[option]
-    first = f"Thanks, your vote is changed to {label}." if changed else f"Thanks, your vote for {label} is counted."
-    return Reply(kind="notice", lines=[first + " Nobody can see who voted for what, and you can change your vote while the poll is open."])
+def vote_ack(content: Content, option: str, changed: bool) -> Reply:
+    name = content.say(f"poll_name_{option}")
+    first = content.say("vote_changed" if changed else "vote_counted", option=name)
+    return Reply(kind="notice", lines=[f"{first} {content.say('vote_private')}"], language=content.language)
 
 
-def poll_closed() -> Reply:
-    return Reply(kind="notice", lines=["That poll has closed, so your vote wasn't counted. The next nudge will have a fresh one."])
+def poll_closed(content: Content) -> Reply:
+    return Reply(kind="notice", lines=[content.say("poll_closed")], language=content.language)

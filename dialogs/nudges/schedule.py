@@ -35,6 +35,7 @@ class Schedule:
     local_time: time = DEFAULT_TIME
     timezone: str = "Europe/London"
     region: str = DEFAULT_REGION
+    language: str = "en"  # the nudge's language: "en", "cy", or "bilingual" (Welsh first)
 
     @property
     def tz(self) -> ZoneInfo:

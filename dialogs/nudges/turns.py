@@ -57,6 +57,7 @@ class PollRefresh:
     week: str
     nudge_id: str | None
     ref: str
+    language: str = "en"  # the channel's nudge language, to draw the message again in it
 
 
 @dataclass
@@ -78,11 +79,12 @@ class NudgeTurns:
     content: Content
     store: NudgeStore
     default_timezone: str = "Europe/London"
+    default_language: str = "en"  # LEADBOT_LANGUAGE: a new channel's nudges, unless the command names one
     events: EventClaims | None = None  # to drop a platform's repeated deliveries of one command
     default: Schedule = field(init=False)
 
     def __post_init__(self) -> None:
-        self.default = Schedule(timezone=self.default_timezone)
+        self.default = Schedule(timezone=self.default_timezone, language=self.default_language)
 
     # --- what the router asks --------------------------------------------------------
 
@@ -130,6 +132,7 @@ class NudgeTurns:
                 local_time=parsed.local_time or base.local_time,
                 timezone=parsed.timezone or base.timezone,
                 region=parsed.region or base.region,
+                language=parsed.language or base.language,
             )
             updated = await self.store.turn_on(channel, schedule, inbound.key.user_id, inbound.user_name, now)
             first = await self.upcoming(channel, schedule, now)
@@ -156,7 +159,7 @@ class NudgeTurns:
                 paused_reason=sub.paused_reason,
                 next_slot=next_up.slot,
             )
-        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True)
+        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, language=schedule.language)
         return [commands.status_reply(status, self.default), preview]
 
     # --- poll votes -------------------------------------------------------------------
@@ -170,24 +173,27 @@ class NudgeTurns:
         now = now or _now()
         press = parse_poll_value(inbound.choice.value if inbound.choice else "")
         if press is None:
-            return NudgeResult([poll_closed()], "nudge_vote_closed", vote=True)
+            return NudgeResult([poll_closed(self.content)], "nudge_vote_closed", vote=True)
         channel = channel_of(inbound)
         message_ref = inbound.message_ref
         try:
+            sub = await self.store.subscription(channel)
+            language = sub.schedule.language if sub else self.default.language
+            words = self.content.in_language("cy" if language == "bilingual" else language)
             row = await self.store.row(channel, press.week)
             current = current_week(Schedule(timezone=self.default.timezone), now)
             closed = not 0 <= week_index(current) - week_index(press.week) <= POLL_OPEN_WEEKS
             if row is None or row.status not in ("sent", "unknown") or closed:
-                return NudgeResult([poll_closed()], "nudge_vote_closed", vote=True)
+                return NudgeResult([poll_closed(words)], "nudge_vote_closed", vote=True)
             before = await self.store.vote(channel, press.week, inbound.key.user_id, press.option, now)
             if message_ref and not row.message_ref:
                 await self.store.set_ref(channel, press.week, message_ref)
         except StoreUnavailable:
             return NudgeResult([Reply(kind="error", lines=[UNAVAILABLE])], "unavailable", vote=True)
         ref = row.message_ref or message_ref
-        refresh = PollRefresh(channel, press.week, row.nudge_id, ref) if ref else None
+        refresh = PollRefresh(channel, press.week, row.nudge_id, ref, language) if ref else None
         changed = before is not None and before != press.option
-        return NudgeResult([vote_ack(press.option, changed=changed)], "nudge_vote", refresh, vote=True)
+        return NudgeResult([vote_ack(words, press.option, changed=changed)], "nudge_vote", refresh, vote=True)
 
     # --- what comes next ----------------------------------------------------------------
 
