@@ -74,6 +74,19 @@ class Conversations:
             log.exception("turn failed", extra={"platform": key.platform})
             return TurnResult([self._sorry(inbound)], "error")
 
+    async def choose_language(self, key: ConversationKey, code: str) -> None:
+        """Remember a person's language as if they had said it (`leadbot chat --language cy`)."""
+        if code in self.dialogs:
+            async with self.store.turn(key, None) as turn:
+                await turn.set_language(code)
+
+    async def language_for(self, key: ConversationKey, locale: str | None = None) -> str:
+        """The language this person would be answered in before they say anything (for a greeting)."""
+        async with self.store.turn(key, None) as turn:
+            stored = await turn.language()
+        code = language.fallback(stored=stored, locale=locale, default=self.default_language)
+        return code if code in self.dialogs else self.default_language
+
     async def move(self, source: ConversationKey, target: ConversationKey) -> TurnResult:
         """Carry a conversation to another place (a channel thread -> a private chat) and show where it is.
 

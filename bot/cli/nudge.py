@@ -116,7 +116,7 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
         week, nudge = nudges.preview_for_new_channel(now, weeks_ahead)
         print(f"A new channel's nudge {weeks_ahead} after the next (week {week}, theme {nudge.theme}, id {nudge.id}):" if weeks_ahead else
               f"A new channel's first nudge (week {week}, theme {nudge.theme}, id {nudge.id}):")
-        print(render(render_nudge(nudges.content, nudge, week)))
+        print(render(render_nudge(nudges.content, nudge, week, language=nudges.default.language)))
         return 0
     subs = [s for s in await nudges.store.subscriptions() if s.channel_id == channel]
     if not subs:
@@ -126,5 +126,5 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
         up = await nudges.upcoming(sub.key, sub.schedule, now, weeks_ahead)
         local = up.slot.due_at.astimezone(sub.schedule.tz)
         print(f"{sub.platform} {sub.workspace_id} {sub.channel_id}: week {up.slot.week}, due {local:%a %Y-%m-%d %H:%M %Z}, theme {up.nudge.theme}, id {up.nudge.id}")
-        print(render(render_nudge(nudges.content, up.nudge, up.slot.week)))
+        print(render(render_nudge(nudges.content, up.nudge, up.slot.week, language=sub.schedule.language)))
     return 0

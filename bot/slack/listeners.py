@@ -17,13 +17,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import blocks, inbound, outbox, wording
+from bot.slack import blocks, inbound, outbox
 from bot.slack.failures import delivery_for
 from bot.slack.home import QUOTES_ACTION, home_view
 from bot.slack.inbound import is_dm
 from bot.slack.outbox import Channel, Destination, Ephemeral
 from bot.slack.prefs import Prefs
 from bot.slack.runtime import SlackRuntime
+from dialogs import language
 from dialogs.models import ConversationKey, Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ class Listeners:
         elif routed.event not in NOT_ANSWERED and container.get("message_ts"):
             # the pressed message keeps its content, loses its buttons and says what was chosen
             label = (action.get("text") or {}).get("text") or ""
-            kept = blocks.chosen(message.get("blocks") or [], label)
+            kept = blocks.chosen(message.get("blocks") or [], label, self.words(routed.replies))
             text = message.get("text") or blocks.ELLIPSIS
             work.append(outbox.update(client, channel, container["message_ts"], text, kept, self.rt.metrics))
         # The edit of the pressed message and the answer do not depend on each other: one round trip, not two.
@@ -146,7 +147,8 @@ class Listeners:
             has_state = True
         if not has_state:
             # Someone else's thread, or already moved: nothing to carry, and nothing to overwrite.
-            await outbox.send(client, Ephemeral(respond), [blocks.notice(wording.NOTHING_TO_CONTINUE)], self.rt.metrics)
+            note = self.words([])["slack_nothing_to_continue"]
+            await outbox.send(client, Ephemeral(respond), [blocks.notice(note)], self.rt.metrics)
             return
         try:
             opened = await client.conversations_open(users=user)
@@ -160,7 +162,7 @@ class Listeners:
             container = body.get("container") or {}
             message = body.get("message") if isinstance(body.get("message"), dict) else {}
             if container.get("message_ts") and not container.get("is_ephemeral"):
-                kept = blocks.continued(message.get("blocks") or [])
+                kept = blocks.continued(message.get("blocks") or [], self.words(result.replies))
                 text = message.get("text") or blocks.ELLIPSIS
                 await outbox.update(client, channel, container["message_ts"], text, kept, self.rt.metrics)
         await self.reply(client, target, result.replies, Channel(dm))
@@ -178,14 +180,24 @@ class Listeners:
         if not workspace or not user:
             return
         try:
-            await self.rt.prefs.save(workspace, user, Prefs(show_quotes=action.get("value") == "on"))
+            prefs = await self.rt.prefs.load(workspace, user)  # keeps the person's language as it is
+            await self.rt.prefs.save(workspace, user, prefs.model_copy(update={"show_quotes": action.get("value") == "on"}))
         except Exception:
             log.warning("could not save settings", exc_info=True)
         await self.publish_home(client, workspace, user)
 
     async def publish_home(self, client: AsyncWebClient, workspace: str | None, user: str) -> None:
-        show = await self.rt.show_quotes(workspace, user) if workspace else True
-        view = home_view(self.rt.services.content, self.rt.settings.retention_days, Prefs(show_quotes=show))
+        prefs = Prefs()
+        if workspace:
+            try:
+                prefs = await self.rt.prefs.load(workspace, user)
+            except Exception:
+                log.warning("settings unavailable; using defaults", exc_info=True)
+        code = prefs.language
+        if code is None and workspace:
+            code = language.fallback(stored=None, locale=await self.rt.locales.locale(client, workspace, user), default=self.rt.settings.language)
+        content = self.rt.services.content.in_language(code or self.rt.settings.language)
+        view = home_view(content, self.rt.settings.retention_days, prefs)
         try:
             await client.views_publish(user_id=user, view=view)
         except Exception as exc:
@@ -198,8 +210,16 @@ class Listeners:
 
     # --- the turn ---------------------------------------------------------
 
+    def words(self, replies: list[Reply]):
+        """Slack's own phrases in the language of these replies (or the default language)."""
+        code = replies[0].language if replies else self.rt.settings.language
+        return self.rt.services.content.in_language(code).wording
+
     async def answer(self, client: AsyncWebClient, msg: Inbound, dest: Destination, short: bool = False) -> None:
         """Route the turn and send its replies to `dest`. Only a conversation's answer is ever shortened."""
+        if msg.choice is None and msg.key.workspace_id:
+            # Slack sends no locale with a message: ask once per person, then from memory.
+            msg = msg.model_copy(update={"locale": await self.rt.locales.locale(client, msg.key.workspace_id, msg.key.user_id)})
         show_quotes = self.prefetch_show_quotes(msg)
         routed = await self.rt.router.route(msg)
         short = short and routed.kind == "conversation"
@@ -234,6 +254,7 @@ class Listeners:
         rendered = []
         for i, r in enumerate(replies):
             last = i == len(replies) - 1
-            extra = [blocks.continue_button()] if short and last and r.kind != "error" else None
-            rendered.append(blocks.render(r, show_quote=show, short=short, extra=extra))
+            words = self.words([r])
+            extra = [blocks.continue_button(words)] if short and last and r.kind != "error" else None
+            rendered.append(blocks.render(r, show_quote=show, short=short, extra=extra, words=words))
         await outbox.send(client, dest, rendered, self.rt.metrics)
