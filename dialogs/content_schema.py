@@ -527,6 +527,9 @@ PLACEHOLDER_NAME = re.compile(r"\{([a-z_]+)\}")
 class WordingFile(Entry):
     """The short phrases around the content: headings, labels, the sentences that join a reply together."""
 
+    # Spaces at the ends count here: ", and that " joins two answers.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
     phrases: dict[str, str]
 
     @field_validator("phrases")
