@@ -80,6 +80,15 @@ def _flatten(value: Any, prefix: str) -> dict[str, Any]:
     return out
 
 
+def _fields(value: dict, prefix: str = "") -> list[str]:
+    """An entry's fields by dotted path, into nested mappings (quote.translation) but not into lists (terms)."""
+    out: list[str] = []
+    for k, v in value.items():
+        path = f"{prefix}.{k}" if prefix else str(k)
+        out.extend(_fields(v, path) if isinstance(v, dict) else [path])
+    return out
+
+
 def _get(item: dict, dotted: str) -> Any:
     for part in dotted.split("."):
         if not isinstance(item, dict) or part not in item:
@@ -121,7 +130,7 @@ def _entries(english: list, translated: Any, section: str, spec: Entries, merged
         if eid not in by_id:
             gaps.append(Gap(f"{section} {eid}", "id", "extra entry: there is no English entry with this id"))
             continue
-        given = {k for k in _flatten({k: v for k, v in item.items() if k != "id"}, "")}
+        given = set(_fields({k: v for k, v in item.items() if k != "id"}))
         for extra in sorted(given - set(spec.fields)):
             gaps.append(Gap(f"{section} {eid}", extra, "extra field: only words are translated here; the rest stays in the English file"))
         for field in spec.fields:
