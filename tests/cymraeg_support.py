@@ -3,7 +3,8 @@
 It flags common English words (function words and the bot's own stock words), which
 no Welsh sentence of ours contains, outside what is allowed to stay English:
 - words in curly quotation marks: a quotation keeps the language of its source;
-- a source's credit line (it starts with an em dash): real titles stay as published;
+- a source's credit (after an em dash): real titles stay as published;
+- a Slack block quote (a line starting with ">"), which is how Slack shows a quotation;
 - a command in single quotes or backticks ('forget me', `/leadbot help`): the words the bot understands;
 - {names} the bot fills in, and {{CONTACTS}} an organisation fills in;
 - proper names (leadbot, Slack, Teams, Samaritans...), which contain none of these words anyway.
@@ -32,8 +33,9 @@ def english_in(text: str) -> list[str]:
     found: list[str] = []
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith(("\u2014", "— ")):
-            continue  # "— <the source's real title>"
+        if line.startswith((">", "&gt;")):
+            continue  # a quotation as Slack shows it, in a block quote
+        line = line.split("\u2014")[0]  # "— <the source's real title>": our Welsh never uses an em dash
         line = COMMAND.sub(" ", QUOTED.sub(" ", PLACEHOLDER.sub(" ", line.replace("\u2019", "'"))))
         found.extend(w for w in WORD.findall(line) if w.lower() in ENGLISH_WORDS)
     return found
