@@ -38,11 +38,13 @@ async def _slack_whole_conversation(alice, cy) -> list:
     seen = []
     reply = await alice.dm(PROBLEM)
     seen.append(reply)
+    assert reply.buttons(), reply.all_text()
     for _ in range(5):  # straight to a diagnosis, or through the quick test first
         if lab["why"] in _labels(reply):
             break
         [reply] = await alice.press(reply, _labels(reply)[0])
         seen.append(reply)
+        assert reply.buttons(), reply.all_text()
     assert _labels(reply) == [lab["done"], lab["not_quite"], lab["another_step"], lab["why"]]
     assert cy.say("next_step") + ":" in reply.all_text(), "the next step, headed in Welsh"
     assert "Cyfieithiad:" in reply.all_text(), "the quotation stays in English, with a Welsh rendering marked as one"
@@ -81,8 +83,8 @@ async def test_a_welsh_locale_slack_user_meets_no_english(world, workspace, lead
 async def test_on_slack_saying_english_or_cymraeg_switches_and_is_remembered(world, workspace, leadbot, alice, content):
     cy = content.in_language("cy")
     world.fake.locales[alice.user] = "cy-GB"
-    switched = await alice.dm("English")
-    assert content.say("switched") in switched.all_text()
+    switched = await alice.dm_all("English")
+    assert content.say("switched") in switched[0].all_text() and content.messages.greeting in switched[-1].all_text()
     english = await alice.dm(PROBLEM)
     assert content.messages.choice_labels["why"] in _labels(english) or english.header().startswith("Quick test")
     assert english_in(english.all_text()), "answered in English although Slack says Welsh"
@@ -96,8 +98,8 @@ async def test_on_slack_saying_english_or_cymraeg_switches_and_is_remembered(wor
     assert not english_in(welsh.all_text()), welsh.all_text()
     assert english_in((await alice.dm(PROBLEM)).all_text()), "the next English message is answered in English again"
 
-    back = await alice.dm("Cymraeg")
-    assert cy.say("switched") in back.all_text()
+    back = await alice.dm_all("Cymraeg")
+    assert cy.say("switched") in back[0].all_text()
     world.fake.locales[alice.user] = "en-US"
     assert not english_in((await alice.dm(PROBLEM)).all_text()), "remembered: Welsh, whatever the locale says"
 
@@ -185,11 +187,11 @@ async def test_a_teams_activity_with_locale_cy_gb_meets_no_english(teams, connec
 
 
 async def test_on_teams_english_is_remembered_over_a_welsh_locale(teams, connector, content):
-    (switched,) = await teams.send(_welsh(personal_message(connector.service_url, NIA, "English")))
-    assert content.say("switched") in " ".join(switched.texts)
+    switched, greeting = await teams.send(_welsh(personal_message(connector.service_url, NIA, "English")), replies=2)
+    assert content.say("switched") in " ".join(switched.texts) and content.messages.greeting in greeting.texts
     (reply,) = await teams.send(_welsh(personal_message(connector.service_url, NIA, PROBLEM)))
     assert english_in(" ".join(reply.texts)), "English, although the Activity says cy-GB"
-    (back,) = await teams.send(_welsh(personal_message(connector.service_url, NIA, "Cymraeg")))
+    await teams.send(_welsh(personal_message(connector.service_url, NIA, "Cymraeg")), replies=2)
     (reply,) = await teams.send(personal_message(connector.service_url, NIA, PROBLEM))  # an en-GB Activity now
     assert not english_in(" ".join(reply.texts)), "Welsh, remembered, whatever the Activity's locale"
 

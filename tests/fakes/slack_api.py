@@ -128,6 +128,7 @@ class FakeSlackApi:
     async def start(self) -> str:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads some methods with GET (users.info)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
