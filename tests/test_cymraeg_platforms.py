@@ -201,8 +201,10 @@ async def test_on_teams_english_is_remembered_over_a_welsh_locale(teams, connect
 
 async def test_a_bilingual_slack_nudge_puts_welsh_first(world, workspace, leadbot, alice, content):
     cy = content.in_language("cy")
-    answer = (await alice.command("nudge on bilingual", channel="C0TIM"))[-1]
-    assert "in Welsh and English, Welsh first" in answer.all_text()
+    answer = (await alice.command("nudge on bilingual", channel="C0TIM"))[-1].all_text()
+    welsh = answer.index("Mae'r hwb wythnosol ymlaen ar gyfer y sianel hon")
+    assert welsh < answer.index("Weekly nudges are on for this channel"), "the answer too: Welsh first"
+    assert "yn Gymraeg ac yn Saesneg, y Gymraeg yn gyntaf" in answer and "in Welsh and English, Welsh first" in answer
     await turned_on_long_ago(leadbot.services.db)
     await send_this_weeks(leadbot.app)
     (nudge,) = world.fake.of("chat.postMessage", channel="C0TIM")
@@ -221,7 +223,10 @@ async def test_a_bilingual_slack_nudge_puts_welsh_first(world, workspace, leadbo
 async def test_a_welsh_teams_channel_gets_its_nudge_in_welsh(teams, connector, content):
     channel = TeamsChannel(TENANT)
     (answer,) = await teams.send(channel_mention(connector.service_url, NIA, channel, "nudge on cymraeg"))
-    assert "in Welsh" in " ".join(answer.texts)
+    said = " ".join(answer.texts)
+    assert "Mae'r hwb wythnosol ymlaen ar gyfer y sianel hon" in said and "yn Gymraeg" in said, said
+    assert "'@leadbot nudge off'" in said, "the commands stay as the bot understands them"
+    assert_no_english(answer.texts, "the answer to 'nudge on cymraeg'")
     await turned_on_long_ago(teams.bot.services.db)
     await send_this_weeks(teams.bot.app)
     [nudge] = [s for s in connector.sent if s.kind == "send" and s.conversation_id == channel.channel_id]

@@ -99,11 +99,11 @@ async def _list(nudges) -> int:
             print(f"{where}: off")
             continue
         if sub.paused_at is not None:
-            print(f"{where}: paused since {sub.paused_at:%Y-%m-%d} ({sub.paused_reason}); {describe_schedule(sub.schedule)}")
+            print(f"{where}: paused since {sub.paused_at:%Y-%m-%d} ({sub.paused_reason}); {describe_schedule(nudges.content, sub.schedule)}")
             continue
         local = slot.due_at.astimezone(sub.schedule.tz)
         week = f"this week: {status}" if status else "this week: not yet"
-        print(f"{where}: {describe_schedule(sub.schedule)}; next due {local:%a %Y-%m-%d %H:%M %Z} ({slot.due_at:%Y-%m-%dT%H:%MZ}); {week}")
+        print(f"{where}: {describe_schedule(nudges.content, sub.schedule)}; next due {local:%a %Y-%m-%d %H:%M %Z} ({slot.due_at:%Y-%m-%dT%H:%MZ}); {week}")
     return 0
 
 

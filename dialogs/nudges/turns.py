@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from dialogs import language
 from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Inbound, Reply
 from dialogs.nudges import commands
-from dialogs.nudges.render import is_poll_value, parse_poll_value, poll_closed, render_nudge, vote_ack
+from dialogs.nudges.render import BILINGUAL_ORDER, is_poll_value, parse_poll_value, poll_closed, render_nudge, vote_ack
 from dialogs.nudges.rotation import channel_seed, plan
 from dialogs.nudges.schedule import Schedule, Slot, current_week, next_slot, week_index
 from dialogs.nudges.store import MAY_HAVE_GONE, ChannelKey, NudgeStore, Subscription
@@ -26,7 +27,6 @@ from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 POLL_OPEN_WEEKS = 1  # a poll takes votes in its own week and the next (a Friday nudge, voted on on Monday)
-UNAVAILABLE = "Sorry, I can't reach my records right now. Please try again in a minute."
 # How people address the bot in a channel on each platform: our replies say "type '/leadbot nudge on'".
 ADDRESSED_AS = {"slack": "/leadbot ", "teams": "@leadbot "}
 
@@ -101,7 +101,8 @@ class NudgeTurns:
         if inbound.choice is not None:
             return await self.vote(inbound, now)
         if not inbound.in_channel:
-            result = NudgeResult([commands.channel_only_reply()], "nudge_elsewhere")
+            words = self._words(self._guess(inbound))
+            result = NudgeResult([commands.in_languages(words, commands.channel_only_reply)], "nudge_elsewhere")
         else:
             result = await self.command(inbound, now)
         prefix = ADDRESSED_AS.get(inbound.key.platform, "")
@@ -116,14 +117,16 @@ class NudgeTurns:
         channel = channel_of(inbound)
         parsed = commands.parse(inbound.text or "")
         if isinstance(parsed, commands.CommandError):
-            return NudgeResult([commands.error_reply(parsed)], "nudge_unclear")
+            words = self._words(self._guess(inbound))
+            return NudgeResult([commands.in_languages(words, lambda c: commands.error_reply(c, parsed))], "nudge_unclear")
         try:
             if not await self._first_delivery(inbound):
                 return NudgeResult([], "duplicate")
+            existing = await self.store.subscription(channel)
             if parsed.action == "off":
                 was_on = await self.store.turn_off(channel, now)
-                return NudgeResult([commands.turned_off_reply(was_on)], "nudge_off")
-            existing = await self.store.subscription(channel)
+                words = self._words(existing.schedule.language if existing else self._guess(inbound))
+                return NudgeResult([commands.in_languages(words, lambda c: commands.turned_off_reply(c, was_on))], "nudge_off")
             if parsed.action == "status":
                 return NudgeResult(await self._status(channel, existing, now), "nudge_status")
             base = existing.schedule if existing else self.default
@@ -136,9 +139,20 @@ class NudgeTurns:
             )
             updated = await self.store.turn_on(channel, schedule, inbound.key.user_id, inbound.user_name, now)
             first = await self.upcoming(channel, schedule, now)
-            return NudgeResult([commands.turned_on_reply(schedule, first.slot, updated)], "nudge_on")
+            words = self._words(schedule.language)
+            return NudgeResult([commands.in_languages(words, lambda c: commands.turned_on_reply(c, schedule, first.slot, updated))], "nudge_on")
         except StoreUnavailable:
-            return NudgeResult([Reply(kind="error", lines=[UNAVAILABLE])], "unavailable")
+            return NudgeResult([commands.in_languages(self._words(self._guess(inbound)), commands.unavailable_reply)], "unavailable")
+
+    def _words(self, language: str) -> list[Content]:
+        """The content to answer in: a channel's nudge language, both (Welsh first) when it is bilingual."""
+        if language == "bilingual":
+            return [self.content.in_language(code) for code in BILINGUAL_ORDER]
+        return [self.content.in_language(language)]
+
+    def _guess(self, inbound: Inbound) -> str:
+        """Before the channel's language is known: a Welsh locale, else the organisation's default."""
+        return language.fallback(stored=None, locale=inbound.locale, default=self.default.language)
 
     async def _first_delivery(self, inbound: Inbound) -> bool:
         if not inbound.event_id or self.events is None:
@@ -160,7 +174,8 @@ class NudgeTurns:
                 next_slot=next_up.slot,
             )
         preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, language=schedule.language)
-        return [commands.status_reply(status, self.default), preview]
+        words = self._words(schedule.language)
+        return [commands.in_languages(words, lambda c: commands.status_reply(c, status, self.default)), preview]
 
     # --- poll votes -------------------------------------------------------------------
 
@@ -178,8 +193,8 @@ class NudgeTurns:
         message_ref = inbound.message_ref
         try:
             sub = await self.store.subscription(channel)
-            language = sub.schedule.language if sub else self.default.language
-            words = self.content.in_language("cy" if language == "bilingual" else language)
+            channel_language = sub.schedule.language if sub else self.default.language
+            words = self.content.in_language("cy" if channel_language == "bilingual" else channel_language)
             row = await self.store.row(channel, press.week)
             current = current_week(Schedule(timezone=self.default.timezone), now)
             closed = not 0 <= week_index(current) - week_index(press.week) <= POLL_OPEN_WEEKS
@@ -189,9 +204,9 @@ class NudgeTurns:
             if message_ref and not row.message_ref:
                 await self.store.set_ref(channel, press.week, message_ref)
         except StoreUnavailable:
-            return NudgeResult([Reply(kind="error", lines=[UNAVAILABLE])], "unavailable", vote=True)
+            return NudgeResult([commands.unavailable_reply(self.content.in_language(self._guess(inbound)))], "unavailable", vote=True)
         ref = row.message_ref or message_ref
-        refresh = PollRefresh(channel, press.week, row.nudge_id, ref, language) if ref else None
+        refresh = PollRefresh(channel, press.week, row.nudge_id, ref, channel_language) if ref else None
         changed = before is not None and before != press.option
         return NudgeResult([vote_ack(words, press.option, changed=changed)], "nudge_vote", refresh, vote=True)
 
