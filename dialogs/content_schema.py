@@ -468,6 +468,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "because_mentioned": ('things',),
     "because_pattern": ('name',),
     "and": (),
+    "reasons_join": (),
     "principle_in_my_words": ('text',),
     "quiz_title": ('n',),
     "not_filled_in": (),

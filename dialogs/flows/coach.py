@@ -182,7 +182,7 @@ def _step_line(content: Content, snap: Snapshot) -> str | None:
     by_pattern = [n for n, s in sources.items() if s is None]
     if by_pattern and snap.pattern in content.patterns:
         reasons.append(content.say("because_pattern", name=content.patterns[snap.pattern].name.lower()))
-    return content.say("step_because", reasons=content.say("and").join(reasons)) if reasons else None
+    return content.say("step_because", reasons=content.say("reasons_join").join(reasons)) if reasons else None
 
 
 def _join_and(content: Content, parts: list[str]) -> str:
