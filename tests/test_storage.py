@@ -186,8 +186,9 @@ async def test_a_database_at_the_old_branched_migrations_moves_to_the_linear_cha
 
     db = make_engine(database_url)
     try:
-        async with db.begin() as conn:  # the schema those builds made: everything up to 0004
+        async with db.begin() as conn:  # the schema those builds made: everything up to 0004, and no later
             await conn.run_sync(lambda c: command.upgrade(_config(c), "0004"))
+            await conn.run_sync(lambda c: command.downgrade(_config(c), "0004"))
         async with db.begin() as conn:
             await conn.execute(text("DELETE FROM alembic_version"))
             for head in ("slack_0001", "0002_teams", "0002_nudges"):
