@@ -191,3 +191,19 @@ def test_the_order_of_choice():
     assert c(text="2", pressed=False, conversation="cy") == "cy", "a typed choice carries on in its buttons' language"
     assert c(text="the rota is a mess again", pressed=False, conversation="cy") is None, "English text asks the person's setting"
     assert c(text=None, pressed=True, conversation="cy") == "cy"
+
+
+async def test_the_choice_is_kept_per_person_and_forget_me_deletes_it(conversations, memory_store, content):
+    from dialogs.models import ConversationKey, Inbound
+
+    dm = ConversationKey(platform="console", workspace_id="local", user_id="nia", conversation_id="dm")
+    other = dm.model_copy(update={"conversation_id": "elsewhere"})
+    [note, greeting] = (await conversations.handle(Inbound(key=dm, surface="console", text="Cymraeg"))).replies
+    assert note.language == "cy" and greeting.lines == [content.in_language("cy").messages.greeting]
+    assert memory_store.languages == {("console", "local", "nia"): "cy"}, "only the code is kept"
+    [reply] = (await conversations.handle(Inbound(key=other, surface="console", text="thanks"))).replies
+    assert reply.language == "cy", "the person's choice, in another conversation too"
+    [forgot] = (await conversations.handle(Inbound(key=dm, surface="console", text="forget me"))).replies
+    assert forgot.language == "cy" and memory_store.languages == {}
+    [reply] = (await conversations.handle(Inbound(key=other, surface="console", text="thanks"))).replies
+    assert reply.language == "en", "forgotten: back to the default"

@@ -216,6 +216,8 @@ async def test_a_bilingual_slack_nudge_puts_welsh_first(world, workspace, leadbo
     assert text.index(cy.say("poll_prompt")) < text.index(content.say("poll_prompt"))
     assert _labels(nudge) == ["Mwy o ystyr / More meaning", "Mwy o strwythur / More structure", "Tua'n iawn / About right"]
     await alice.press(nudge, "Mwy o ystyr / More meaning")
+    thanks = alice.responses(f"press-{workspace.team_id}-{alice.user}")[-1].all_text()
+    assert "Diolch, mae eich pleidlais dros ystyr wedi'i chyfrif" in thanks, "the voter is thanked in Welsh"
     update = world.fake.of("chat.update", channel="C0TIM")[-1]
     assert "Yr wythnos hon mae angen mwy o: ystyr 1" in update.all_text() and "This week we need more: meaning 1" in update.all_text()
 
