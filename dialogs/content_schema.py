@@ -573,6 +573,20 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "nudge_error_weekend": (),
     "nudge_error_token": ('token',),
     "nudge_unavailable": (),
+    "holiday_observed": ('name',),
+    "holiday_battle_of_the_boyne": (),
+    "holiday_boxing_day": (),
+    "holiday_christmas_day": (),
+    "holiday_easter_monday": (),
+    "holiday_good_friday": (),
+    "holiday_late_summer_bank_holiday": (),
+    "holiday_may_day": (),
+    "holiday_new_year_holiday": (),
+    "holiday_new_year_s_day": (),
+    "holiday_saint_andrew_s_day": (),
+    "holiday_saint_patrick_s_day": (),
+    "holiday_spring_bank_holiday": (),
+    "holiday_summer_bank_holiday": (),
 }
 # Alternative names offered for a language's word order or capitals ({problem} or {problem_lower}):
 # a phrase offered them must use at least one.

@@ -207,3 +207,20 @@ async def test_the_choice_is_kept_per_person_and_forget_me_deletes_it(conversati
     assert forgot.language == "cy" and memory_store.languages == {}
     [reply] = (await conversations.handle(Inbound(key=other, surface="console", text="thanks"))).replies
     assert reply.language == "en", "forgotten: back to the default"
+
+
+def test_nudge_schedules_and_bank_holidays_are_described_in_welsh(content):
+    from datetime import date
+
+    from dialogs.nudges.commands import describe_day, describe_schedule, holiday_name
+    from dialogs.nudges.schedule import Schedule
+
+    cy = content.in_language("cy")
+    said = describe_schedule(cy, Schedule(weekday=3, region="northern-ireland", language="bilingual"))
+    assert said.startswith("bob dydd Iau am 09:00") and "yng Ngogledd Iwerddon" in said and "y Gymraeg yn gyntaf" in said
+    assert_no_english([said])
+    assert describe_day(cy, date(2025, 4, 21)) == "dydd Llun 21 Ebrill"
+    assert holiday_name(cy, "Easter Monday") == "Dydd Llun y Pasg"
+    assert holiday_name(cy, "Boxing Day (observed)") == "Gŵyl San Steffan (gŵyl wedi'i symud)"
+    assert holiday_name(cy, "A holiday nobody has translated") == "A holiday nobody has translated", "kept, not lost"
+    assert holiday_name(content, "Boxing Day (observed)") == "Boxing Day (observed)"

@@ -180,11 +180,18 @@ def describe_schedule(c: Content, schedule: Schedule) -> str:
     )
 
 
+def holiday_name(c: Content, name: str) -> str:
+    """A bank holiday's name (as the holidays library gives it, in English) in the reply's language."""
+    base = name.removesuffix(" (observed)")
+    said = c.wording.get("holiday_" + re.sub(r"[^a-z0-9]+", "_", base.lower()).strip("_"), base)
+    return c.say("holiday_observed", name=said) if base != name else said
+
+
 def describe_slot(c: Content, slot: Slot, schedule: Schedule) -> str:
     assert slot.send_date is not None
     when = c.say("nudge_slot", day=describe_day(c, slot.send_date), time=describe_time(schedule.local_time))
     if slot.moved_for and slot.send_date != slot.nominal:
-        when = c.say("nudge_moved", when=when, day=describe_day(c, slot.nominal), holiday=slot.moved_for)
+        when = c.say("nudge_moved", when=when, day=describe_day(c, slot.nominal), holiday=holiday_name(c, slot.moved_for))
     return when
 
 
