@@ -512,6 +512,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "slack_home_off": (),
     "slack_home_turn_on": (),
     "slack_home_turn_off": (),
+    "slack_home_language": (),
     "slack_home_forget": (),
     "teams_continue_privately": (),
     "teams_continue_offer": (),

@@ -111,20 +111,26 @@ async def test_on_slack_saying_english_or_cymraeg_switches_and_is_remembered(wor
         assert (await conn.execute(select(user_settings).where(user_settings.c.user_id == alice.user))).all() == []
 
 
-async def test_the_slack_home_tab_is_in_the_persons_language(world, workspace, leadbot, alice, content):
+async def test_the_slack_home_tab_is_in_the_persons_language_and_can_change_it(world, workspace, leadbot, alice, content):
     from tests.fakes import slack_requests as rq
 
     cy = content.in_language("cy")
     world.fake.locales[alice.user] = "cy-GB"
-    event = {"type": "app_home_opened", "user": alice.user, "channel": alice.dm_channel, "tab": "home", "event_ts": "1700000000.000100"}
-    resp = await alice.slack.event(rq.event_envelope(alice.team, event, workspace.bot_user_id))
+    resp = await alice.slack.event(rq.event_envelope(alice.team, rq.home_opened_event(alice.user), workspace.bot_user_id))
     assert resp.status == 200
     await alice.settle()
     [view] = world.fake.of("views.publish", user_id=alice.user)
-    raw = view.args.get("view")
-    text = "\n".join(_strings(json.loads(raw) if isinstance(raw, str) else raw))
-    assert cy.say("slack_home_what") in text and cy.say("slack_home_settings") in text
+    text = "\n".join(_strings(view.args["view"]))
+    assert cy.say("slack_home_what") in text and cy.say("slack_home_settings") in text and "Iaith: *Cymraeg*" in text
     assert_no_english([text], "App Home")
+
+    switch = next(b["accessory"] for b in view.args["view"]["blocks"] if b.get("accessory", {}).get("value") == "en")
+    assert switch["text"]["text"] == "English", "each language is offered in its own name"
+    await alice.slack.interaction(rq.home_block_actions(alice.team, alice.user, switch))
+    await alice.settle()
+    again = "\n".join(_strings(world.fake.of("views.publish", user_id=alice.user)[-1].args["view"]))
+    assert content.say("slack_home_what") in again and "Language: *English*" in again
+    assert english_in((await alice.dm(PROBLEM)).all_text()), "the Home tab's choice is the one the conversation uses"
 
 
 def _strings(node) -> list[str]:

@@ -10,6 +10,8 @@ from dialogs.content_loader import Content
 from dialogs.flows.info import privacy_reply
 
 QUOTES_ACTION = "leadbot_home_quotes"
+LANGUAGE_ACTION = "leadbot_home_language"
+LANGUAGE_NAMES = {"cy": "Cymraeg", "en": "English"}  # each in itself: someone who cannot read the other can still find theirs
 MAX_HOME_BLOCKS = 100  # Slack's limit for a Home tab view
 
 
@@ -30,6 +32,7 @@ def home_view(content: Content, retention_days: int, prefs: Prefs) -> dict[str, 
     for what, why, how_long in stored.table or []:
         blocks.append(section(f"*{escape(what)}*\n{escape(why)}\n_{escape(how_long)}_"))
     on = prefs.show_quotes
+    other = "en" if content.language == "cy" else "cy"
     toggle = button(w["slack_home_turn_off"] if on else w["slack_home_turn_on"], QUOTES_ACTION, "off" if on else "on")
     blocks += [
         header(w["slack_home_settings"]),
@@ -37,6 +40,11 @@ def home_view(content: Content, retention_days: int, prefs: Prefs) -> dict[str, 
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"{w['slack_home_quotes']}: *{w['slack_home_on'] if on else w['slack_home_off']}*"},
             "accessory": toggle,
+        },
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"{w['slack_home_language']}: *{LANGUAGE_NAMES.get(content.language, content.language)}*"},
+            "accessory": button(LANGUAGE_NAMES[other], LANGUAGE_ACTION, other),
         },
         context(w["slack_home_forget"]),
     ]

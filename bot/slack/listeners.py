@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks, inbound, outbox
 from bot.slack.failures import delivery_for
-from bot.slack.home import QUOTES_ACTION, home_view
+from bot.slack.home import LANGUAGE_ACTION, LANGUAGE_NAMES, QUOTES_ACTION, home_view
 from bot.slack.inbound import is_dm
 from bot.slack.outbox import Channel, Destination, Ephemeral
 from bot.slack.prefs import Prefs
@@ -46,6 +46,7 @@ class Listeners:
         app.command(re.compile(r"^/"), middleware=work)(t(self.on_command))
         app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately))
         app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes))
+        app.block_action(LANGUAGE_ACTION, middleware=work)(t(self.on_home_language))
         app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice))
         app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button))
         if app.installation_store is not None:
@@ -182,6 +183,20 @@ class Listeners:
         try:
             prefs = await self.rt.prefs.load(workspace, user)  # keeps the person's language as it is
             await self.rt.prefs.save(workspace, user, prefs.model_copy(update={"show_quotes": action.get("value") == "on"}))
+        except Exception:
+            log.warning("could not save settings", exc_info=True)
+        await self.publish_home(client, workspace, user)
+
+    async def on_home_language(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient) -> None:
+        """Cymraeg / English on the Home tab: the same remembered choice as saying it in a message."""
+        await ack()
+        workspace, user = inbound.workspace_of(context, body), inbound.press_user(body)
+        code = action.get("value")
+        if not workspace or not user or code not in LANGUAGE_NAMES:
+            return
+        try:
+            prefs = await self.rt.prefs.load(workspace, user)
+            await self.rt.prefs.save(workspace, user, prefs.model_copy(update={"language": code}))
         except Exception:
             log.warning("could not save settings", exc_info=True)
         await self.publish_home(client, workspace, user)
