@@ -153,7 +153,8 @@ def eval_texts(paths: list[Path] | None = None) -> list[str]:
 
 
 def bare_slack_handler(secret: str, api_url: str, token: str | None = None, workspaces: dict[str, tuple[str, str]] | None = None):
-    """slack-bolt as its README shows it: echo each DM, and each button press, back to the channel.
+    """slack-bolt as its README shows it: echo each DM and each button press back to the channel, and
+    each slash command to its response_url.
 
     One workspace with `token`, or several with `workspaces` (team id -> (bot token, bot user id)),
     resolved by Bolt's `authorize` hook from that static map.
@@ -181,6 +182,11 @@ def bare_slack_handler(secret: str, api_url: str, token: str | None = None, work
     async def pressed(ack, body, action, client):
         await ack()
         await client.chat_postMessage(channel=body["channel"]["id"], text=f"You pressed: {action.get('value')}")
+
+    @bolt.command(re.compile(".*"))
+    async def command(ack, respond, command):
+        await ack()
+        await respond(text=f"You typed: {command.get('text')}", response_type="ephemeral")
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))

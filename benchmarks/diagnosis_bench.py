@@ -26,9 +26,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.common import PUBLIC_DEV  # noqa: E402 - after the path is set
 
-# The public set sits beside the checkout (../shared); a clone elsewhere measures the holdout alone.
-FILES = {name: path for name, path in (("public_dev", PUBLIC_DEV), ("holdout", ROOT / "benchmarks" / "data" / "holdout.jsonl")) if path.exists()}
-TARGETS = {"start-up s": 2.0, "peak RSS MB": 150.0, "p99 ms": 5.0}
+# The public sets sit beside the checkout (../shared); a clone elsewhere measures the holdout alone.
+FILES = {
+    name: path
+    for name, path in (
+        ("public_dev", PUBLIC_DEV),
+        ("public_dev2", PUBLIC_DEV.with_name("public_dev2.jsonl")),
+        ("holdout", ROOT / "benchmarks" / "data" / "holdout.jsonl"),
+    )
+    if path.exists()
+}
+# Issue 12's budgets: warm start to first answer, per-message p99; the design's 5 ms p99 is shown beside it.
+TARGETS = {"start-up s": 2.0, "peak RSS MB": 250.0, "p99 ms": 10.0}
 
 CHILD = r"""
 import json, resource, sys, time

@@ -7,15 +7,20 @@ aiohttp adapter, whose only listener echoes the message back. This process runs
 the fake Web API and the managers. Rounds alternate bare / leadbot so that
 neither gets the warmer machine.
 
-Two loads, both with 20 managers by default:
-- saturated: each manager sends its next DM the moment the last reply arrives
-  (closed loop, no think time): throughput, and latency including queueing;
-- paced: each manager sends one DM every --pace-ms (default 1000 ms, i.e. 20
-  DMs a second in all, far more than 20 real managers type): latency when the
-  server is not flat out.
+Four loads (issue 15's measures):
+- one at a time: one manager, each DM sent when the last reply arrived: the
+  cost of a turn with nothing else going on (p50 / p99);
+- paced: 20 managers each sending one DM every --pace-ms (default 200 ms, 100
+  DMs a second in all): latency when the server is not flat out (p99);
+- saturated: 20 managers, each sending the next DM the moment the last reply
+  arrives (closed loop, no think time): replies per second;
+- burst: --burst DMs and as many `/leadbot nudge on` commands (default 2,000
+  each, every one from its own person and channel), interleaved, sent at twice
+  leadbot's saturated rate without waiting for answers; what each got back is
+  counted: answered, told to retry, silent, duplicated (benchmarks/burst.py).
 
-    python benchmarks/slack_bench.py [--managers 20] [--messages 25] [--rounds 2]
-                                     [--pace-ms 1000] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+    python benchmarks/slack_bench.py [--managers 20] [--messages 25] [--single 100] [--rounds 2]
+                                     [--pace-ms 200] [--burst 2000] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 With --postgres a scratch database is created on that server and dropped at
 the end (the default is a temporary SQLite file). Prints p50 / p99 latency and
@@ -43,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
+from benchmarks import burst as bursts  # noqa: E402
 from benchmarks import common  # noqa: E402
 from benchmarks.common import free_port, pct, wait_ready  # noqa: E402
 from tests.fakes import slack_requests as rq  # noqa: E402
@@ -145,6 +151,41 @@ async def run_load(url: str, fake: FakeSlackApi, session: aiohttp.ClientSession,
     return result
 
 
+async def run_burst(url: str, fake: FakeSlackApi, session: aiohttp.ClientSession, each: int, rate: float) -> bursts.BurstCounts:
+    """`each` DMs and `each` `/leadbot nudge on`, interleaved, at `rate` a second; count what each got back."""
+    sender = rq.SlackSender(session, url, SECRET)
+    tag = uuid.uuid4().hex[:6].upper()
+    got: dict[str, list[str]] = {}
+
+    def arrived(call: Call) -> None:
+        if call.method == "chat.postMessage" and str(call.args.get("channel", "")).startswith(f"DB{tag}"):
+            got.setdefault(call.args["channel"], []).append(call.text)
+        elif call.method == "respond" and str(call.args.get("_name", "")).startswith(f"b{tag}"):
+            got.setdefault(call.args["_name"], []).append(call.args.get("text") or "")
+
+    async def dm(i: int) -> int:
+        event = rq.dm_event(TEAM, f"UB{tag}{i:05d}", f"DB{tag}{i:05d}", TEXTS[i % len(TEXTS)])
+        return (await sender.event(rq.event_envelope(TEAM, event, BOT_USER))).status
+
+    async def nudge_on(i: int) -> int:
+        form = rq.slash_form(TEAM, f"UB{tag}{i:05d}", f"CB{tag}{i:05d}", "nudge on", fake.response_url(f"b{tag}{i:05d}"))
+        return (await sender.command(form)).status
+
+    sends = [f for i in range(each) for f in (lambda i=i: dm(i), lambda i=i: nudge_on(i))]
+    keys = [k for i in range(each) for k in (f"DB{tag}{i:05d}", f"b{tag}{i:05d}")]
+    fake.on_call.append(arrived)
+    counts = bursts.BurstCounts(sent=len(sends), rate=rate)
+    t0 = time.monotonic()
+    try:
+        await bursts.fire(sends, rate, counts)
+        await bursts.settle(lambda: sum(len(v) for v in got.values()), len(sends))
+    finally:
+        fake.on_call.remove(arrived)
+    counts.seconds = time.monotonic() - t0
+    bursts.classify(counts, [got.get(k, []) for k in keys])
+    return counts
+
+
 def row(name: str, r: Result) -> dict:
     return {
         "name": name,
@@ -206,15 +247,23 @@ async def main(args: argparse.Namespace) -> int:
     urls = {"leadbot": f"http://127.0.0.1:{lb_port}", "bare": f"http://127.0.0.1:{bare_port}"}
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     results: dict[tuple[str, str], Result] = {}
+    burst_counts: dict[str, bursts.BurstCounts] = {}
+    load_before = os.getloadavg()
+    loads = (("single", 1, args.single, 0.0), ("paced", args.managers, args.messages, args.pace_ms / 1000), ("saturated", args.managers, args.messages, 0.0))
     try:
         for key in ("bare", "leadbot"):
             await wait_ready(session, urls[key], procs[key])
             await run_load(urls[key], fake, session, 4, 4, 0)  # warm up: auth.test, the model, pools
-        for load, pace in (("saturated", 0.0), ("paced", args.pace_ms / 1000)):
+        for load, managers, messages, pace in loads:
             for _ in range(args.rounds):
                 for key in ("bare", "leadbot"):
-                    r = await run_load(urls[key], fake, session, args.managers, args.messages, pace)
+                    r = await run_load(urls[key], fake, session, managers, messages, pace)
                     results.setdefault((load, key), Result()).merge(r)
+        if args.burst:
+            capacity = len(results[("saturated", "leadbot")].latencies) / results[("saturated", "leadbot")].wall
+            burst_rate = 2 * capacity
+            for key in ("bare", "leadbot"):
+                burst_counts[key] = await run_burst(urls[key], fake, session, args.burst, burst_rate)
     finally:
         await session.close()
         for proc in procs.values():
@@ -227,20 +276,34 @@ async def main(args: argparse.Namespace) -> int:
         tmp.cleanup()
 
     db = "PostgreSQL" if pg_name else "SQLite" + (" (what-if: synchronous=NORMAL)" if args.what_if_sqlite_normal else "")
-    print(f"Slack DM -> reply at the fake Web API; {args.managers} managers x {args.messages} DMs x {args.rounds} rounds; leadbot on {db}; {os.cpu_count()} CPUs")
-    summary = {}
-    for load in ("saturated", "paced"):
-        label = "saturated (no think time)" if load == "saturated" else f"paced (1 DM per manager every {args.pace_ms} ms)"
-        print(f"\n{label}")
+    load_after = os.getloadavg()
+    print(f"Slack DM -> reply at the fake Web API; leadbot on {db}; {os.cpu_count()} CPUs; "
+          f"load average {load_before[0]:.2f} / {load_before[1]:.2f} before, {load_after[0]:.2f} / {load_after[1]:.2f} after (1 / 5 min)")
+    summary: dict = {"database": db, "load_average": [round(load_before[0], 2), round(load_after[0], 2)]}
+    labels = {
+        "single": f"one at a time (1 manager x {args.single} DMs x {args.rounds} rounds)",
+        "paced": f"paced ({args.managers} managers, 1 DM each every {args.pace_ms} ms = {args.managers * 1000 / args.pace_ms:.0f}/s)",
+        "saturated": f"saturated ({args.managers} managers, no think time)",
+    }
+    for load in ("single", "paced", "saturated"):
+        print(f"\n{labels[load]}")
         print(f"  {'':26}{'replies':>8}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'replies/s':>11}")
         rows = [row("bare slack-bolt echo", results[(load, "bare")]), row("leadbot serve", results[(load, "leadbot")])]
         for r in rows:
             print(f"  {r['name']:26}{r['replies']:>8}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['mean_ms']:>9}{r['replies_per_s']:>11}")
-        ratio = rows[1]["p99_ms"] / rows[0]["p99_ms"]
-        print(f"  leadbot p99 / bare p99 = {ratio:.2f}  (target <= 1.5)")
-        summary[load] = {"rows": rows, "p99_ratio": round(ratio, 2)}
+        d50 = rows[1]["p50_ms"] - rows[0]["p50_ms"]
+        d99 = rows[1]["p99_ms"] - rows[0]["p99_ms"]
+        share = rows[1]["replies_per_s"] / rows[0]["replies_per_s"]
+        print(f"  leadbot - bare: p50 {d50:+.1f} ms, p99 {d99:+.1f} ms; replies/s {share:.2f}x the bare app's")
+        summary[load] = {"rows": rows, "p50_diff_ms": round(d50, 1), "p99_diff_ms": round(d99, 1), "throughput_share": round(share, 2)}
+    if burst_counts:
+        print(f"\nburst: {args.burst} DMs + {args.burst} '/leadbot nudge on', interleaved, each from its own person and channel, "
+              f"at twice leadbot's saturated rate")
+        for key, name in (("bare", "bare slack-bolt echo"), ("leadbot", "leadbot serve")):
+            print(f"  {name:26}{burst_counts[key].line()}")
+        summary["burst"] = {k: vars(v) for k, v in burst_counts.items()}
     if args.json:
-        print(json.dumps({"database": db, **summary}))
+        print(json.dumps(summary))
     return 0
 
 
@@ -249,7 +312,9 @@ if __name__ == "__main__":
     parser.add_argument("--managers", type=int, default=20)
     parser.add_argument("--messages", type=int, default=25, help="DMs each manager sends, one after another")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--pace-ms", type=int, default=1000, help="paced load: one DM per manager every this many ms")
+    parser.add_argument("--pace-ms", type=int, default=200, help="paced load: one DM per manager every this many ms")
+    parser.add_argument("--single", type=int, default=100, help="one-at-a-time load: DMs per round")
+    parser.add_argument("--burst", type=int, default=2000, help="burst: this many DMs and as many nudge commands (0: no burst)")
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="run leadbot on a scratch database on this PostgreSQL server")
     parser.add_argument("--what-if-sqlite-normal", action="store_true", help="experiment: run leadbot with SQLite synchronous=NORMAL")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")

@@ -41,6 +41,8 @@ class Metrics:
         # that appears only on its first failure misses that failure, and a graph shows "no data", not 0.
         for platform in PLATFORMS:
             self.escalations.labels(platform)
+            # The README's suggested alert is increase(leadbot_turns_total{event="unavailable"}[5m]) > 0.
+            self.turns.labels(platform, "unavailable")
             self.retries.labels(platform)
             self.delivery_failures.labels(platform)
             for move in FIRST_MOVES:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.diagnoser import OnFit, build_diagnoser
 from bot.settings import Settings
+from bot.storage.audit import AuditLog
 from bot.storage.migrate import open_migrated
 from bot.storage.nudge_store import SqlNudgeStore
 from bot.storage.sql_store import SqlStore
@@ -34,6 +35,7 @@ class Services:
     nudge_store: SqlNudgeStore
     conversations: Conversations
     nudges: NudgeTurns
+    audit: AuditLog
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -61,6 +63,6 @@ async def build_services(
         raise
     store = SqlStore(db)
     nudge_store = SqlNudgeStore(db)
-    conversations = Conversations(Dialog(content, diagnoser, settings.retention_days), store, settings.language)
-    nudges = NudgeTurns(content, nudge_store, settings.timezone, settings.language, events=store)
-    return Services(settings, content, diagnoser, db, store, nudge_store, conversations, nudges)
+    conversations = Conversations(Dialog(content, diagnoser, settings.retention_days, settings.audit_days), store, settings.language)
+    nudges = NudgeTurns(content, nudge_store, settings.timezone, settings.language, events=store, min_votes=settings.poll_min_votes)
+    return Services(settings, content, diagnoser, db, store, nudge_store, conversations, nudges, AuditLog(db))

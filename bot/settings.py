@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     language: Literal["en", "cy"] = Field(default="en", validation_alias="LEADBOT_LANGUAGE")
     retention_days: int = Field(default=30, ge=1, le=3650, validation_alias="LEADBOT_RETENTION_DAYS")
     log_level: str = Field(default="INFO", validation_alias="LEADBOT_LOG_LEVEL")
+    # Turns one process works on at once, per platform; past it a person is told to try again in a minute
+    # (see README, "Capacity"). About 10 ms of database time each: 64 queue for well under a second.
+    max_turns_in_flight: int = Field(default=64, ge=1, le=10000, validation_alias="LEADBOT_MAX_TURNS_IN_FLIGHT")
     # Where the fitted diagnosis model is cached between starts (it is refitted when content changes).
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "leadbot", validation_alias="LEADBOT_CACHE_DIR")
     # Below this confidence the bot asks the quick test rather than guess.
@@ -49,6 +52,11 @@ class Settings(BaseSettings):
     # and the Teams app package links to them. Unset, leadbot serves pages made from content/pages.yaml.
     privacy_url: str | None = Field(default=None, validation_alias="LEADBOT_PRIVACY_URL")
     terms_url: str | None = Field(default=None, validation_alias="LEADBOT_TERMS_URL")
+    # A poll shows its counts only once this many people have voted, so nobody's vote can be read off a
+    # count of one or two. Below 2 a count would name a voter's choice, so 2 is the least allowed.
+    poll_min_votes: int = Field(default=3, ge=2, le=50, validation_alias="LEADBOT_POLL_MIN_VOTES")
+    # How long the audit log (who changed what, when; counts of forget-me, retention and escalations) is kept.
+    audit_days: int = Field(default=365, ge=30, le=3650, validation_alias="LEADBOT_AUDIT_DAYS")
 
     @field_validator("database_url")
     @classmethod

@@ -21,12 +21,14 @@ from bot.nudges.polls import PollBoard
 from bot.settings import Settings
 from dialogs.conversation import Conversations, TurnResult
 from dialogs.models import ConversationKey, Inbound, Reply
+from dialogs.nudges.commands import unavailable_reply
 from dialogs.nudges.turns import NudgeTurns
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["conversation", "nudge_command", "poll_vote"]
+
 
 
 @dataclass
@@ -58,19 +60,37 @@ class TurnRouter:
         return self.nudges.concerns(inbound)
 
     async def route(self, inbound: Inbound) -> Routed:
-        async with self._gate(inbound.key.platform):
-            if self.nudges.concerns(inbound):
-                routed = await self._nudge(inbound)
-            else:
-                result = await self.conversations.handle(inbound)
-                routed = Routed("conversation", result.replies, result.event, result.first_move)
+        nudge = self.nudges.concerns(inbound)
+        try:
+            async with self._gate(inbound.key.platform):
+                if nudge:
+                    routed = await self._nudge(inbound)
+                else:
+                    result = await self.conversations.handle(inbound)
+                    routed = Routed("conversation", result.replies, result.event, result.first_move)
+        except Exception:
+            # The platform has already been told "received": whatever went wrong (a database error
+            # the dialogs did not expect, a bug), the person hears that, not silence.
+            log.exception("turn failed", extra={"platform": inbound.key.platform})
+            routed = self._failed(nudge, inbound)
         self._count(inbound.key.platform, inbound.surface, routed)
         return routed
 
+    def _failed(self, nudge: bool, inbound: Inbound) -> Routed:
+        if nudge:
+            kind: Kind = "poll_vote" if inbound.choice is not None else "nudge_command"
+            guessed = self.conversations.guess(inbound.text, inbound.locale)
+            return Routed(kind, [unavailable_reply(guessed)], "error")
+        return Routed("conversation", [self.conversations.sorry(inbound)], "error")
+
     async def move(self, source: ConversationKey, target: ConversationKey) -> TurnResult:
         """Carry a conversation from a channel thread to a direct message (the "continue privately" button)."""
-        async with self._gate(source.platform):
-            result = await self.conversations.move(source, target)
+        try:
+            async with self._gate(source.platform):
+                result = await self.conversations.move(source, target)
+        except Exception:
+            log.exception("conversation move failed", extra={"platform": source.platform})
+            result = TurnResult([Reply(kind="error", lines=[self.conversations.content.messages.unavailable])], "error")
         self.metrics.record_turn(source.platform, result.event, None)
         log.info("conversation moved", extra={"platform": source.platform, "event": result.event})
         return result
@@ -82,7 +102,19 @@ class TurnRouter:
                 await self.polls.refresh(result.refresh)
             except StoreUnavailable:
                 log.warning("poll counts not refreshed: store unavailable", extra={"platform": inbound.key.platform})
+            except Exception:
+                # The vote is recorded; the counts show on the next vote or refresh. The voter still gets their thanks.
+                log.exception("poll counts not refreshed", extra={"platform": inbound.key.platform})
         return Routed("poll_vote" if result.vote else "nudge_command", result.replies, result.event)
+
+    def busy(self, platform: str, surface: str, text: str | None = None, locale: str | None = None, stored: str | None = None) -> Reply:
+        """The answer to a message not taken because the process is at its bound (LEADBOT_MAX_TURNS_IN_FLIGHT),
+        or is shutting down: counted as event "busy". Nothing is read from the database, so the language is
+        what the message, a choice already in memory (`stored`) or the locale says, else the default."""
+        self.metrics.record_turn(platform, "busy", None)
+        log.info("turn refused: busy", extra={"platform": platform, "surface": surface, "event": "busy"})
+        content = self.conversations.guess(text, locale, stored)
+        return Reply(kind="notice", lines=[content.say("busy")], language=content.language)
 
     def _count(self, platform: str, surface: str, routed: Routed) -> None:
         # Nudge commands and votes share one metrics event, "nudge"; the log line says which.

@@ -14,10 +14,11 @@ from pydantic import ValidationError
 
 from dialogs import language
 from dialogs.content_loader import Content
+from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
 from dialogs.flows.info import help_reply
 from dialogs.models import ConversationKey, Inbound, Reply
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordFeedback, RecordMisread
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread
 from dialogs.state import ConversationState
 from dialogs.store import StateConflict, Store, StoreUnavailable
 
@@ -41,7 +42,7 @@ class Conversations:
         self.content = dialog.content
         # One dialog per language the content has, sharing the diagnoser (see dialogs.language).
         self.dialogs = {
-            code: dialog if code == dialog.content.language else Dialog(translated, dialog.diagnoser, dialog.retention_days)
+            code: dialog if code == dialog.content.language else Dialog(translated, dialog.diagnoser, dialog.retention_days, dialog.audit_days)
             for code, translated in (dialog.content.translations or {dialog.content.language: dialog.content}).items()
         }
         self.default_language = default_language if default_language in self.dialogs else dialog.content.language
@@ -49,19 +50,30 @@ class Conversations:
     def _dialog(self, code: str | None) -> Dialog:
         return self.dialogs.get(code or "", self.dialogs[self.default_language])
 
+    def guess(self, text: str | None, locale: str | None, stored: str | None = None) -> Content:
+        """The content to answer in without reading the store (it may be down, or the turn refused):
+        a message written in Welsh, else the person's choice if already known, their locale, the default."""
+        code = "cy" if language.looks_welsh(text) else language.fallback(stored=stored, locale=locale, default=self.default_language)
+        return self._dialog(code).content
+
     def _sorry(self, inbound: Inbound) -> Reply:
         """"Try again in a minute", in the language the message or the platform suggests: the store may be down."""
-        guess = "cy" if language.looks_welsh(inbound.text) else language.fallback(stored=None, locale=inbound.locale, default=self.default_language)
-        content = self._dialog(guess).content
+        content = self.guess(inbound.text, inbound.locale)
         return Reply(kind="error", lines=[content.messages.unavailable], language=content.language)
+
+    def sorry(self, inbound: Inbound) -> Reply:
+        return self._sorry(inbound)
 
     async def handle(self, inbound: Inbound) -> TurnResult:
         """One turn. The delivery claim, the state and every write commit together or not at all."""
         key = inbound.key
         try:
+            # Read the message before the transaction opens: the diagnosis needs no stored state, and on
+            # SQLite's one connection every millisecond inside the transaction is one every other turn waits.
+            read = self.dialog.read_ahead(inbound)
             for _ in range(MAX_ATTEMPTS):
                 try:
-                    return await self._turn(inbound)
+                    return await self._turn(inbound, read)
                 except StateConflict:
                     continue  # another replica saved this conversation first: read it again
             log.warning("conversation kept changing under us; giving up this turn", extra={"platform": key.platform})
@@ -107,7 +119,7 @@ class Conversations:
         except (StoreUnavailable, StateConflict):
             return TurnResult([Reply(kind="error", lines=[self._dialog(None).content.messages.unavailable])], "unavailable")
 
-    async def _turn(self, inbound: Inbound) -> TurnResult:
+    async def _turn(self, inbound: Inbound, read: Diagnosis | None = None) -> TurnResult:
         async with self.store.turn(inbound.key, inbound.event_id) as turn:
             if turn is None:
                 log.info("duplicate delivery ignored", extra={"platform": inbound.key.platform, "event": "duplicate"})
@@ -131,7 +143,7 @@ class Conversations:
             elif switch in self.dialogs:
                 decided = dialog.switched(state)
             else:
-                decided = dialog.handle(inbound, state)
+                decided = dialog.handle(inbound, state, read)  # the diagnoser is shared: read in any language
             decided = _in(decided, content.language)
 
             if any(isinstance(e, ForgetUser) for e in decided.effects):
@@ -145,6 +157,8 @@ class Conversations:
                     await turn.add_feedback(effect.step_id, effect.useful)
                 elif isinstance(effect, RecordMisread):
                     await turn.add_misread(effect.first_guess, effect.final)
+                elif isinstance(effect, RecordEscalation):
+                    await turn.add_escalation(effect.topic)
             return TurnResult(decided.replies, decided.event, decided.first_move, decided.effects)
 
 

@@ -15,7 +15,7 @@ from dialogs.diagnosis.types import Diagnoser, Diagnosis
 from dialogs.flows import coach, info, quiz
 from dialogs.flows.escalation import escalation_reply
 from dialogs.models import Choice, Inbound, Reply
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordFeedback, RecordMisread, with_choices
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread, with_choices
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
 
@@ -23,14 +23,16 @@ DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 class Dialog:
-    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30):
+    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30, audit_days: int = info.DEFAULT_AUDIT_DAYS):
         self.content = content
         self.diagnoser = diagnoser
         self.retention_days = retention_days
+        self.audit_days = audit_days
 
     # --- entry point -------------------------------------------------------
 
-    def handle(self, inbound: Inbound, state: ConversationState) -> DialogResult:
+    def handle(self, inbound: Inbound, state: ConversationState, read: Diagnosis | None = None) -> DialogResult:
+        """One turn. `read`: the message's diagnosis if the caller already has it (see `read_ahead`)."""
         state = state.model_copy(deep=True)
         if inbound.choice is not None:
             return self._press(inbound.choice.value, inbound.choice.token, state)
@@ -38,7 +40,18 @@ class Dialog:
         typed = self._typed_choice(text, state)
         if typed is not None:
             return self._press(typed, state.prompt, state)
-        return self._text(text, state)
+        return self._text(text, state, read)
+
+    def read_ahead(self, inbound: Inbound) -> Diagnosis | None:
+        """The diagnosis `handle` will most likely need, worked out before the stored state is read.
+
+        It depends only on the text, so a caller can do it before opening the turn's transaction and
+        hold the database for less time. None for a press or a typed choice number; a typed button
+        label is still read (wasted, and harmless: `handle` then takes it as the press).
+        """
+        if inbound.choice is not None or DIGIT.match(inbound.text or ""):
+            return None
+        return self.diagnoser.diagnose(inbound.text or "")
 
     def resume(self, state: ConversationState) -> DialogResult:
         """Show the conversation where it is now: the live diagnosis or quiz question, with fresh buttons."""
@@ -69,17 +82,23 @@ class Dialog:
             n = int(m.group(1))
             return state.live[n - 1].value if 1 <= n <= len(state.live) else None
         folded = text.strip().strip(".!?").casefold()
+        if not folded:
+            return None
         for live in state.live:
-            if folded and folded == live.label.strip(".!?").casefold():
+            label = live.label.strip(".!?").casefold()
+            # The whole label, or its first clause: "not quite" stands for "Not quite, ask me questions".
+            if folded in (label, label.split(",")[0].strip()):
                 return live.value
         return None
 
-    def _text(self, text: str, state: ConversationState) -> DialogResult:
-        d = self.diagnoser.diagnose(text)
+    def _text(self, text: str, state: ConversationState, read: Diagnosis | None = None) -> DialogResult:
+        d = read if read is not None else self.diagnoser.diagnose(text)
         if d.first_move == "escalate":
             # Escalation wins over everything, including a quiz in progress.
             fresh = ConversationState()
-            return DialogResult([escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)], fresh, event="escalation", first_move="escalate")
+            counted = RecordEscalation(d.topic if d.topic and d.topic_sure else "unsure")
+            reply = escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)
+            return DialogResult([reply], fresh, [counted], event="escalation", first_move="escalate")
         if d.first_move == "none":
             return self._none(d, state, text)
         # What the message says about the team's circumstances, as ids: the advice is fitted to it.
@@ -104,7 +123,7 @@ class Dialog:
         if d.intent == "vague":
             situations = situations_in(self.content, text)
             return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True, situations=situations)
-        reply = info.none_reply(self.content, d.intent, self.retention_days)
+        reply = info.none_reply(self.content, d.intent, self.retention_days, self.audit_days)
         # Greetings and thanks leave a live prompt alone: the manager can still press its buttons.
         return DialogResult([reply], state, event="info", first_move="none")
 

@@ -26,7 +26,14 @@ class ForgetUser:
     pass
 
 
-Effect = RecordFeedback | RecordMisread | ForgetUser
+@dataclass(frozen=True)
+class RecordEscalation:
+    """A message passed to people rather than coached: counted by topic for the audit log, never who or what."""
+
+    topic: str
+
+
+Effect = RecordFeedback | RecordMisread | ForgetUser | RecordEscalation
 
 
 @dataclass

@@ -45,6 +45,8 @@ class Turn(Protocol):
 
     async def add_misread(self, first_guess: str, final: str) -> None: ...
 
+    async def add_escalation(self, topic: str) -> None: ...
+
     async def language(self) -> str | None:
         """The person's own language choice ("cy", "en"), or None if they never made one."""
         ...
@@ -113,6 +115,10 @@ class _MemoryTurn:
         k = self.key
         self.writes.append(lambda: self.store._count(self.store.misreads, (k.platform, k.workspace_id, first_guess, final)))
 
+    async def add_escalation(self, topic: str) -> None:
+        k = self.key
+        self.writes.append(lambda: self.store._count(self.store.escalations, (k.platform, topic)))
+
     async def language(self) -> str | None:
         return self.store.languages.get(_person(self.key))
 
@@ -140,6 +146,7 @@ class MemoryStore:
         self.states: dict[ConversationKey, StoredState] = {}
         self.feedback: dict[tuple[str, str, str, bool], int] = {}
         self.misreads: dict[tuple[str, str, str, str], int] = {}
+        self.escalations: dict[tuple[str, str], int] = {}  # (platform, topic) -> how many: never who
         self.events: dict[tuple[str, str, str], datetime] = {}
         self.languages: dict[tuple[str, str, str], str] = {}  # a person's language choice, as user_settings holds it
         self._lock = asyncio.Lock()  # one turn at a time, as a database transaction would

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
@@ -58,6 +59,12 @@ def term_error(term: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16)
+def _tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    """A text's words (without possessives) and where they are. Cached: every matcher reads the same message."""
+    return tuple((_base(m.group()), m.start(), m.end()) for m in WORD.finditer(text))
+
+
 @dataclass(frozen=True)
 class Hit:
     start: int
@@ -92,19 +99,28 @@ class TermMatcher:
 
     def find(self, text: str, blocked: list[tuple[int, int]] = ()) -> list[Hit]:
         """Every match, in order of position. Matches overlapping a blocked span are dropped."""
-        tokens = [(_base(m.group()), m.start(), m.end()) for m in WORD.finditer(text)]
+        tokens = _tokens(text)
         hits: list[Hit] = []
+        exact, prefix, lengths = self.exact, self.prefix, self.prefix_lengths
         for i, (tok, start, _) in enumerate(tokens):
-            candidates = list(self.exact.get(tok, ()))
-            for k in self.prefix_lengths:
+            groups = [exact.get(tok, ())]
+            for k in lengths:
                 if k > len(tok):
                     break
-                candidates.extend(self.prefix.get(tok[:k], ()))
-            for words, label in candidates:
-                if i + len(words) > len(tokens):
-                    continue
-                if all((tokens[i + j][0].startswith(w) if star else tokens[i + j][0] == w) for j, (w, star) in enumerate(words)):
-                    hits.append(Hit(start, tokens[i + len(words) - 1][2], label))
+                groups.append(prefix.get(tok[:k], ()))
+            for group in groups:
+                for words, label in group:
+                    # The first word matched by the lookup itself; only the rest are compared.
+                    n = len(words)
+                    if n > 1 and (
+                        i + n > len(tokens)
+                        or not all(
+                            (tokens[i + j][0].startswith(w) if star else tokens[i + j][0] == w)
+                            for j, (w, star) in enumerate(words[1:], start=1)
+                        )
+                    ):
+                        continue
+                    hits.append(Hit(start, tokens[i + n - 1][2], label))
         for pattern, label in self.regexes:
             hits.extend(Hit(m.start(), m.end(), label) for m in pattern.finditer(text))
         if blocked:

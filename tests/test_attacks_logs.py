@@ -6,7 +6,10 @@ connector. A distinctive marker goes through every flow: DMs, a mention, slash
 commands, buttons, the quick test, an escalation, help, forget me, App Home,
 Teams personal chat, a channel mention and card submits, and requests that are
 refused as malformed. Then no log line, at any level, may contain it; and every
-line is JSON with a request id, the requests' own ids where there is one.
+line is JSON with a request id, the requests' own ids where there is one. Nor
+may any row of the database, the audit log included, which by then holds the
+flows' events (nudges turned on, changed and off, forget-me runs, the
+escalations' counts, the settings and content at start-up).
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def _drain(stream: asyncio.StreamReader, into: bytearray) -> None:
+    while chunk := await stream.read(65536):
+        into.extend(chunk)
+
+
 class Served:
     url: str
 
@@ -71,6 +79,9 @@ async def serve(tmp_path, cache_dir):
         LEADBOT, "serve", "--host", "127.0.0.1", "--port", str(port), cwd=str(tmp_path), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
+    # Read its output as it comes: at DEBUG it writes more than a pipe holds, and a full pipe would stall it.
+    proc.logged = [bytearray(), bytearray()]
+    proc.readers = [asyncio.create_task(_drain(stream, buf)) for stream, buf in zip((proc.stdout, proc.stderr), proc.logged)]
     url = f"http://127.0.0.1:{port}"
     session = aiohttp.ClientSession()
     try:
@@ -162,6 +173,12 @@ async def slack_flows(url: str, fake: FakeSlackApi, session: aiohttp.ClientSessi
     await alice.posted_after(lambda: alice.sender.event(mention), channel="C0LOGS")
     await alice.command(SAID)
     await alice.command("help")
+    # weekly nudges: the audit log records who changed what, and nothing of what was typed
+    assert "couldn't read" in (await alice.command(f"nudge on {MARKER}")).all_text()
+    await alice.command("nudge on tuesday 10:30")
+    await alice.command(f"nudge {MARKER}")
+    await alice.command("nudge on friday 9am")
+    await alice.command("nudge off")
     # events nobody answers, and requests refused as malformed, still carrying the marker
     edited = rq.event_envelope(TEAM, rq.dm_event(TEAM, USER, DM, SAID, subtype="message_changed", message={"text": SAID}), BOT_USER)
     assert (await alice.sender.event(edited)).status == 200
@@ -207,7 +224,17 @@ async def teams_flows(url: str, connector: FakeConnector) -> None:
         await teams.close()
 
 
-async def test_no_message_text_in_any_log_line_and_every_line_is_json_with_a_request_id(serve, content):
+def database_rows(path) -> dict[str, list[dict]]:
+    """Every row of every table in leadbot's SQLite file."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {name: [dict(row) for row in db.execute(f'SELECT * FROM "{name}"')] for name in names}
+
+
+async def test_no_message_text_in_any_log_line_and_every_line_is_json_with_a_request_id(serve, content, tmp_path):
     url, fake, connector, session, proc = serve
     async with session.get(f"{url}/healthz", headers={"X-Request-Id": "probe-4242"}) as resp:
         assert resp.headers["X-Request-Id"] == "probe-4242"
@@ -220,7 +247,9 @@ async def test_no_message_text_in_any_log_line_and_every_line_is_json_with_a_req
     await fake.wait_for("chat.postMessage", len(fake.of("chat.postMessage", channel=DM)) or 1, timeout=20, channel=DM)
 
     proc.send_signal(signal.SIGTERM)
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    await asyncio.wait_for(proc.wait(), 30)
+    await asyncio.wait_for(asyncio.gather(*proc.readers), 10)
+    out, err = (bytes(buf) for buf in proc.logged)
     lines = [line for line in (out + err).decode("utf-8", "replace").splitlines() if line.strip()]
     assert len(lines) > 40, "DEBUG logging was on and said things"
 
@@ -241,3 +270,13 @@ async def test_no_message_text_in_any_log_line_and_every_line_is_json_with_a_req
     assert any(r["request_id"] == "trace-me-0001" for r in requests), "an id the caller sent is the one logged"
     turns = [r for r in records if r["msg"] == "turn" and r.get("platform") == "slack"]
     assert turns and all(r["request_id"] != "-" for r in turns), "work done after the ack keeps its request's id"
+
+    # The database, the audit log included, holds none of it either.
+    tables = database_rows(tmp_path / "logs.db")
+    for word in WORDS:
+        stored = [f"{name}: {row}"[:300] for name, rows in tables.items() for row in rows if word.casefold() in str(row).casefold()]
+        assert not stored, f"{word!r} was stored: {stored[:3]}"
+    kinds = {f"{row['kind']}/{row['action']}" for row in tables["audit_events"]}
+    assert {"subscription/nudge_on", "subscription/schedule_changed", "subscription/nudge_off", "forget_me/ran",
+            "settings/first_recorded", "content/first_recorded"} <= kinds, kinds
+    assert tables["escalation_counts"], "the escalations were counted (per day and topic)"

@@ -9,7 +9,6 @@ the flow is driven by buttons wherever the diagnosis could go more than one way.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -221,11 +220,26 @@ async def test_a_bilingual_slack_nudge_puts_welsh_first(world, workspace, leadbo
     assert text.index(cy.nudges[nid].text) < text.index(content.nudges[nid].text), "Welsh first"
     assert text.index(cy.say("poll_prompt")) < text.index(content.say("poll_prompt"))
     assert _labels(nudge) == ["Mwy o ystyr / More meaning", "Mwy o strwythur / More structure", "Tua'n iawn / About right"]
+    waiting_cy, waiting_en = "Bydd y canlyniadau'n ymddangos ar ôl 3 pleidlais", "Results appear after 3 votes"
+    assert text.index(waiting_cy) < text.index(waiting_en), "when the results will show, in both, Welsh first"
     await alice.press(nudge, "Mwy o ystyr / More meaning")
     thanks = alice.responses(f"press-{workspace.team_id}-{alice.user}")[-1].all_text()
     assert "Diolch, mae eich pleidlais dros ystyr wedi'i chyfrif" in thanks, "the voter is thanked in Welsh"
-    update = world.fake.of("chat.update", channel="C0TIM")[-1]
-    assert "Yr wythnos hon mae angen mwy o: ystyr 1" in update.all_text() and "This week we need more: meaning 1" in update.all_text()
+    await alice.press(nudge, "Mwy o strwythur / More structure")
+    again = alice.responses(f"press-{workspace.team_id}-{alice.user}")[-1].all_text()
+    assert "Rydych chi eisoes wedi pleidleisio yn y pôl hwn" in again and not english_in(again), "a second vote refused, in Welsh"
+    bob = world.manager(workspace, user="U0BOB", dm_channel="D0BOB")
+    await bob.press(nudge, "Mwy o strwythur / More structure")
+    for below in world.fake.of("chat.update", channel="C0TIM"):  # two votes: below the minimum of 3
+        words = below.all_text()
+        assert waiting_cy in words and waiting_en in words
+        assert "ystyr 1" not in words and "meaning 1" not in words and "(1)" not in words, "no count of any kind yet"
+    carol = world.manager(workspace, user="U0CAROL", dm_channel="D0CAROL")
+    await carol.press(nudge, "Tua'n iawn / About right")
+    final = world.fake.of("chat.update", channel="C0TIM")[-1].all_text()
+    assert "Yr wythnos hon mae angen mwy o: ystyr 1, strwythur 1, tua'n iawn 1" in final
+    assert "This week we need more: meaning 1, structure 1, about right 1" in final
+    assert waiting_cy not in final and waiting_en not in final
 
 
 async def test_a_welsh_teams_channel_gets_its_nudge_in_welsh(teams, connector, content):
@@ -239,6 +253,7 @@ async def test_a_welsh_teams_channel_gets_its_nudge_in_welsh(teams, connector, c
     await send_this_weeks(teams.bot.app)
     [nudge] = [s for s in connector.sent if s.kind == "send" and s.conversation_id == channel.channel_id]
     assert _titles(nudge) == ["Mwy o ystyr", "Mwy o strwythur", "Tua'n iawn"]
+    assert "Bydd y canlyniadau'n ymddangos ar ôl 3 pleidlais." in " ".join(nudge.texts), "k-anonymous, said in Welsh"
     assert_no_english(nudge.texts + [nudge.card["fallbackText"]], "a Welsh nudge")
 
 

@@ -223,6 +223,16 @@ async def test_typed_number_or_label_works_like_a_press(content, diagnoser):
     assert q.kind == "question"
 
 
+@pytest.mark.parametrize("typed", ["not quite", "Not quite!", "why", "another step"])
+async def test_the_first_words_of_a_choice_count_as_the_press(content, diagnoser, typed):
+    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
+    [first] = await say(conversations, "nobody owns the queue")
+    [reply] = await say(conversations, typed)
+    # Read as the choice, not as a new problem: a new problem would be diagnosed afresh.
+    assert reply.kind in ("question", "info", "diagnosis") and reply.lines != first.lines
+    assert {"not quite": "question", "why": "info"}.get(typed.strip("!").casefold(), reply.kind) == reply.kind
+
+
 # --- escalation -----------------------------------------------------------------
 
 ESCALATIONS = {
@@ -287,6 +297,22 @@ async def test_help_greeting_thanks_and_about(content, diagnoser):
     assert thanks.lines == [content.messages.thanks]
     [about] = await say(conversations, "are you a bot?")
     assert about.lines == content.messages.about
+
+
+@pytest.mark.parametrize("text", ["help! half my team still don't get the new triage", "help me sort out who covers the late shifts, the same two always do"])
+async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_text(content, diagnoser, text):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, text)
+    assert reply.kind == "diagnosis", f"{text!r} got {reply.kind}: {reply.lines[:1]}"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [("anghofia fi", "forget"), ("beth ydych chi'n ei gadw?", "privacy"), ("help", "help"), ("sut mae hwn yn gweithio?", "help"),
+     ("shwmae", "greeting"), ("bore da", "greeting"), ("diolch yn fawr", "thanks"), ("pwy wyt ti?", "about")],
+)
+async def test_welsh_requests_about_the_bot_are_understood(diagnoser, text, intent):
+    assert diagnoser.diagnose(text).intent == intent
 
 
 async def test_what_do_you_store_lists_the_table_with_retention_filled(content, diagnoser):

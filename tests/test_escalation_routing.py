@@ -144,6 +144,18 @@ def test_ordinary_wording_is_left_alone(diagnoser, kind, message):
     assert d.first_move != "escalate", f"{kind}: {message!r} escalated as {d.topic}"
 
 
+@pytest.mark.parametrize("who", ["myself", "himself", "herself", "themselves", "themself"])
+def test_suicidal_words_are_caught_whoever_they_are_about(content, diagnoser, who):
+    """Found by the Welsh work: 'they want to kill themselves' was coached as a leadership problem."""
+    d = diagnoser.diagnose(f"someone on my team told me today they've been thinking they want to kill {who}")
+    assert d.first_move == "escalate" and d.topic == "self-harm-suicide", (who, d.first_move, d.topic)
+
+
+@pytest.mark.parametrize("message", ["the whole team are killing themselves to hit the month-end target", "we're killing ourselves trying to clear the backlog before audit"])
+def test_killing_ourselves_to_hit_a_target_is_a_figure_of_speech(diagnoser, message):
+    assert diagnoser.diagnose(message).first_move != "escalate"
+
+
 SELF_HARM = "self-harm-suicide"
 
 

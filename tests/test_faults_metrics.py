@@ -112,3 +112,15 @@ async def test_metrics_after_a_run_of_conversations_say_what_happened_and_name_n
                     assert value in ALLOWED[label], f"{sample.name}: {label}={value!r} is not one of the known values"
                 assert not any(i and i in value for i in identifying), f"{sample.name}: {label}={value!r}"
                 assert "triage" not in value and "bullying" not in value
+
+
+def test_the_alerted_turn_series_exists_from_start_up_at_zero():
+    """The README's alert is increase(leadbot_turns_total{event="unavailable"}[5m]) > 0: a series born at 1
+    on the first outage after a restart would never show an increase, so the first outage would be missed."""
+    from prometheus_client import generate_latest
+
+    from bot.metrics import Metrics
+
+    text = generate_latest(Metrics().registry).decode()
+    for platform in ("slack", "teams"):
+        assert f'leadbot_turns_total{{event="unavailable",platform="{platform}"}} 0.0' in text

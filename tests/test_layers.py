@@ -45,7 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
         "bot.platform_words",
     ),
     # built from those: the stores and dialogs put together, the turn router, the nudge fan-out
-    ("bot.services", "bot.turns", "bot.nudges", "bot.platform", "bot.evaluation"),
+    ("bot.services", "bot.turns", "bot.nudges", "bot.platform", "bot.evaluation", "bot.privacy"),
     # the platform adapters
     ("bot.slack", "bot.teams"),
     # the composition roots that put platforms and the rest together

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.storage.nudge_store import SqlNudgeStore
-from bot.storage.tables import nudge_subscriptions, nudge_votes
+from bot.storage.tables import metadata, nudge_subscriptions, poll_voters
 from dialogs.models import ChoicePress, ConversationKey, Inbound
 from dialogs.nudges.render import POLL_OPTIONS
 from dialogs.nudges.store import LedgerRow, MemoryNudgeStore
@@ -187,11 +187,14 @@ async def test_a_vote_is_counted_once_per_person_and_shown_on_the_message_withou
     went_out(nudges, content)
     assert "your vote for meaning is counted" in text_of(await nudges.vote(pressed(f"poll:{WEEK}:meaning", "U1"), NOW))
     await nudges.vote(pressed(f"poll:{WEEK}:structure", "U2"), NOW)
-    changed = await nudges.vote(pressed(f"poll:{WEEK}:structure", "U1"), NOW)
-    assert "changed to structure" in text_of(changed)
-    assert await nudges.store.counts(CHANNEL, WEEK) == {"structure": 2}
+    again = await nudges.vote(pressed(f"poll:{WEEK}:structure", "U1"), NOW)
+    assert "already voted" in text_of(again) and "can't be changed" in text_of(again)
+    assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "structure": 1}, "the second press is not counted"
+    below = nudge_api.updates["slack-1"][-1]
+    assert [c["label"] for c in below["choices"]] == [content.say(f"poll_{k}") for k in POLL_OPTIONS], "two votes: no counts yet"
+    await nudges.vote(pressed(f"poll:{WEEK}:structure", "U3"), NOW)
     final = nudge_api.updates["slack-1"][-1]
-    assert [c["label"] for c in final["choices"]] == ["More meaning (0)", "More structure (2)", "About right (0)"]
+    assert [c["label"] for c in final["choices"]] == ["More meaning (1)", "More structure (2)", "About right (0)"]
     assert "U1" not in str(nudge_api.updates["slack-1"]) and "U2" not in str(nudge_api.updates["slack-1"])
 
 
@@ -206,7 +209,7 @@ async def test_a_poll_closes_after_the_following_week(nudges, content):
     went_out(nudges, content)
     await nudges.vote(pressed(f"poll:{WEEK}:meaning", "U1"), NOW)
     await nudges.vote(pressed(f"poll:{WEEK}:about_right", "U2"), NOW + timedelta(weeks=1))
-    late = await nudges.vote(pressed(f"poll:{WEEK}:structure", "U1"), NOW + timedelta(weeks=2))
+    late = await nudges.vote(pressed(f"poll:{WEEK}:structure", "U3"), NOW + timedelta(weeks=2))
     assert "poll has closed" in text_of(late)
     assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "about_right": 1}
 
@@ -227,8 +230,8 @@ async def test_forget_me_in_a_conversation_removes_votes_and_the_name_but_keeps_
     await nudges.command(said("nudge on"), NOW)
     await nudges.vote(pressed(f"poll:{WEEK}:meaning", "U_ALEX"), NOW)
     await nudges.vote(pressed(f"poll:{WEEK}:structure", "U_SAM"), NOW)
-    assert await conversations_store.forget_user("slack", "T1", "U_ALEX") == 2, "one vote and one attribution"
-    assert await nudges.store.counts(CHANNEL, WEEK) == {"structure": 1}
+    assert await conversations_store.forget_user("slack", "T1", "U_ALEX") == 2, "one voter code and one attribution"
+    assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "structure": 1}, "the totals name nobody; they stay"
     sub = await nudges.store.subscription(CHANNEL)
     assert sub.active and sub.turned_on_by is None and sub.turned_on_by_name is None
     status = text_of(await nudges.command(said("nudge", user="U_SAM", name="Sam"), NOW))
@@ -259,16 +262,14 @@ async def test_many_people_voting_at_once_get_exact_anonymous_counts_on_the_mess
     options = list(POLL_OPTIONS)
     votes = {f"U{i:03d}": options[i % 3] for i in range(60)}
     await asyncio.gather(*(sql_nudges.vote(pressed(f"poll:{week}:{o}", u), NOW) for u, o in votes.items()))
-    # A third change their minds, all at once, and a few press the same button twice.
-    for u in list(votes)[:20]:
-        votes[u] = "about_right"
+    # A third press another button, all at once, and a few press the same button twice: none of it counts.
     again = list(votes)[:20] + list(votes)[40:45]
-    replies = await asyncio.gather(*(sql_nudges.vote(pressed(f"poll:{week}:{votes[u]}", u), NOW) for u in again))
-    assert any("changed to about right" in r[0].plain_text() for r in replies)
+    replies = await asyncio.gather(*(sql_nudges.vote(pressed(f"poll:{week}:about_right", u), NOW) for u in again))
+    assert all("already voted" in r[0].plain_text() for r in replies)
     expected = {o: sum(1 for v in votes.values() if v == o) for o in options}
     assert await sql_nudges.store.counts(CHANNEL, week) == expected
     async with sql_store.engine.begin() as conn:
-        assert (await conn.execute(select(func.count()).select_from(nudge_votes))).scalar() == 60, "one vote per person"
+        assert (await conn.execute(select(func.count()).select_from(poll_voters))).scalar() == 60, "one voter per person"
     labels = [
         f"More meaning ({expected['meaning']})",
         f"More structure ({expected['structure']})",
@@ -284,8 +285,10 @@ async def test_forget_me_removes_votes_and_the_name_on_the_subscription_but_keep
     await sql_nudges.vote(pressed(f"poll:{week}:meaning", "U_ALEX"), NOW)
     await sql_nudges.vote(pressed(f"poll:{week}:structure", "U_SAM"), NOW)
     removed = await sql_store.forget_user("slack", "T1", "U_ALEX")
-    assert removed == 2, "one vote and one attribution"
-    assert await sql_nudges.store.counts(CHANNEL, week) == {"structure": 1}
+    assert removed == 3, "one voter code, one attribution, and the 'who' of the audit log's nudge_on"
+    assert await sql_nudges.store.counts(CHANNEL, week) == {"meaning": 1, "structure": 1}, "the totals name nobody"
+    async with sql_store.engine.begin() as conn:
+        assert (await conn.execute(select(func.count()).select_from(poll_voters))).scalar() == 1, "only Sam's code is left"
     sub = await sql_nudges.store.subscription(CHANNEL)
     assert sub.active and sub.turned_on_by is None and sub.turned_on_by_name is None
     async with sql_store.engine.begin() as conn:
@@ -295,11 +298,11 @@ async def test_forget_me_removes_votes_and_the_name_on_the_subscription_but_keep
     assert "Turned on by a member of this channel" in status and "Alex" not in status
 
 
-async def test_old_votes_are_purged_and_the_ledger_is_kept_for_the_rotation(sql_nudges):
+async def test_old_totals_are_purged_and_the_ledger_is_kept_for_the_rotation(sql_nudges):
     week = await _sent_nudge(sql_nudges)
     await sql_nudges.vote(pressed(f"poll:{week}:meaning", "U1"), NOW)
     purged = await sql_nudges.store.purge(NOW + timedelta(weeks=8, days=1))
-    assert purged["nudge_votes"] == 1 and await sql_nudges.store.counts(CHANNEL, week) == {}
+    assert purged["poll_tallies"] == 1 and await sql_nudges.store.counts(CHANNEL, week) == {}
     assert purged["nudge_deliveries"] == 0, "the ledger is kept for the rotation's 52 weeks"
     assert (await sql_nudges.store.purge(NOW + timedelta(weeks=61)))["nudge_deliveries"] == 1
 
@@ -308,3 +311,47 @@ async def test_a_repeated_delivery_is_answered_once_across_replicas(sql_nudges, 
     other_replica = Nudges(content, SqlNudgeStore(sql_store.engine), messengers, events=sql_store)
     assert await sql_nudges.command(said("nudge on", event_id="Ev1"), NOW)
     assert await other_replica.command(said("nudge on", event_id="Ev1"), NOW) == []
+
+
+async def test_once_a_poll_closes_no_row_in_any_table_links_a_person_to_a_choice(sql_nudges, sql_store, nudge_api):
+    """While open, only a hash per voter (no choice) stops a second vote; after close even that is gone.
+    Read every table leadbot has, as a database administrator could."""
+    week = await _sent_nudge(sql_nudges)
+    voters = {"U_ALEX": "meaning", "U_SAM": "structure", "U_JO": "meaning", "U_KIM": "about_right"}
+    for user, choice in voters.items():
+        await sql_nudges.vote(pressed(f"poll:{week}:{choice}", user), NOW)
+
+    async def every_row() -> list[str]:
+        async with sql_store.engine.begin() as conn:
+            return [
+                f"{table.name}: {dict(row._mapping)}"
+                for table in metadata.sorted_tables
+                for row in (await conn.execute(select(table))).all()
+            ]
+
+    def linked(rows: list[str]) -> list[str]:
+        return [r for r in rows if any(u in r for u in voters) and any(c in r for c in POLL_OPTIONS)]
+
+    while_open = await every_row()
+    assert not linked(while_open), "no row holds a user id and a choice, even while the poll is open"
+    assert not [r for r in while_open if r.startswith("poll_") and any(u in r for u in voters)]
+    assert [r for r in while_open if r.startswith("poll_voters")], "a code per voter, so nobody votes twice"
+    assert not [r for r in while_open if r.startswith("poll_voters") and any(c in r for c in POLL_OPTIONS)]
+
+    # The week after next: the poll has closed; the retention run (hourly in `leadbot serve`) drops the codes.
+    closed_at = NOW + timedelta(weeks=2, days=1)
+    assert "poll has closed" in text_of(await sql_nudges.vote(pressed(f"poll:{week}:meaning", "U_NEW"), closed_at))
+    purged = await sql_nudges.store.purge(closed_at)
+    assert purged["poll_voters"] == 4
+    after = await every_row()
+    assert not [r for r in after if r.startswith("poll_voters")]
+    assert not linked(after), "no user id linked to a choice anywhere"
+    assert await sql_nudges.store.counts(CHANNEL, week) == {"meaning": 2, "structure": 1, "about_right": 1}, "the totals stay"
+
+
+async def test_the_voter_code_differs_in_every_poll_so_polls_cannot_be_matched_up():
+    from dialogs.nudges.store import voter_hash
+
+    one = voter_hash(CHANNEL, "2025-W14", "U_ALEX")
+    assert one != voter_hash(CHANNEL, "2025-W15", "U_ALEX") != voter_hash(("slack", "T1", "C_OTHER"), "2025-W14", "U_ALEX")
+    assert "U_ALEX" not in one and one == voter_hash(CHANNEL, "2025-W14", "U_ALEX")

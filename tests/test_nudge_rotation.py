@@ -88,6 +88,10 @@ def test_render_has_the_principle_with_its_source_the_question_and_an_anonymous_
     assert "meaning 3, structure 0, about right 1 (4 votes so far, anonymous" in counted.plain_text()
     assert [(t.label, t.count) for t in counted.tally] == [("More meaning", 3), ("More structure", 0), ("About right", 1)]
     assert reply.tally is None, "no results before anyone is asked"
+    few = render_nudge(content, nudge, "2025-W14", counts={"meaning": 2})
+    assert few.tally is None and [c.label for c in few.choices] == ["More meaning", "More structure", "About right"]
+    assert "Results appear after 3 votes." in few.plain_text() and "2" not in few.lines[-1], "two votes: no count"
+    assert "Results appear after 5 votes." in render_nudge(content, nudge, "2025-W14", counts={"meaning": 4}, min_votes=5).plain_text()
     from bot.console.render import render as console
 
     assert "  \u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591 More meaning 3" in console(counted).splitlines()

@@ -141,6 +141,16 @@ async def test_turning_quotations_off_is_kept_and_used(alice, world, content):
     assert "Next step:" in diagnosis.all_text()
 
 
+async def test_after_forget_me_quotations_are_shown_again_at_once(alice, world, content):
+    """The setting is kept in memory for a while between reads; "forget me" drops it there too."""
+    await turn_quotations_off(alice, world)
+    diagnosis, _ = await reach_diagnosis(alice, content)
+    assert "context" not in [b["type"] for b in diagnosis.blocks]
+    await alice.dm("forget me")
+    diagnosis, _ = await reach_diagnosis(alice, content)
+    assert "context" in [b["type"] for b in diagnosis.blocks], "the quotation is back: the setting was forgotten"
+
+
 async def turn_quotations_off(alice, world) -> None:
     await alice.slack.event(rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id))
     await alice.settle()

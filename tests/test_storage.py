@@ -179,16 +179,15 @@ async def test_a_database_at_the_old_branched_migrations_moves_to_the_linear_cha
     from bot.storage.db import make_engine
     from bot.storage.migrate import upgrade
 
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
-    from bot.storage.migrate import _config
-
     db = make_engine(database_url)
     try:
-        async with db.begin() as conn:  # the schema those builds made: everything up to 0004, and no later
-            await conn.run_sync(lambda c: command.upgrade(_config(c), "0004"))
-            await conn.run_sync(lambda c: command.downgrade(_config(c), "0004"))
+        await upgrade(db)
+        from alembic import command
+
+        from bot.storage.migrate import _config
+
+        async with db.begin() as conn:  # back to 0004's schema, which the three old heads had
+            await conn.run_sync(lambda sync_conn: command.downgrade(_config(sync_conn), "0004"))
         async with db.begin() as conn:
             await conn.execute(text("DELETE FROM alembic_version"))
             for head in ("slack_0001", "0002_teams", "0002_nudges"):
@@ -196,6 +195,42 @@ async def test_a_database_at_the_old_branched_migrations_moves_to_the_linear_cha
         await upgrade(db)  # would fail with "Can't locate revision" without the restamp
         async with db.begin() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
-        assert versions == [ScriptDirectory.from_config(_config(None)).get_current_head()], "restamped at 0004, then migrated on"
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        from bot.storage.migrate import MIGRATIONS
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        assert versions == list(ScriptDirectory.from_config(cfg).get_heads()), "restamped at 0004, then on to the head"
+    finally:
+        await db.dispose()
+
+
+async def test_upgrading_keeps_poll_totals_and_drops_who_voted_which_way(database_url):
+    """0005_privacy: the old per-person votes become totals; the rows naming a voter and a choice are gone."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from bot.storage.db import make_engine
+    from bot.storage.migrate import _config, upgrade
+
+    db = make_engine(database_url)
+    try:
+        await upgrade(db)  # a shared database may be at the head already: step back to 0004 from there
+        async with db.begin() as conn:
+            await conn.run_sync(lambda sync_conn: command.downgrade(_config(sync_conn), "0004"))
+            for user, choice in (("U1", "meaning"), ("U2", "meaning"), ("U3", "structure")):
+                await conn.execute(
+                    text("INSERT INTO nudge_votes (platform, workspace_id, channel_id, week, user_id, choice, voted_at) "
+                         "VALUES ('slack', 'T1', 'C1', '2025-W14', :u, :c, CURRENT_TIMESTAMP)"),
+                    {"u": user, "c": choice},
+                )
+        await upgrade(db)
+        async with db.begin() as conn:
+            tallies = (await conn.execute(text("SELECT choice, votes FROM poll_tallies ORDER BY choice"))).all()
+            tables = await conn.run_sync(lambda sync_conn: inspect(sync_conn).get_table_names())
+        assert [tuple(r) for r in tallies] == [("meaning", 2), ("structure", 1)]
+        assert "nudge_votes" not in tables
     finally:
         await db.dispose()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import chat, content_cmd, diagnose, doctor, model_cmd, nudge, serve, stats, teams_cmd
+from bot.cli import audit_cmd, chat, content_cmd, diagnose, doctor, model_cmd, nudge, privacy_cmd, serve, stats, teams_cmd
 from bot.cli.common import report_content_errors, report_setup_error, report_unexpected
 from bot.setup_errors import SetupError
 from bot.version import describe
 from dialogs.content_loader import ContentInvalid
 
-COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge, teams_cmd, doctor, model_cmd]
+COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge, teams_cmd, doctor, model_cmd, audit_cmd, privacy_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

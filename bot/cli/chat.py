@@ -44,7 +44,7 @@ async def chat(settings, user: str, stdin, stdout, language: str | None = None) 
         print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}): is it running?", file=sys.stderr)
         return 1
     try:
-        await services.store.purge(settings.retention_days)
+        await services.store.purge(settings.retention_days, audit_days=settings.audit_days)
         key = ConversationKey(platform="console", workspace_id="local", user_id=user[:128] or "you", conversation_id="console")
         interactive = stdin.isatty()
         if language:

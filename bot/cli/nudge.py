@@ -71,7 +71,9 @@ async def _run(settings, args, at) -> int:
         if args.action == "send-due":
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT)) as session:
                 messengers = build_messengers(services, session=session)
-                report = await NudgeSender(services.nudge_store, services.content).send_due(at, messengers)
+                report = await NudgeSender(
+                    services.nudge_store, services.content, min_votes=settings.poll_min_votes
+                ).send_due(at, messengers)
             for line in report.lines():
                 print(line)
             return 0 if report.ok else 1
@@ -116,7 +118,7 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
         week, nudge = nudges.preview_for_new_channel(now, weeks_ahead)
         print(f"A new channel's nudge {weeks_ahead} after the next (week {week}, theme {nudge.theme}, id {nudge.id}):" if weeks_ahead else
               f"A new channel's first nudge (week {week}, theme {nudge.theme}, id {nudge.id}):")
-        print(render(render_nudge(nudges.content, nudge, week, language=nudges.default.language)))
+        print(render(render_nudge(nudges.content, nudge, week, language=nudges.default.language, min_votes=nudges.min_votes)))
         return 0
     subs = [s for s in await nudges.store.subscriptions() if s.channel_id == channel]
     if not subs:
@@ -126,5 +128,5 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
         up = await nudges.upcoming(sub.key, sub.schedule, now, weeks_ahead)
         local = up.slot.due_at.astimezone(sub.schedule.tz)
         print(f"{sub.platform} {sub.workspace_id} {sub.channel_id}: week {up.slot.week}, due {local:%a %Y-%m-%d %H:%M %Z}, theme {up.nudge.theme}, id {up.nudge.id}")
-        print(render(render_nudge(nudges.content, up.nudge, up.slot.week, language=sub.schedule.language)))
+        print(render(render_nudge(nudges.content, up.nudge, up.slot.week, language=sub.schedule.language, min_votes=nudges.min_votes)))
     return 0

@@ -34,7 +34,7 @@ from bot.metrics import Metrics
 from bot.nudges.batching import Batcher
 from dialogs.nudges.store import ChannelKey, Claim, NudgeLedger, Result, Subscription
 from dialogs.content_loader import Content
-from dialogs.nudges.render import nudge_token, render_nudge
+from dialogs.nudges.render import DEFAULT_MIN_VOTES, nudge_token, render_nudge
 from dialogs.nudges.rotation import channel_seed, pick
 from dialogs.nudges.schedule import add_weeks, local_instant, slot_at
 from dialogs.store import StoreUnavailable
@@ -160,9 +160,17 @@ class _Run:
 
 
 class NudgeSender:
-    def __init__(self, store: NudgeLedger, content: Content, metrics: Metrics | None = None, limits: Limits | None = None):
+    def __init__(
+        self,
+        store: NudgeLedger,
+        content: Content,
+        metrics: Metrics | None = None,
+        limits: Limits | None = None,
+        min_votes: int = DEFAULT_MIN_VOTES,
+    ):
         self.store = store
         self.content = content
+        self.min_votes = min_votes  # the new nudge says after how many votes its results appear
         self.metrics = metrics
         self.limits = limits or Limits()
 
@@ -310,7 +318,7 @@ class NudgeSender:
         if nudge is None:  # content changed under a retry
             history = await self.store.history(key, add_weeks(week, -HISTORY_WEEKS))
             nudge = pick(nudges, [h for h in history if h[0] != week], week, seed)
-        delivery = await self._post(run, messenger, target, render_nudge(self.content, nudge, week, language=job.sub.schedule.language))
+        delivery = await self._post(run, messenger, target, render_nudge(self.content, nudge, week, language=job.sub.schedule.language, min_votes=self.min_votes))
         return await self._settle(run, job, token, nudge.id, attempts, delivery, _can_find(messenger))
 
     async def _lookup(self, run: _Run, messenger: Messenger, target: Target, week: str) -> Lookup:

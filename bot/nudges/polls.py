@@ -2,7 +2,8 @@
 
 Many people vote at once. Votes that arrive while the message is being updated
 are folded into one more update, and the counts are read again after each, so
-the last update always carries the final counts.
+the last update always carries the final counts. Below `min_votes`
+(LEADBOT_POLL_MIN_VOTES) the message shows no count at all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 
 from bot.delivery import Messenger, Target
 from dialogs.content_loader import Content
-from dialogs.nudges.render import render_nudge
+from dialogs.nudges.render import DEFAULT_MIN_VOTES, render_nudge
 from dialogs.nudges.store import NudgeStore
 from dialogs.nudges.turns import PollRefresh
 
@@ -21,8 +22,11 @@ THROTTLED_WAIT_MAX = 30  # seconds; a longer Retry-After is not worth holding th
 
 
 class PollBoard:
-    def __init__(self, content: Content, store: NudgeStore, messengers: dict[str, Messenger]):
+    def __init__(
+        self, content: Content, store: NudgeStore, messengers: dict[str, Messenger], min_votes: int = DEFAULT_MIN_VOTES
+    ):
         self.content = content
+        self.min_votes = min_votes
         self.store = store
         self.messengers = messengers  # the composition root's dict: each platform's messenger is added as it starts
         self._refreshing: set[tuple] = set()
@@ -45,7 +49,7 @@ class PollBoard:
             while True:
                 self._dirty.discard(k)
                 delivery = await messenger.update(
-                    target, poll.ref, render_nudge(self.content, nudge, week, counts=counts, language=poll.language)
+                    target, poll.ref, render_nudge(self.content, nudge, week, counts=counts, language=poll.language, min_votes=self.min_votes)
                 )
                 if delivery.outcome != "sent":
                     log.info("poll update not delivered", extra={"platform": channel[0], "outcome": delivery.outcome})

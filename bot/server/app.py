@@ -24,6 +24,7 @@ from bot.nudges.fanout import NudgeSender
 from bot.nudges.polls import PollBoard
 from bot.nudges.scheduler import NudgeScheduler
 from bot.platform import Mounted
+from bot.privacy.startup import record_startup
 from bot.server.metrics_listener import add_metrics_listener, metrics_handler
 from bot.server.pages import add_pages
 from bot.server.shutdown import SHUTDOWN, ShutdownBudget
@@ -132,7 +133,7 @@ async def _purge_loop(app: web.Application):
     async def loop() -> None:
         while True:
             try:
-                await services.store.purge(services.settings.retention_days)
+                await services.store.purge(services.settings.retention_days, audit_days=services.settings.audit_days)
             except StoreUnavailable:
                 pass  # try again next hour; /readyz already says the database is down
             await asyncio.sleep(PURGE_EVERY_SECONDS)
@@ -163,9 +164,11 @@ def create_app(
     app[SHUTDOWN] = budget = ShutdownBudget()
     # Each platform's messenger joins this dict once the platform has started (see wire_messengers).
     messengers: dict[str, Messenger] = {}
-    polls = PollBoard(services.content, services.nudge_store, messengers)
+    polls = PollBoard(services.content, services.nudge_store, messengers, services.settings.poll_min_votes)
     app[ROUTER] = router = TurnRouter(services.conversations, services.nudges, polls, metrics, turn_gates(services.settings))
-    app[NUDGE_SCHEDULER] = scheduler = NudgeScheduler(NudgeSender(services.nudge_store, services.content, metrics), messengers)
+    app[NUDGE_SCHEDULER] = scheduler = NudgeScheduler(
+        NudgeSender(services.nudge_store, services.content, metrics, min_votes=services.settings.poll_min_votes), messengers
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if services.settings.metrics_port is None:
@@ -191,6 +194,14 @@ def create_app(
     async def finish_scheduler(_app: web.Application) -> None:
         await scheduler.finish(budget.remaining(SCHEDULER_DRAIN_SECONDS))
 
+    async def audit_startup(_app: web.Application) -> None:
+        # Settings or content changed since the last start? Noted in the audit log (names and fingerprints).
+        try:
+            await record_startup(services.audit, services.settings, services.content)
+        except StoreUnavailable:
+            log.warning("audit: settings and content not checked at start-up: database unavailable")
+
+    app.on_startup.append(audit_startup)
     app.on_startup.append(wire_messengers)
     app.on_shutdown.append(begin_shutdown)
     if background:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.settings import Settings
 from dialogs.content_loader import Content
+from dialogs.flows.info import DEFAULT_AUDIT_DAYS, stored_rows
 
 STYLE = (
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
@@ -45,13 +46,11 @@ def _paragraphs(items: list[str]) -> list[str]:
     return [f"<p>{escape(p)}</p>" for p in items]
 
 
-def privacy_html(content: Content, retention_days: int) -> str:
+def privacy_html(content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> str:
     page = content.pages.privacy
     rows = [
-        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-            escape(i.what), escape(i.why), escape(i.how_long.replace("{retention_days}", str(retention_days)))
-        )
-        for i in content.messages.stored
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(escape(what), escape(why), escape(how_long))
+        for what, why, how_long in stored_rows(content, retention_days, audit_days)
     ]
     head = content.pages.privacy_table
     headings = f"<thead><tr><th>{escape(head.what)}</th><th>{escape(head.why)}</th><th>{escape(head.how_long)}</th></tr></thead>"
@@ -83,7 +82,7 @@ def add_pages(app: web.Application, settings: Settings, content: Content) -> Non
         return view
 
     codes = list(content.translations or {"en": content})
-    privacy = None if settings.privacy_url else {c: privacy_html(content.in_language(c), settings.retention_days) for c in codes}
+    privacy = None if settings.privacy_url else {c: privacy_html(content.in_language(c), settings.retention_days, settings.audit_days) for c in codes}
     terms = None if settings.terms_url else {c: terms_html(content.in_language(c)) for c in codes}
     app.router.add_get("/privacy", page(privacy, settings.privacy_url))
     app.router.add_get("/terms", page(terms, settings.terms_url))

@@ -1,4 +1,4 @@
-"""The Slack Web API client: pointed at SLACK_API_URL, retried by slack_sdk's own handlers.
+"""The Slack Web API client (pointed at SLACK_API_URL) and response_url posts, retried by slack_sdk's own handlers.
 
 429 waits for Retry-After (AsyncRateLimitErrorRetryHandler), 500/503 and dropped
 connections are tried again; each retry is counted in `leadbot_platform_retries_total`.
@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -45,10 +46,13 @@ class CountingConnectionErrorRetry(_Counting, AsyncConnectionErrorRetryHandler):
     pass
 
 
-def retry_handlers(metrics: Metrics) -> list[AsyncRetryHandler]:
+def retry_handlers(metrics: Metrics, rate_limits: bool = True) -> list[AsyncRetryHandler]:
+    """slack_sdk's handlers, counting. rate_limits=False leaves a 429 to the caller, for the nudge
+    fan-out: it holds the whole workspace for the Retry-After, not just the one call."""
     counter = metrics.retries.labels("slack")
     handlers: list[AsyncRetryHandler] = []
-    for cls in (CountingConnectionErrorRetry, CountingRateLimitRetry, CountingServerErrorRetry):
+    kinds = (CountingConnectionErrorRetry, CountingRateLimitRetry, CountingServerErrorRetry)
+    for cls in kinds if rate_limits else (CountingConnectionErrorRetry, CountingServerErrorRetry):
         handler = cls(max_retry_count=RETRIES)
         handler.counter = counter
         handlers.append(handler)
@@ -69,3 +73,8 @@ def build_web_client(
         session=session,
         retry_handlers=handlers if handlers is not None else retry_handlers(metrics),
     )
+
+
+def build_webhook_client(url: str, metrics: Metrics, session: aiohttp.ClientSession | None = None) -> AsyncWebhookClient:
+    """A response_url, sent to like a Web API call: the same time-out, retries and pooled session."""
+    return AsyncWebhookClient(url=url, timeout=TIMEOUT_SECONDS, session=session, retry_handlers=retry_handlers(metrics))

@@ -7,7 +7,7 @@ from typing import Any
 from bot.slack.blocks import HEADER_TEXT, button, context, escape, paragraphs, plain, section
 from bot.slack.prefs import Prefs
 from dialogs.content_loader import Content
-from dialogs.flows.info import privacy_reply
+from dialogs.flows.info import DEFAULT_AUDIT_DAYS, privacy_reply
 
 QUOTES_ACTION = "leadbot_home_quotes"
 LANGUAGE_ACTION = "leadbot_home_language"
@@ -19,7 +19,7 @@ def header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": plain(text, HEADER_TEXT)}
 
 
-def home_view(content: Content, retention_days: int, prefs: Prefs) -> dict[str, Any]:
+def home_view(content: Content, retention_days: int, prefs: Prefs, audit_days: int = DEFAULT_AUDIT_DAYS) -> dict[str, Any]:
     """The Home tab in the person's language (`content` is already in it)."""
     m, w = content.messages, content.wording
     blocks: list[dict[str, Any]] = [header(w["slack_home_title"])]
@@ -27,7 +27,7 @@ def home_view(content: Content, retention_days: int, prefs: Prefs) -> dict[str, 
     blocks += [header(w["slack_home_how"]), *paragraphs(list(m.help))]
     usage = [w[k] for k in ("slack_home_usage_dm", "slack_home_usage_channel", "slack_home_usage_slash", "slack_home_usage_help")]
     blocks += [section("\n".join(f"\u2022 {line}" for line in usage))]
-    stored = privacy_reply(content, retention_days)  # the same rows as "what do you store?"
+    stored = privacy_reply(content, retention_days, audit_days)  # the same rows as "what do you store?"
     blocks += [header(w["slack_home_stored"]), section(escape(m.privacy_intro))]
     for what, why, how_long in stored.table or []:
         blocks.append(section(f"*{escape(what)}*\n{escape(why)}\n_{escape(how_long)}_"))

@@ -29,6 +29,23 @@ from dialogs.models import ConversationKey, Inbound, Reply
 
 log = logging.getLogger(__name__)
 
+def _ephemeral(body: dict) -> Ephemeral:
+    """Only the person who typed the command or pressed the button sees the answer: their response_url."""
+    url = body.get("response_url")
+    return Ephemeral(url if isinstance(url, str) else None)
+
+
+def _user_of(body: dict, event: dict | None) -> str | None:
+    """Who sent the event, typed the command or pressed the button, if the payload says."""
+    if event is not None:
+        user = event.get("user")
+    elif isinstance(body.get("user"), dict):  # a button press
+        user = body["user"].get("id")
+    else:  # a slash command
+        user = body.get("user_id")
+    return user if isinstance(user, str) else None
+
+
 # A press whose turn gave one of these did not move the conversation on: the pressed message keeps its buttons.
 NOT_ANSWERED = {"duplicate", "unavailable", "error", "conflict", "stale", "state_reset"}
 
@@ -38,23 +55,53 @@ class Listeners:
         self.rt = runtime
 
     def register(self, app: AsyncApp) -> None:
-        work = [self.rt.begin]
+        work = [self.rt.begin]  # admitted as a turn, or answered "busy" (self.busy)
         t = self.rt.tracked
-        app.event("message", middleware=work)(t(self.on_message))
-        app.event("app_mention", middleware=work)(t(self.on_mention))
-        app.event("app_home_opened", middleware=work)(t(self.on_home_opened))
-        app.command(re.compile(r"^/"), middleware=work)(t(self.on_command))
-        app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately))
-        app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes))
-        app.block_action(LANGUAGE_ACTION, middleware=work)(t(self.on_home_language))
-        app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice))
-        app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button))
+        app.event("message", middleware=work)(t(self.on_message, self.busy))
+        app.event("app_mention", middleware=work)(t(self.on_mention, self.busy))
+        app.event("app_home_opened", middleware=work)(t(self.on_home_opened, self.busy))
+        app.command(re.compile(r"^/"), middleware=work)(t(self.on_command, self.busy))
+        app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately, self.busy))
+        app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes, self.busy))
+        app.block_action(LANGUAGE_ACTION, middleware=work)(t(self.on_home_language, self.busy))
+        app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice, self.busy))
+        app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button, self.busy))
         if app.installation_store is not None:
             # Bolt's own listeners: uninstalling, or revoking the tokens, deletes the workspace's installation.
-            app.event("app_uninstalled", middleware=work)(t(app.default_app_uninstalled_event_listener()))
-            app.event("tokens_revoked", middleware=work)(t(app.default_tokens_revoked_event_listener()))
+            # Never refused: nobody would be told, and a revoked token must not stay usable.
+            always = [self.rt.begin_always]
+            app.event("app_uninstalled", middleware=always)(t(app.default_app_uninstalled_event_listener()))
+            app.event("tokens_revoked", middleware=always)(t(app.default_tokens_revoked_event_listener()))
         # Last: any other event type is acknowledged (Bolt does that for events) and ignored.
         app.event(re.compile(".*"))(self.on_other_event)
+
+    # --- past the bound on turns in flight ---------------------------------
+
+    async def busy(self, body: dict, context: Any, client: AsyncWebClient, ack=None, event: dict | None = None, **_: Any) -> None:
+        """Not admitted (LEADBOT_MAX_TURNS_IN_FLIGHT reached, or shutting down): tell the person at once,
+        where the answer would have gone. Nothing touches the database."""
+        if ack is not None:
+            await ack()
+        dest: Destination | None = None
+        surface = "events"
+        if "command" in body or body.get("type") == "block_actions":
+            if body.get("response_url"):
+                dest, surface = _ephemeral(body), "slash" if "command" in body else "button"
+        elif event is not None and event.get("type") == "message" and inbound.is_answerable_dm(event, context.bot_user_id):
+            dest, surface = Channel(event["channel"], thread_ts=event.get("thread_ts")), "dm"
+        elif event is not None and event.get("type") == "app_mention" and inbound.is_answerable_mention(event, context.bot_user_id):
+            dest, surface = Channel(event["channel"], thread_ts=event.get("thread_ts") or event.get("ts")), "mention"
+        if dest is None:
+            return  # App Home opened, a bot's own message...: nobody is waiting for an answer
+        # The language from what is already in memory: the words, the person's remembered choice, their locale.
+        workspace, user = inbound.workspace_of(context, body), _user_of(body, event)
+        text = (event or {}).get("text") if event is not None else body.get("text")
+        stored = self.rt.prefs.remembered(workspace, user) if workspace and user else None
+        locale = self.rt.locales.remembered(workspace, user) if workspace and user else None
+        reply = self.rt.router.busy(
+            "slack", surface, text if isinstance(text, str) else None, locale, stored.language if stored else None
+        )
+        await outbox.send(client, dest, [blocks.render(reply, words=self.words([reply]))], self.rt.metrics)
 
     # --- messages ---------------------------------------------------------
 
@@ -77,19 +124,19 @@ class Listeners:
             # In a channel the answer is the gist, with a button to carry on privately.
             await self.answer(client, msg, Channel(event["channel"], thread_ts=thread), short=msg.in_channel)
 
-    async def on_command(self, ack, command: dict, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_command(self, ack, command: dict, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         msg = inbound.slash_inbound(command, inbound.workspace_of(context, body))
         if msg is not None:
-            await self.answer(client, msg, Ephemeral(respond))
+            await self.answer(client, msg, _ephemeral(body))
 
     # --- buttons ----------------------------------------------------------
 
-    async def on_choice(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_choice(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         decoded = blocks.decode_choice(action.get("value"))
         if decoded is None:
-            await self.unknown_press(body, context, client, respond)
+            await self.unknown_press(body, context, client)
             return
         token, value = decoded
         msg = inbound.press_inbound(body, inbound.workspace_of(context, body), token, value)
@@ -98,20 +145,20 @@ class Listeners:
         container = body.get("container") or {}
         message = body.get("message")
         if container.get("is_ephemeral") or not isinstance(message, dict):
-            await self.answer(client, msg, Ephemeral(respond))
+            await self.answer(client, msg, _ephemeral(body))
             return
         show_quotes = self.prefetch_show_quotes(msg)
         routed = await self.rt.router.route(msg)
         channel = msg.key.conversation_id
         if routed.kind == "poll_vote":
             # The new counts are on the nudge itself; the thanks is for the voter only.
-            await self.reply(client, msg.key, routed.replies, Ephemeral(respond), show_quotes=show_quotes)
+            await self.reply(client, msg.key, routed.replies, _ephemeral(body), show_quotes=show_quotes)
             return
         thread = container.get("thread_ts") or message.get("thread_ts")
         dest: Destination = Channel(channel, thread_ts=thread)
         work = []
         if routed.event == "stale" and not is_dm(channel):
-            dest = Ephemeral(respond)  # someone else's buttons, or old ones: only the presser needs to know
+            dest = _ephemeral(body)  # someone else's buttons, or old ones: only the presser needs to know
         elif routed.event not in NOT_ANSWERED and container.get("message_ts"):
             # the pressed message keeps its content, loses its buttons and says what was chosen
             label = (action.get("text") or {}).get("text") or ""
@@ -123,19 +170,19 @@ class Listeners:
         work.append(self.reply(client, msg.key, routed.replies, dest, short=short, show_quotes=show_quotes))
         await asyncio.gather(*work)
 
-    async def on_unknown_button(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_unknown_button(self, ack, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
-        await self.unknown_press(body, context, client, respond)
+        await self.unknown_press(body, context, client)
 
-    async def unknown_press(self, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def unknown_press(self, body: dict, context: Any, client: AsyncWebClient) -> None:
         """A press we never rendered: the dialogs answer it as a stale press, only to the presser."""
         log.info("unrecognised button press", extra={"platform": "slack"})
         msg = inbound.press_inbound(body, inbound.workspace_of(context, body), None, "")
         if msg is None or not body.get("response_url"):
             return
-        await self.answer(client, msg, Ephemeral(respond))
+        await self.answer(client, msg, _ephemeral(body))
 
-    async def on_continue_privately(self, ack, body: dict, context: Any, client: AsyncWebClient, respond) -> None:
+    async def on_continue_privately(self, ack, body: dict, context: Any, client: AsyncWebClient) -> None:
         await ack()
         workspace = inbound.workspace_of(context, body)
         user, channel = inbound.press_user(body), inbound.press_channel(body)
@@ -149,7 +196,7 @@ class Listeners:
         if not has_state:
             # Someone else's thread, or already moved: nothing to carry, and nothing to overwrite.
             note = self.words([])["slack_nothing_to_continue"]
-            await outbox.send(client, Ephemeral(respond), [blocks.notice(note)], self.rt.metrics)
+            await outbox.send(client, _ephemeral(body), [blocks.notice(note)], self.rt.metrics)
             return
         try:
             opened = await client.conversations_open(users=user)
@@ -212,7 +259,7 @@ class Listeners:
         if code is None and workspace:
             code = language.fallback(stored=None, locale=await self.rt.locales.locale(client, workspace, user), default=self.rt.settings.language)
         content = self.rt.services.content.in_language(code or self.rt.settings.language)
-        view = home_view(content, self.rt.settings.retention_days, prefs)
+        view = home_view(content, self.rt.settings.retention_days, prefs, self.rt.settings.audit_days)
         try:
             await client.views_publish(user_id=user, view=view)
         except Exception as exc:
@@ -237,6 +284,8 @@ class Listeners:
             msg = msg.model_copy(update={"locale": await self.rt.locales.locale(client, msg.key.workspace_id, msg.key.user_id)})
         show_quotes = self.prefetch_show_quotes(msg)
         routed = await self.rt.router.route(msg)
+        if routed.event == "forget":
+            self.rt.prefs.forget(msg.key.workspace_id, msg.key.user_id)
         short = short and routed.kind == "conversation"
         await self.reply(client, msg.key, routed.replies, dest, short=short, show_quotes=show_quotes)
 

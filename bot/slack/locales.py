@@ -26,6 +26,11 @@ class SlackLocales:
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], tuple[str | None, float]] = {}
 
+    def remembered(self, workspace_id: str, user_id: str) -> str | None:
+        """The locale if already known, without asking Slack (for an answer that must not wait)."""
+        cached = self._known.get((workspace_id, user_id))
+        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+
     async def locale(self, client: AsyncWebClient, workspace_id: str, user_id: str) -> str | None:
         key = (workspace_id, user_id)
         now = time.monotonic()

@@ -16,7 +16,7 @@ from bot.delivery import Delivery, Target, report_undelivered
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.blocks import render
-from bot.slack.client import build_web_client
+from bot.slack.client import build_web_client, retry_handlers
 from bot.slack.failures import delivery_for
 from dialogs.models import Reply
 
@@ -33,18 +33,34 @@ class SlackMessenger:
         self.metrics = metrics
         self.tokens = tokens
         self.session = session
+        # One client per token and kind, not one per call. Posts (the nudges) leave a 429 to the
+        # fan-out, which then holds every post to that workspace for the Retry-After; the slack_sdk
+        # client retrying it inside one call hid it, and the rest of the workspace went on posting.
+        self._clients: dict[tuple[str, bool], object] = {}
 
     async def post(self, target: Target, reply: Reply) -> Delivery:
-        return await self._call(target, "chat_postMessage", reply)
+        return await self._call(target, "chat_postMessage", reply, rate_limits=False)
 
     async def update(self, target: Target, ref: str, reply: Reply) -> Delivery:
         return await self._call(target, "chat_update", reply, ts=ref)
 
-    async def _call(self, target: Target, method: str, reply: Reply, **extra) -> Delivery:
+    def _client(self, token: str, rate_limits: bool):
+        client = self._clients.get((token, rate_limits))
+        if client is None:
+            if len(self._clients) > 1000:  # tokens of uninstalled workspaces do not pile up for ever
+                self._clients.clear()
+            client = build_web_client(
+                self.settings, self.metrics, token=token, session=self.session,
+                handlers=retry_handlers(self.metrics, rate_limits=rate_limits),
+            )
+            self._clients[(token, rate_limits)] = client
+        return client
+
+    async def _call(self, target: Target, method: str, reply: Reply, rate_limits: bool = True, **extra) -> Delivery:
         token = await self.tokens(target.workspace_id)
         if not token:
             return self._failed(target, method, Delivery(outcome="gone", detail="not_installed"))
-        client = build_web_client(self.settings, self.metrics, token=token, session=self.session)
+        client = self._client(token, rate_limits)
         rendered = render(reply)
         try:
             response = await getattr(client, method)(channel=target.channel_id, text=rendered.text, blocks=rendered.blocks, **extra)

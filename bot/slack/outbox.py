@@ -7,13 +7,12 @@ code, never the text) and ends that turn's sending; it never raises into Bolt.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Delivery, report_undelivered
 from bot.metrics import Metrics
 from bot.slack.blocks import Rendered
+from bot.slack.client import build_webhook_client
 from bot.slack.failures import delivery_for
 
 
@@ -27,9 +26,14 @@ class Channel:
 
 @dataclass(frozen=True)
 class Ephemeral:
-    """Only the person sees it: through the response_url of their command or button press (Bolt's respond)."""
+    """Only the person sees it: through the response_url of their command or button press.
 
-    respond: Any
+    Sent with slack_sdk's webhook client over the pooled session and with the Web API's
+    retry handlers (429 after Retry-After, 5xx, dropped connections), where Bolt's own
+    `respond` opens a new session per call and retries nothing but one dropped connection.
+    """
+
+    response_url: str | None
 
 
 Destination = Channel | Ephemeral
@@ -42,10 +46,14 @@ async def send(client: AsyncWebClient, dest: Destination, messages: list[Rendere
     for message in messages:
         try:
             if isinstance(dest, Ephemeral):
-                response = await dest.respond(
-                    text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
+                if not dest.response_url:
+                    failed(metrics, method, Delivery(outcome="failed", detail="no_response_url"))
+                    break
+                webhook = build_webhook_client(dest.response_url, metrics, client.session)
+                response = await webhook.send_dict(
+                    {"text": message.text, "blocks": message.blocks, "response_type": "ephemeral", "replace_original": False}
                 )
-                status = getattr(response, "status_code", 200)
+                status = response.status_code
                 if status >= 300:
                     failed(metrics, method, Delivery(outcome="failed", detail=f"http_{status}", status=status))
                     break

@@ -10,13 +10,31 @@ had typed it, and nothing downstream trips over a shape it did not expect.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Event types leadbot answers: only these have their fields checked. Other event types are
 # acknowledged and ignored, and some legitimately carry objects in the same names (team_join's "user").
 ANSWERED_EVENTS = frozenset({"message", "app_mention", "app_home_opened"})
+
+
+# Slack's ids (T0123ABC, U0123ABC, Ev0123ABC, 1700000000.000100, trigger ids...) are short and plain.
+# One with a control character (NUL), a lone surrogate or hundreds of characters is no id Slack sends,
+# and would fail later, after the ack, in the database or the Web API call: refuse the body instead.
+ID_MAX = 128
+NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _plain(value: str) -> str:
+    if NOT_PLAIN.search(value):
+        raise ValueError("an id with a control character or a lone surrogate")
+    return value
+
+
+Id = Annotated[str, Field(max_length=ID_MAX), AfterValidator(_plain)]
+Name = Annotated[str, Field(max_length=256), AfterValidator(_plain)]  # a person's display name, kept for "Turned on by"
 
 
 class _Shape(BaseModel):
@@ -26,22 +44,22 @@ class _Shape(BaseModel):
 class Named(_Shape):
     """A user, team, channel or enterprise object: the id we read."""
 
-    id: str | None = None
+    id: Id | None = None
 
 
 class Container(_Shape):
     type: str | None = None
-    channel_id: str | None = None
-    message_ts: str | None = None
-    thread_ts: str | None = None
+    channel_id: Id | None = None
+    message_ts: Id | None = None
+    thread_ts: Id | None = None
 
 
 class Action(_Shape):
-    action_id: str
+    action_id: Id
     type: str | None = None
     value: str | None = None
-    block_id: str | None = None
-    action_ts: str | None = None
+    block_id: Id | None = None
+    action_ts: Id | None = None
     text: dict[str, Any] | None = None
 
 
@@ -50,34 +68,34 @@ class AnyEvent(_Shape):
 
 
 class AnsweredEvent(AnyEvent):
-    user: str | None = None
-    channel: str | None = None
+    user: Id | None = None
+    channel: Id | None = None
     text: str | None = None
-    ts: str | None = None
-    thread_ts: str | None = None
+    ts: Id | None = None
+    thread_ts: Id | None = None
     subtype: str | None = None
     channel_type: str | None = None
     tab: str | None = None
-    bot_id: str | None = None
-    event_ts: str | None = None
-    team: str | None = None
+    bot_id: Id | None = None
+    event_ts: Id | None = None
+    team: Id | None = None
 
 
 class SlackPayload(_Shape):
     """Any body on /slack/events: an event envelope, a slash command form, or an interactivity payload."""
 
     type: str | None = None
-    team_id: str | None = None
-    enterprise_id: str | None = None
-    api_app_id: str | None = None
-    event_id: str | None = None
-    trigger_id: str | None = None
+    team_id: Id | None = None
+    enterprise_id: Id | None = None
+    api_app_id: Id | None = None
+    event_id: Id | None = None
+    trigger_id: Id | None = None
     response_url: str | None = None
     command: str | None = None
     text: str | None = None
-    user_id: str | None = None
-    user_name: str | None = None
-    channel_id: str | None = None
+    user_id: Id | None = None
+    user_name: Name | None = None
+    channel_id: Id | None = None
     user: Named | None = None
     team: Named | None = None
     channel: Named | None = None

@@ -26,6 +26,8 @@ from bot.turns import TurnRouter
 
 log = logging.getLogger(__name__)
 
+ADMITTED = "leadbot_admitted"  # on Bolt's context: this request's turn was admitted by InFlight
+
 
 class SlackRuntime:
     def __init__(self, settings: Settings, services: Services, metrics: Metrics, router: TurnRouter):
@@ -35,7 +37,7 @@ class SlackRuntime:
         self.router = router
         self.prefs = PrefsStore(services.db)
         self.locales = SlackLocales()
-        self.inflight = InFlight("slack")
+        self.inflight = InFlight("slack", settings.max_turns_in_flight)
         self.session: aiohttp.ClientSession | None = None
         self.socket_mode: Any = None  # the AsyncSocketModeHandler, when serving over Socket Mode
         self.socket_task: asyncio.Task | None = None  # its connecting, in the background
@@ -49,20 +51,36 @@ class SlackRuntime:
 
     # --- work in flight --------------------------------------------------
 
-    async def begin(self, next) -> None:
-        """Listener middleware: counted before the ack is sent, so a drain cannot miss the work."""
+    async def begin(self, context, next) -> None:
+        """Listener middleware, before the ack is sent: a turn is admitted (and counted, so a drain
+        cannot miss it) or, past LEADBOT_MAX_TURNS_IN_FLIGHT or at shutdown, marked to be told "busy"."""
+        if self.inflight.admit():
+            context[ADMITTED] = True
+        else:
+            self.inflight.begin()  # the "busy" answer is work too, drained like a turn
+        await next()
+
+    async def begin_always(self, next) -> None:
+        """Listener middleware for work that is never refused (uninstalls): counted, not bounded."""
         self.inflight.begin()
         await next()
 
-    def tracked(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        """Wrap a listener so that its end is counted; Bolt still sees fn's argument names."""
+    def tracked(
+        self, fn: Callable[..., Awaitable[Any]], busy: Callable[..., Awaitable[Any]] | None = None
+    ) -> Callable[..., Awaitable[Any]]:
+        """Wrap a listener so that its end is counted; Bolt still sees fn's argument names.
+
+        With `busy`, fn's arguments must include `context`: a turn `begin` did not admit runs
+        `busy(**the same arguments)` instead of fn.
+        """
 
         @functools.wraps(fn)
         async def listener(**kwargs: Any) -> Any:
+            admitted = busy is None or bool(kwargs["context"].get(ADMITTED))
             try:
-                return await fn(**kwargs)
+                return await (fn if admitted else busy)(**kwargs)
             finally:
-                self.inflight.end()
+                self.inflight.end(turn=admitted and busy is not None)
 
         return listener
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import event
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, InvalidRequestError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.setup_errors import SetupError
@@ -92,7 +93,9 @@ def _switch_to_wal(cur) -> None:
         time.sleep(random.uniform(0.01, 0.1))
 
 
-UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)
+# PoolTimeout: every pooled connection stayed busy for pool_timeout. The database is there but cannot
+# take this turn now, which to the person is the same as "unavailable": try again in a minute.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError, PoolTimeout)
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -1,4 +1,4 @@
-"""Nudge subscriptions, the delivery ledger and poll votes on SQLAlchemy (SQLite or PostgreSQL).
+"""Nudge subscriptions, the delivery ledger and polls on SQLAlchemy (SQLite or PostgreSQL).
 
 `SqlNudgeStore` implements `dialogs.nudges.store.NudgeLedger` (and so `NudgeStore`).
 Every guarantee rests on one statement that only one process can win:
@@ -22,11 +22,24 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage import audit
 from bot.storage.db import transaction
 from bot.storage.sql_store import forget_in
-from bot.storage.tables import nudge_deliveries, nudge_subscriptions, nudge_votes
+from bot.storage.tables import nudge_deliveries, nudge_subscriptions, poll_tallies, poll_voters
 from dialogs.nudges.schedule import Schedule
-from dialogs.nudges.store import FINAL, LEDGER_KEPT, MAY_HAVE_GONE, VOTES_KEPT, ChannelKey, Claim, LedgerRow, Result, Subscription
+from dialogs.nudges.store import (
+    FINAL,
+    LEDGER_KEPT,
+    MAY_HAVE_GONE,
+    VOTES_KEPT,
+    ChannelKey,
+    Claim,
+    LedgerRow,
+    Result,
+    Subscription,
+    oldest_open_week,
+    voter_hash,
+)
 
 
 def _now() -> datetime:
@@ -56,6 +69,13 @@ def _ledger(row) -> LedgerRow:
         row.platform, row.workspace_id, row.channel_id, row.week, row.status, row.nudge_id, row.attempts,
         _aware(row.due_at), _aware(row.day_ends_at), row.claim_token, _aware(row.next_attempt_at), row.message_ref, row.last_error,
     )
+
+
+def _schedule(schedule: Schedule) -> dict[str, str | int]:
+    return {
+        "weekday": schedule.weekday, "time": schedule.local_time.strftime("%H:%M"),
+        "timezone": schedule.timezone, "region": schedule.region,
+    }
 
 
 def _channel(table, key: ChannelKey):
@@ -102,8 +122,12 @@ class SqlNudgeStore:
             was_on = bool(row and row.enabled and row.paused_at is None)
             if not was_on:
                 values.update(enabled=True, turned_on_by=user_id, turned_on_by_name=user_name, turned_on_at=now, paused_at=None, paused_reason=None)
+            platform, workspace_id, channel_id = key
+            await audit.record(
+                conn, "subscription", "schedule_changed" if was_on else "nudge_on", at=now, platform=platform,
+                workspace_id=workspace_id, channel_id=channel_id, actor=user_id, detail=_schedule(schedule),
+            )
             if row is None:
-                platform, workspace_id, channel_id = key
                 stmt = self._insert(nudge_subscriptions).values(platform=platform, workspace_id=workspace_id, channel_id=channel_id, **values)
                 # Two people typing "nudge on" at once: the second becomes an update.
                 stmt = stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "channel_id"], set_=values)
@@ -112,8 +136,9 @@ class SqlNudgeStore:
                 await conn.execute(update(nudge_subscriptions).where(_channel(nudge_subscriptions, key)).values(**values))
         return was_on
 
-    async def turn_off(self, key: ChannelKey, now: datetime) -> bool:
-        """Switch nudges off. The schedule is kept for next time; who turned them on is not."""
+    async def turn_off(self, key: ChannelKey, now: datetime, user_id: str | None = None) -> bool:
+        """Switch nudges off. The schedule is kept for next time; who turned them on is not (the audit
+        log keeps who turned them off, and on, for LEADBOT_AUDIT_DAYS)."""
         t = nudge_subscriptions.c
         async with transaction(self.engine) as conn:
             result = await conn.execute(
@@ -121,16 +146,29 @@ class SqlNudgeStore:
                 .where(_channel(nudge_subscriptions, key), t.enabled.is_(True))
                 .values(enabled=False, turned_on_by=None, turned_on_by_name=None, turned_on_at=None, paused_at=None, paused_reason=None, updated_at=now)
             )
-        return (result.rowcount or 0) > 0
+            was_on = (result.rowcount or 0) > 0
+            if was_on:
+                platform, workspace_id, channel_id = key
+                await audit.record(
+                    conn, "subscription", "nudge_off", at=now, platform=platform, workspace_id=workspace_id,
+                    channel_id=channel_id, actor=user_id,
+                )
+        return was_on
 
     async def pause(self, key: ChannelKey, reason: str, now: datetime) -> None:
         t = nudge_subscriptions.c
         async with transaction(self.engine) as conn:
-            await conn.execute(
+            result = await conn.execute(
                 update(nudge_subscriptions)
                 .where(_channel(nudge_subscriptions, key), t.paused_at.is_(None))
                 .values(paused_at=now, paused_reason=reason[:64], updated_at=now)
             )
+            if result.rowcount:
+                platform, workspace_id, channel_id = key
+                await audit.record(
+                    conn, "subscription", "paused", at=now, platform=platform, workspace_id=workspace_id,
+                    channel_id=channel_id, detail={"reason": reason[:64]},
+                )
 
     # --- the ledger: reading ------------------------------------------------------
 
@@ -312,40 +350,54 @@ class SqlNudgeStore:
 
     # --- votes --------------------------------------------------------------------
 
-    async def vote(self, key: ChannelKey, week: str, user_id: str, choice: str, now: datetime) -> str | None:
-        """One vote per person per nudge; a second press changes it. Returns the previous choice, if any."""
+    async def vote(self, key: ChannelKey, week: str, user_id: str, choice: str, now: datetime) -> bool:
+        """One vote per person per poll: the voter's hash is claimed (INSERT ... ON CONFLICT DO NOTHING on its
+        primary key) and, only if that claim was new, the choice's total goes up, in the same transaction.
+        Which way the person voted is stored nowhere. False if they had voted already."""
         platform, workspace_id, channel_id = key
-        t = nudge_votes.c
-        where = and_(_channel(nudge_votes, key), t.week == week, t.user_id == user_id)
-        stmt = self._insert(nudge_votes).values(
-            platform=platform, workspace_id=workspace_id, channel_id=channel_id, week=week, user_id=user_id, choice=choice, voted_at=now
+        poll = dict(platform=platform, workspace_id=workspace_id, channel_id=channel_id, week=week)
+        claim = (
+            self._insert(poll_voters)
+            .values(**poll, voter_hash=voter_hash(key, week, user_id), voted_at=now)
+            .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "channel_id", "week", "voter_hash"])
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "channel_id", "week", "user_id"], set_={"choice": choice, "voted_at": now}
+        add = self._insert(poll_tallies).values(**poll, choice=choice, votes=1, updated_at=now)
+        add = add.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "channel_id", "week", "choice"],
+            set_={"votes": poll_tallies.c.votes + 1, "updated_at": now},
         )
         async with transaction(self.engine) as conn:
-            before = (await conn.execute(select(t.choice).where(where))).scalar()
-            await conn.execute(stmt)
-        return before
+            if (await conn.execute(claim)).rowcount != 1:
+                return False
+            await conn.execute(add)
+        return True
 
     async def counts(self, key: ChannelKey, week: str) -> dict[str, int]:
-        t = nudge_votes.c
+        t = poll_tallies.c
         async with transaction(self.engine) as conn:
-            rows = await conn.execute(
-                select(t.choice, func.count()).where(_channel(nudge_votes, key), t.week == week).group_by(t.choice)
-            )
-            return {r[0]: int(r[1]) for r in rows}
+            rows = await conn.execute(select(t.choice, t.votes).where(_channel(poll_tallies, key), t.week == week))
+            return {r.choice: int(r.votes) for r in rows if r.votes}
 
     # --- housekeeping ----------------------------------------------------------------
 
-    async def purge(self, now: datetime | None = None) -> dict[str, int]:
+    async def purge(self, now: datetime | None = None, open_since: str | None = None) -> dict[str, int]:
+        """Closed polls lose their voter hashes (within a day of closing), totals go after 8 weeks,
+        the ledger after 60."""
         now = now or _now()
+        open_since = open_since or oldest_open_week(now)
         async with transaction(self.engine) as conn:
-            votes = await conn.execute(delete(nudge_votes).where(nudge_votes.c.voted_at < now - VOTES_KEPT))
+            voters = await conn.execute(delete(poll_voters).where(poll_voters.c.week < open_since))
+            tallies = await conn.execute(delete(poll_tallies).where(poll_tallies.c.updated_at < now - VOTES_KEPT))
             ledger = await conn.execute(delete(nudge_deliveries).where(nudge_deliveries.c.updated_at < now - LEDGER_KEPT))
-        return {"nudge_votes": votes.rowcount or 0, "nudge_deliveries": ledger.rowcount or 0}
+            purged = {
+                "poll_voters": voters.rowcount or 0,
+                "poll_tallies": tallies.rowcount or 0,
+                "nudge_deliveries": ledger.rowcount or 0,
+            }
+            await audit.record_retention(conn, "nudges", purged, now)
+        return purged
 
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
         """Forget me, for the nudge tables alone; a conversation's "forget me" covers them as well as every other table."""
         async with transaction(self.engine) as conn:
-            return await forget_in(conn, [nudge_subscriptions, nudge_votes], platform, workspace_id, user_id)
+            return await forget_in(conn, [nudge_subscriptions, poll_voters], platform, workspace_id, user_id)

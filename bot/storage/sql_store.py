@@ -17,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.storage import audit
+from bot.storage.audit import AuditLog
 from bot.storage.db import transaction
 from bot.storage.tables import conversation_state, feedback_counts, metadata, misread_counts, processed_events, user_settings
 from dialogs.models import ConversationKey
@@ -68,6 +70,10 @@ class SqlTurn:
 
     async def add_misread(self, first_guess: str, final: str) -> None:
         await self.conn.execute(self.store._misread_stmt(self.key.platform, self.key.workspace_id, first_guess, final))
+
+    async def add_escalation(self, topic: str) -> None:
+        """Counted per day, platform and topic in the audit log: never who, never the words."""
+        await audit.count_escalation(self.conn, self.key.platform, topic, _now().date())
 
     async def language(self) -> str | None:
         settings = await self._settings()
@@ -163,7 +169,10 @@ class SqlStore:
             return await self._forget(conn, platform, workspace_id, user_id)
 
     async def _forget(self, conn: AsyncConnection, platform: str, workspace_id: str, user_id: str) -> int:
-        return await forget_in(conn, metadata.sorted_tables, platform, workspace_id, user_id)
+        """Every table, the audit log's "who" included; then the run itself is noted: a count, not who."""
+        count = await forget_in(conn, metadata.sorted_tables, platform, workspace_id, user_id)
+        await audit.record(conn, "forget_me", "ran", platform=platform, count=count)
+        return count
 
     def _feedback_stmt(self, platform: str, workspace_id: str, step_id: str, useful: bool):
         column = "useful" if useful else "not_useful"
@@ -201,13 +210,18 @@ class SqlStore:
 
     # --- housekeeping and reporting -------------------------------------------
 
-    async def purge(self, retention_days: int, now: datetime | None = None) -> dict[str, int]:
-        """Delete conversation state past retention and delivery receipts older than a day."""
+    async def purge(self, retention_days: int, now: datetime | None = None, audit_days: int | None = None) -> dict[str, int]:
+        """Delete conversation state past retention and delivery receipts older than a day; with
+        `audit_days`, audit events older than that too. Each run is noted in the audit log."""
         now = now or _now()
         async with transaction(self.engine) as conn:
             states = await conn.execute(delete(conversation_state).where(conversation_state.c.updated_at < now - timedelta(days=retention_days)))
             receipts = await conn.execute(delete(processed_events).where(processed_events.c.seen_at < now - timedelta(days=RECEIPT_DAYS)))
-        return {"conversation_state": states.rowcount or 0, "processed_events": receipts.rowcount or 0}
+            purged = {"conversation_state": states.rowcount or 0, "processed_events": receipts.rowcount or 0}
+            await audit.record_retention(conn, "conversations", purged, now)
+        if audit_days is not None:
+            purged.update(await AuditLog(self.engine).purge(audit_days, now))
+        return purged
 
     async def feedback_report(self) -> list[tuple[str, int, int]]:
         t = feedback_counts.c
@@ -231,10 +245,15 @@ async def forget_in(conn: AsyncConnection, tables, platform: str, workspace_id: 
 
     A table with `info["user_column"]` loses that person's rows, unless it also names
     `info["forget_scrubs"]`: its rows belong to someone else (a channel's nudge subscription
-    names who turned it on), so only those columns are emptied. Returns the rows changed.
+    names who turned it on), so only those columns are emptied. A table with
+    `info["voter_hash_column"]` (open polls' voters) holds no user id, only a hash per poll of it:
+    the person's hash is worked out for each poll in the workspace and deleted. Returns the rows changed.
     """
     changed = 0
     for table in tables:
+        if table.info.get("voter_hash_column"):
+            changed += await _forget_voter(conn, table, platform, workspace_id, user_id)
+            continue
         column = table.info.get("user_column")
         if not column:
             continue
@@ -244,3 +263,16 @@ async def forget_in(conn: AsyncConnection, tables, platform: str, workspace_id: 
         result = await conn.execute(stmt)
         changed += max(result.rowcount or 0, 0)
     return changed
+
+
+async def _forget_voter(conn: AsyncConnection, table, platform: str, workspace_id: str, user_id: str) -> int:
+    from dialogs.nudges.store import voter_hash
+
+    t = table.c
+    in_workspace = and_(t.platform == platform, t.workspace_id == workspace_id)
+    polls = (await conn.execute(select(t.channel_id, t.week).where(in_workspace).distinct())).all()
+    if not polls:
+        return 0
+    mine = [voter_hash((platform, workspace_id, p.channel_id), p.week, user_id) for p in polls]
+    result = await conn.execute(delete(table).where(in_workspace, t[table.info["voter_hash_column"]].in_(mine)))
+    return max(result.rowcount or 0, 0)

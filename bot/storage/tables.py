@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Time
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Time
 
 metadata = MetaData(
     naming_convention={
@@ -87,8 +87,10 @@ user_settings = Table(
 
 slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
 slack_installations.info["purpose"] = "Slack installation tokens for each workspace that installed leadbot"
+slack_installations.info["forget_note"] = "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
 slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
 slack_bots.info["purpose"] = "the bot token for each workspace, as slack_sdk keeps it"
+slack_bots.info["forget_note"] = "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
 slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
 slack_oauth_states.info["purpose"] = "one-time OAuth state values while an install is in progress (10 minutes)"
 
@@ -145,18 +147,33 @@ nudge_deliveries = Table(
     info={"purpose": "the delivery ledger: which nudge went to which channel in which week; no text, no users"},
 )
 
-nudge_votes = Table(
-    "nudge_votes",
+# A poll never stores which way anyone voted: the totals per choice, and while the poll is open a
+# one-way hash per voter (no choice beside it) so that nobody votes twice. The hashes go when the poll
+# closes (SqlNudgeStore.purge); "forget me" finds a person's by hashing their id for each open poll.
+poll_voters = Table(
+    "poll_voters",
     metadata,
     Column("platform", String(16), primary_key=True),
     Column("workspace_id", String(128), primary_key=True),
     Column("channel_id", String(256), primary_key=True),
     Column("week", String(8), primary_key=True),
-    Column("user_id", String(128), primary_key=True),  # one vote per person per nudge, changeable
-    Column("choice", String(16), nullable=False),  # meaning | structure | about_right
+    Column("voter_hash", String(40), primary_key=True),  # dialogs.nudges.store.voter_hash: per poll, one way
     Column("voted_at", DateTime(timezone=True), nullable=False),
-    Index("ix_nudge_votes_voted_at", "voted_at"),
-    info={"user_column": "user_id", "purpose": "poll votes, shown to the team only as counts"},
+    info={"voter_hash_column": "voter_hash", "purpose": "who has voted in an open poll, hashed, without the choice"},
+)
+
+poll_tallies = Table(
+    "poll_tallies",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("workspace_id", String(128), primary_key=True),
+    Column("channel_id", String(256), primary_key=True),
+    Column("week", String(8), primary_key=True),
+    Column("choice", String(16), primary_key=True),  # meaning | structure | about_right
+    Column("votes", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_poll_tallies_updated_at", "updated_at"),
+    info={"purpose": "poll totals per choice; no user, no text"},
 )
 
 # --- Microsoft Teams (bot.teams) ------------------------------------------------------------
@@ -177,4 +194,41 @@ teams_conversations = Table(
     Index("ix_teams_conversations_user", "platform", "workspace_id", "user_id"),
     Index("ix_teams_conversations_team", "platform", "workspace_id", "team_id"),
     info={"user_column": "user_id", "purpose": "Teams conversation references, so replies and nudges can reach a chat or channel later"},
+)
+
+# --- the audit log (bot.storage.audit, `leadbot audit`) ---------------------------------------
+# Who changed what and when, without anyone's words: fixed event names, ids, counts and setting
+# names. Kept for LEADBOT_AUDIT_DAYS, then purged with the rest of retention.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(32), nullable=False),  # subscription | settings | content | forget_me | retention
+    Column("action", String(32), nullable=False),  # nudge_on | nudge_off | schedule_changed | changed | ran ...
+    Column("platform", String(16), nullable=True),
+    Column("workspace_id", String(128), nullable=True),
+    Column("channel_id", String(256), nullable=True),
+    # The platform user id of who changed a channel's nudges; nothing else names a person. "forget me"
+    # empties it (the event stays, as "someone").
+    Column("actor", String(128), nullable=True),
+    Column("count", Integer, nullable=True),  # rows forgotten or purged
+    Column("detail", JSON, nullable=True),  # fixed vocabulary only: setting names, fingerprints, table counts
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_kind", "kind", "at"),
+    info={
+        "user_column": "actor",
+        "forget_scrubs": ("actor",),
+        "purpose": "the audit log: who changed a channel's nudges, settings and content changes, forget-me and retention runs",
+    },
+)
+
+escalation_counts = Table(
+    "escalation_counts",
+    metadata,
+    Column("day", Date, primary_key=True),  # UTC
+    Column("platform", String(16), primary_key=True),
+    Column("topic", String(64), primary_key=True),  # the topic id from content/escalation.yaml, or "unsure"
+    Column("count", Integer, nullable=False),
+    info={"purpose": "how many messages were routed to people rather than coached, per topic per day; no user, no text"},
 )

@@ -7,7 +7,10 @@ The SDK reads its configuration from an object with upper-case attributes
 other than the public one, the endpoint keys below. We build that object from
 `Settings` and hand it over; the SDK does the authentication.
 
-Two things are added around the SDK, both through its own extension points:
+Three things are added around the SDK, through its own extension points:
+
+- the signing keys that tokens are checked against are fetched off the event
+  loop, with time-outs, and kept (`bot.teams.signing_keys`);
 
 - credentials are created once per (app id, scope, login endpoint) and reused,
   so MSAL's token cache works; the SDK's factory makes new credentials, and so
@@ -43,6 +46,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.setup_errors import SetupError
 from bot.teams.connectors import ConnectorClients, ReusingConnectorFactory, app_id_of
+from bot.teams import signing_keys
 from bot.teams.retry import TIMEOUT_SECONDS, connector_retry
 
 log = logging.getLogger(__name__)
@@ -180,6 +184,7 @@ def build_adapter(
     `timeout` is per attempt of each call to the connector.
     """
     check_settings(settings)
+    signing_keys.install()  # the SDK's key fetch, off the event loop and with time-outs
     config = sdk_configuration(settings, endpoints)
     credentials = ReusedCredentialsFactory(ConfigurationServiceClientCredentialFactory(config, logger=log))
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials, logger=log)

@@ -124,6 +124,12 @@ class MessagesEndpoint:
             except (TypeError, ValueError):
                 return web.Response(status=int(response.status or 200))
 
-        if activity.type in HANDLED:
-            runtime.inflight.spawn(runtime.process(auth, activity, arrival))
+        if activity.type == ActivityTypes.message:
+            # A turn if there is room (LEADBOT_MAX_TURNS_IN_FLIGHT), else an immediate "busy" answer.
+            if runtime.inflight.admit():
+                runtime.inflight.spawn(runtime.process(auth, activity, arrival), turn=True)
+            else:
+                runtime.inflight.spawn(runtime.busy(auth, activity, arrival))
+        elif activity.type in HANDLED:
+            runtime.inflight.spawn(runtime.process(auth, activity, arrival))  # installs: rare, never refused
         return web.Response(status=202)

@@ -40,12 +40,13 @@ class TeamsRuntime:
         self.services = services
         self.metrics = metrics
         self.router = router
-        self.inflight = InFlight("teams")
+        self.inflight = InFlight("teams", services.settings.max_turns_in_flight)
         # A cloud other than Microsoft's public one (a private cloud, or a test double); set before start-up.
         self.endpoints: ChannelEndpoints | None = None
         self.adapter: CloudAdapter | None = None
         self.bot: LeadbotTeamsBot | None = None
         self.messenger: TeamsMessenger | None = None
+        self.turns: TeamsTurns | None = None
         self.local_only = authentication_disabled(services.settings)
 
     def start(self) -> None:
@@ -54,7 +55,7 @@ class TeamsRuntime:
         self.adapter.on_turn_error = self._turn_failed
         references = ReferenceStore(self.services.db)
         self.messenger = TeamsMessenger(self.adapter, settings.microsoft_app_id, references, self.metrics)
-        turns = TeamsTurns(self.router, self.metrics, references)
+        turns = self.turns = TeamsTurns(self.router, self.metrics, references)
         installs = TeamsInstalls(self.services, self.metrics, references, turns)
         private = PrivateChats(
             self.services, self.router, self.adapter, settings.microsoft_app_id, references, self.messenger, turns
@@ -80,3 +81,17 @@ class TeamsRuntime:
         """Run the SDK's turn for an authenticated activity, with what we read from it on the way in."""
         assert self.adapter is not None and self.bot is not None
         return await self.adapter.process_activity(auth, activity, functools.partial(self.bot.run, arrival))
+
+    async def busy(self, auth: AuthenticateRequestResult, activity: Activity, arrival: Arrival) -> None:
+        """A message not admitted (LEADBOT_MAX_TURNS_IN_FLIGHT reached, or shutting down): say so at once, in its chat."""
+        assert self.adapter is not None and self.turns is not None
+        if arrival.place is None or arrival.inbound is None:
+            return
+        said = arrival.inbound  # its words and the Activity's locale say the language; nothing is read from the database
+        reply = self.router.busy("teams", arrival.surface, said.text, said.locale)
+        turns = self.turns
+
+        async def say(context: TurnContext) -> None:
+            await turns.reply(context, [reply], compact=False)
+
+        await self.adapter.process_activity(auth, activity, say)

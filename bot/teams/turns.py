@@ -38,8 +38,9 @@ class TeamsTurns:
         routed = await self.router.route(inbound)
         replies = routed.replies
         if routed.kind == "poll_vote":
-            # No thanks for a vote: Teams has no message only the voter would see, and a thanks in the
-            # channel would tell everyone how they voted; the card's counts change instead.
+            # No thanks for a vote (nor "you've already voted"): Teams has no message only the voter would
+            # see, and a thanks in the channel would tell everyone how they voted; the card's counts change
+            # instead, once LEADBOT_POLL_MIN_VOTES people have voted.
             replies = [r for r in replies if r.kind == "error"]
         # A command is answered in the thread, where the channel can see who changed the schedule.
         await self.reply(context, replies, compact=routed.kind == "conversation" and place.scope != "personal")

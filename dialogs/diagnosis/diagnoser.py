@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,8 @@ from dialogs.diagnosis.intents import RULES, intent_of, strip_openers
 from dialogs.diagnosis.model import MAIN_CLASSES, PATTERN_CLASSES, Heads, load_or_fit, model_cache_file
 from dialogs.diagnosis.normalise import clean, expand, has_letters
 from dialogs.diagnosis.topics import TopicChoice, choose_topic
-from dialogs.diagnosis.types import Diagnosis
 from dialogs.diagnosis.training_docs import MODEL_WINDOW, FigureMask, training_docs
+from dialogs.diagnosis.types import Diagnosis
 from dialogs.terms import TermMatcher
 
 FEATURE_VERSION = "6"
@@ -57,8 +58,11 @@ KNOWN_WORDS_AT = 0.4
 
 @dataclass(frozen=True)
 class Thresholds:
-    # The model escalates at this probability (the geometric mean of its two readings).
-    escalate_at: float = 0.5
+    # The model escalates at this probability (the geometric mean of its two readings). Chosen
+    # on the training examples' out-of-fold readings, counting a missed sensitive matter as five
+    # times as bad as a false alarm (benchmarks/escalation_threshold.py): 0.3 and 0.35 cost
+    # the same there, and the term list adds recall on top.
+    escalate_at: float = 0.35
     # A sensitive term from escalation.yaml escalates when the model gives at least this.
     term_support_at: float = 0.15
     both_at: float = 0.5
@@ -81,7 +85,10 @@ class ContentDiagnoser:
         self.lexicon = EscalationLexicon(content.escalation)
         # Cues say *why* in the reply; they are not model features.
         self.figures = FigureMask(content.escalation.figures_of_speech)
-        self.known_words = {w for e in content.training for w in WORD.findall(clean(e.text))}
+        # Words in at least two training examples: a word seen once (the "español" of "¿hablas
+        # español?", taught as another language) is no sign that the message is in ours.
+        seen = Counter(w for e in content.training for w in set(WORD.findall(clean(e.text))))
+        self.known_words = {w for w, n in seen.items() if n >= 2}
         self.cues = TermMatcher([(c.id, term) for c in content.cues.values() for term in c.terms], normalise=expand)
         self.heads: Heads = load_or_fit(
             content.training,

@@ -13,6 +13,8 @@ OPENERS = re.compile(
     r"hi+|hello|hey+|hiya|howdy|yo|alright|morning|afternoon|evening|good (?:morning|afternoon|evening|day)"
     r"|thanks?(?: you)?(?: (?:so|very) much)?|thank u|cheers|ta|many thanks"
     r"|okay|ok|right|so|um+|erm+|hmm+"
+    # Welsh: hello, good morning/afternoon/evening, thanks
+    r"|shwmae|s[wu]'?mae|helo|hylo|bore da|prynhawn da|noswaith dda|diolch(?: yn fawr)?(?: iawn)?|diolch o galon"
     r")\b[\s,.!-]*)+"
 )
 
@@ -33,6 +35,9 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"(?:erase|wipe|remove|delete) (?:all )?(?:my|me from)\b.{0,20}"
             r"(?:data|details|history|records?|conversations?|stuff|everything)?",
             r"right to (?:be forgotten|erasure)",
+            # Welsh: forget me, forget about me, delete my data/details
+            r"anghofi(?:a|wch) (?:fi|amdana i|amdanaf i)",
+            r"dilea?(?:wch)? (?:fy|'y|y) (?:data|manylion|negeseuon|hanes)",
         ),
     ),
     (
@@ -49,6 +54,11 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"gdpr",
             r"data protection",
             r"confidential",
+            # Welsh: what do you keep/store, privacy, data protection, confidential
+            r"beth (?:wyt ti'n|ydych chi'n|dach chi'n|ych chi'n) (?:ei )?(?:gadw|storio|gofio|gofnodi)",
+            r"preifatrwydd",
+            r"diogelu data",
+            r"cyfrinachol",
         ),
     ),
     (
@@ -70,8 +80,14 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"usage",
             r"getting started",
             r"guide",
+            # Welsh: help, how does this work, what can I ask
+            r"helpu?(?: fi| ni)?",
+            r"cymorth",
+            r"sut mae (?:hwn|hyn|hwnna|hyn 'ma) yn gweithio",
+            r"beth (?:alla i|ga i|dylwn i) (?:ei )?(?:ofyn|ddweud|deipio)",
             start=True,
-            end=r"\b",
+            # The whole message: "help! half my team missed the deadline" is a team problem.
+            end=r"[\s?!.,]*(?:please|pls|plz|plis|os gwelwch yn dda|thanks|diolch)?[\s?!.]*$",
         ),
     ),
     (
@@ -85,6 +101,10 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"can i use (?:you|this|it) on",
             r"do you work on",
             r"is there an app",
+            # Welsh: what is this, who are you, are you a bot
+            r"beth (?:yw|ydy|di) (?:hwn|hyn|leadbot)",
+            r"pwy (?:wyt ti|ydych chi|dach chi|ych chi)",
+            r"(?:wyt ti|ydych chi|dach chi) (?:yn )?(?:fot|bot|robot|berson)",
         ),
     ),
     (
@@ -104,6 +124,16 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"how are you",
             r"how's it going",
             r"you there",
+            # Welsh greetings
+            r"shwmae",
+            r"s[wu]'?mae",
+            r"sut wyt ti",
+            r"sut dach chi",
+            r"helo",
+            r"hylo",
+            r"bore da",
+            r"prynhawn da",
+            r"noswaith dda",
             start=True,
             end=r"\b",
         ),
@@ -125,6 +155,13 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"useful",
             r"appreciated",
             r"much appreciated",
+            # Welsh thanks and approval
+            r"diolch",
+            r"gwych",
+            r"ardderchog",
+            r"grêt",
+            r"defnyddiol",
+            r"hyfryd",
             start=True,
             end=r"\b",
         ),

@@ -7,8 +7,10 @@ vectorisers side by side would be, so long words cannot drown the word block.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,13 +19,22 @@ def _block(feature: str) -> str:
     return feature[:2]
 
 
+@dataclass(frozen=True)
+class Row:
+    """One message as weighted features: feature indices (sorted) and their weights."""
+
+    indices: np.ndarray
+    values: np.ndarray
+
+
 class Vectoriser:
     def __init__(self, vocabulary: list[str], idf: np.ndarray):
         self.vocabulary = vocabulary
         self.index = {f: i for i, f in enumerate(vocabulary)}
-        self.idf = idf
-        self._idf = idf.tolist()  # plain floats: faster than numpy scalars one at a time
-        self._block = [_block(f) for f in vocabulary]
+        self.idf = np.asarray(idf, dtype=np.float64)
+        # The vocabulary is sorted, so each block ("c:" before "w:") is one run of indices.
+        starts = [bisect.bisect_left(vocabulary, block) for block in sorted({_block(f) for f in vocabulary})]
+        self._block_ids = np.searchsorted(np.array(starts), np.arange(len(vocabulary)), side="right") - 1
 
     @classmethod
     def fit(cls, documents: list[list[str]], min_df: int = 1) -> "Vectoriser":
@@ -35,38 +46,24 @@ class Vectoriser:
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in vocabulary])
         return cls(vocabulary, idf)
 
-    def transform(self, doc: list[str]) -> dict[int, float]:
+    def transform(self, doc: list[str]) -> Row:
         get = self.index.get
-        counts = Counter(i for i in map(get, doc) if i is not None)
-        return self.weigh(counts)
-
-    def weigh(self, counts: dict[int, int]) -> dict[int, float]:
-        """Feature counts (by index) to the weighted, per-block unit-length row."""
-        idf, block = self._idf, self._block
-        row: dict[int, float] = {}
-        norms: dict[str, float] = {}
-        for i, c in counts.items():
-            v = (1.0 + math.log(c)) * idf[i] if c > 1 else idf[i]
-            row[i] = v
-            b = block[i]
-            norms[b] = norms.get(b, 0.0) + v * v
-        scale = {b: 1.0 / math.sqrt(s) for b, s in norms.items() if s > 0}
-        return {i: v * scale[block[i]] for i, v in row.items()}
+        found = np.fromiter((i for i in map(get, doc) if i is not None), dtype=np.int64)
+        if found.size == 0:
+            return Row(found, np.zeros(0))
+        indices, counts = np.unique(found, return_counts=True)
+        values = (1.0 + np.log(counts)) * self.idf[indices]
+        blocks = self._block_ids[indices]
+        norms = np.sqrt(np.bincount(blocks, weights=values * values))
+        return Row(indices, values / norms[blocks])
 
     def matrix(self, docs: list[list[str]]):
         """Many documents as one SciPy CSR matrix (fitting only; SciPy is imported here)."""
         from scipy.sparse import csr_matrix
 
-        indptr = [0]
-        indices: list[int] = []
-        values: list[float] = []
-        for doc in docs:
-            row = self.transform(doc)
-            keys = sorted(row)
-            indices.extend(keys)
-            values.extend(row[k] for k in keys)
-            indptr.append(len(indices))
-        return csr_matrix(
-            (np.asarray(values), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-            shape=(len(docs), len(self.vocabulary)),
-        )
+        rows = [self.transform(doc) for doc in docs]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r.indices) for r in rows], out=indptr[1:])
+        indices = np.concatenate([r.indices for r in rows]) if rows else np.zeros(0, np.int64)
+        values = np.concatenate([r.values for r in rows]) if rows else np.zeros(0)
+        return csr_matrix((values, indices, indptr), shape=(len(docs), len(self.vocabulary)))

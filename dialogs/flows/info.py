@@ -15,10 +15,24 @@ def about_reply(content: Content) -> Reply:
     return Reply(kind="info", lines=list(content.messages.about))
 
 
-def privacy_reply(content: Content, retention_days: int) -> Reply:
-    m = content.messages
-    rows = [(i.what, i.why, i.how_long.replace("{retention_days}", str(retention_days))) for i in m.stored]
-    return Reply(kind="info", title=m.privacy_intro, table=rows)
+DEFAULT_AUDIT_DAYS = 365  # as bot.settings.Settings.audit_days
+
+
+def stored_rows(content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> list[tuple[str, str, str]]:
+    """What is stored, why and for how long, with this deployment's numbers filled in: the one source for
+    "what do you store?", the Slack Home tab, /privacy and `leadbot privacy report`."""
+    fill = {"{retention_days}": str(retention_days), "{audit_days}": str(audit_days)}
+
+    def filled(text: str) -> str:
+        for word, value in fill.items():
+            text = text.replace(word, value)
+        return text
+
+    return [(i.what, i.why, filled(i.how_long)) for i in content.messages.stored]
+
+
+def privacy_reply(content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> Reply:
+    return Reply(kind="info", title=content.messages.privacy_intro, table=stored_rows(content, retention_days, audit_days))
 
 
 def simple(content: Content, key: str, kind: str = "notice") -> Reply:
@@ -34,12 +48,12 @@ INTENT_MESSAGES = {
 }
 
 
-def none_reply(content: Content, intent: str | None, retention_days: int) -> Reply:
+def none_reply(content: Content, intent: str | None, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> Reply:
     """The reply to a message that is not a team problem, by what kind of message it was."""
     if intent == "help":
         return help_reply(content)
     if intent == "about":
         return about_reply(content)
     if intent == "privacy":
-        return privacy_reply(content, retention_days)
+        return privacy_reply(content, retention_days, audit_days)
     return simple(content, INTENT_MESSAGES.get(intent or "", "not_a_team_problem"), kind="info")

@@ -255,7 +255,7 @@ def error_reply(c: Content, error: CommandError) -> Reply:
 
 
 def unavailable_reply(c: Content) -> Reply:
-    return Reply(kind="error", lines=[c.say("nudge_unavailable")])
+    return Reply(kind="error", lines=[c.say("nudge_unavailable")], language=c.language)
 
 
 def in_languages(contents: list[Content], make) -> Reply:

@@ -3,7 +3,9 @@
 Poll buttons carry `poll:<week>:<option>`; the reply's choice_token is
 `nudge:<week>`, which a messenger may stamp into the message so that a lost
 answer can be looked up later. Results are anonymous counts on the message
-itself: no names, ever.
+itself: no names, ever, and no counts at all until `min_votes` people have
+voted (LEADBOT_POLL_MIN_VOTES), so that a count of one or two cannot be read
+as a colleague's vote.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ NudgeLanguage = Literal["en", "cy", "bilingual"]
 BILINGUAL_ORDER = ("cy", "en")
 POLL_PREFIX = "poll:"
 TOKEN_PREFIX = "nudge:"
+DEFAULT_MIN_VOTES = 3  # as bot.settings.Settings.poll_min_votes
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ def results_line(content: Content, counts: dict[str, int]) -> str:
     return content.say("poll_results", parts=parts, votes=votes)
 
 
+def waiting_line(content: Content, min_votes: int) -> str:
+    """Below the minimum: no number but the minimum itself, not even how many have voted."""
+    return content.say("poll_waiting", n=min_votes)
+
+
+def shows_counts(counts: dict[str, int] | None, min_votes: int) -> bool:
+    return counts is not None and sum(counts.get(k, 0) for k in POLL_OPTIONS) >= min_votes
+
+
 def _languages(content: Content, language: str) -> list[Content]:
     if language == "bilingual":
         return [content.in_language(code) for code in BILINGUAL_ORDER]
@@ -84,9 +96,11 @@ def render_nudge(
     counts: dict[str, int] | None = None,
     preview: bool = False,
     language: str = "en",
+    min_votes: int = DEFAULT_MIN_VOTES,
 ) -> Reply:
-    """The message a channel sees, in its language (or both, Welsh first). With `counts`, the poll results
-    are shown under the buttons' prompt."""
+    """The message a channel sees, in its language (or both, Welsh first). With `counts` from at least
+    `min_votes` people, the poll results are shown under the buttons' prompt; until then the message says
+    when they will appear, and nothing else."""
     words = _languages(content, language)
     first = words[0]
     said = [c.nudges[nudge.id] for c in words]
@@ -101,11 +115,15 @@ def render_nudge(
     choices: list[Choice] = []
     tally = None
     if nudge.poll:
-        lines.extend(c.say("poll_prompt") if counts is None else results_line(c, counts) for c in words)
-        if counts is not None:
-            tally = [Tally(label=_label(words, key, None), count=counts.get(key, 0)) for key in POLL_OPTIONS]
+        shown = counts if shows_counts(counts, min_votes) else None
+        for c in words:  # each language's prompt and results (or when they will appear) together
+            lines.append(c.say("poll_prompt") if shown is None else results_line(c, shown))
+            if shown is None:
+                lines.append(waiting_line(c, min_votes))
+        if shown is not None:
+            tally = [Tally(label=_label(words, key, None), count=shown.get(key, 0)) for key in POLL_OPTIONS]
         if not preview:
-            choices = [Choice(label=_label(words, key, counts), value=poll_value(week, key)) for key in POLL_OPTIONS]
+            choices = [Choice(label=_label(words, key, shown), value=poll_value(week, key)) for key in POLL_OPTIONS]
     title = " / ".join(n.title for n in said)
     return Reply(
         kind="nudge",
@@ -120,10 +138,14 @@ def render_nudge(
     )
 
 
-def vote_ack(content: Content, option: str, changed: bool) -> Reply:
+def vote_ack(content: Content, option: str) -> Reply:
     name = content.say(f"poll_name_{option}")
-    first = content.say("vote_changed" if changed else "vote_counted", option=name)
-    return Reply(kind="notice", lines=[f"{first} {content.say('vote_private')}"], language=content.language)
+    return Reply(kind="notice", lines=[f"{content.say('vote_counted', option=name)} {content.say('vote_private')}"], language=content.language)
+
+
+def already_voted(content: Content) -> Reply:
+    """A second press in the same poll: only that the person voted is kept, so there is nothing to change."""
+    return Reply(kind="notice", lines=[content.say("already_voted")], language=content.language)
 
 
 def poll_closed(content: Content) -> Reply:

@@ -1,7 +1,11 @@
 """What weekly nudges need from storage, and an in-memory implementation for tests.
 
 `NudgeStore` is what `dialogs.nudges.turns` reads and writes: a channel's
-subscription, its row in the delivery ledger and its poll votes. The SQL one is
+subscription, its row in the delivery ledger and its poll.
+
+A poll keeps two things, and never which way a person voted: the totals per
+choice, and while the poll is open a one-way hash of each voter (`voter_hash`),
+only to refuse a second vote. The hashes go when the poll closes (`purge`). The SQL one is
 `bot.storage.nudge_store.SqlNudgeStore` (SQLite or PostgreSQL); `MemoryNudgeStore`
 is the same in dicts, for tests that are not about the database.
 
@@ -12,6 +16,7 @@ database constraints, so the ledger has only the SQL implementation.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -19,13 +24,30 @@ from typing import Protocol
 
 from dialogs.nudges.schedule import Schedule
 
-VOTES_KEPT = timedelta(weeks=8)  # as messages.yaml tells users
+VOTES_KEPT = timedelta(weeks=8)  # the totals, as messages.yaml tells users
+POLL_OPEN_WEEKS = 1  # a poll takes votes in its own week and the next (a Friday nudge, voted on on Monday)
 LEDGER_KEPT = timedelta(weeks=60)  # the rotation looks back 52 weeks
 FINAL = ("sent", "failed", "skipped", "unknown")
 # Rows whose nudge may have reached the channel: they count for "no repeat within 52 weeks".
 MAY_HAVE_GONE = ("sent", "unknown", "sending", "retry")
 
 ChannelKey = tuple[str, str, str]  # platform, workspace_id, channel_id
+
+
+def voter_hash(key: ChannelKey, week: str, user_id: str) -> str:
+    """Who voted in one poll, one way: enough to refuse a second vote, and different in every poll,
+    so the hashes of two polls cannot be matched up. It stores no choice and is deleted at close."""
+    parts = (*key, week, user_id)
+    data = "\x1f".join(f"{len(p)}:{p}" for p in parts)
+    return hashlib.sha256(data.encode()).hexdigest()[:40]
+
+
+def oldest_open_week(now: datetime) -> str:
+    """Polls of weeks before this one are closed (see POLL_OPEN_WEEKS), wherever the service's clock is:
+    a day's margin covers every timezone, so a poll's voter hashes go within a day of its close, never before."""
+    from dialogs.nudges.schedule import add_weeks, week_key
+
+    return add_weeks(week_key((now.astimezone(UTC) - timedelta(days=1)).date()), -POLL_OPEN_WEEKS)
 
 
 @dataclass(frozen=True)
@@ -115,8 +137,9 @@ class NudgeStore(Protocol):
         the time, and lifts a pause."""
         ...
 
-    async def turn_off(self, key: ChannelKey, now: datetime) -> bool:
-        """Switch nudges off, keeping the schedule and forgetting who turned them on. True if they were on."""
+    async def turn_off(self, key: ChannelKey, now: datetime, user_id: str | None = None) -> bool:
+        """Switch nudges off, keeping the schedule and forgetting who turned them on. True if they were on.
+        `user_id` (who turned them off) goes to the audit log only."""
         ...
 
     async def pause(self, key: ChannelKey, reason: str, now: datetime) -> None: ...
@@ -131,16 +154,21 @@ class NudgeStore(Protocol):
         """Learn a message's id after the fact (a poll press on a nudge whose send outcome was unknown)."""
         ...
 
-    async def vote(self, key: ChannelKey, week: str, user_id: str, choice: str, now: datetime) -> str | None:
-        """One vote per person per nudge; a second press changes it. Returns the previous choice, if any."""
+    async def vote(self, key: ChannelKey, week: str, user_id: str, choice: str, now: datetime) -> bool:
+        """One vote per person per poll, added to the totals. False (and nothing counted) if this person
+        has voted in it already. Which way anyone voted is never stored, so a vote cannot be changed."""
         ...
 
     async def counts(self, key: ChannelKey, week: str) -> dict[str, int]: ...
 
-    async def purge(self, now: datetime | None = None) -> dict[str, int]: ...
+    async def purge(self, now: datetime | None = None, open_since: str | None = None) -> dict[str, int]:
+        """Drop the voter hashes of closed polls (weeks before `open_since`), totals after VOTES_KEPT,
+        and the ledger after LEDGER_KEPT."""
+        ...
 
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
-        """Forget me: delete the person's votes; scrub their name from subscriptions (those belong to the channel)."""
+        """Forget me: delete the person's voter hashes (their votes stay in the totals, which name nobody);
+        scrub their name from subscriptions (those belong to the channel)."""
         ...
 
 
@@ -182,9 +210,8 @@ class MemoryNudgeStore:
     def __init__(self) -> None:
         self.subs: dict[ChannelKey, Subscription] = {}
         self.ledger: dict[tuple[ChannelKey, str], LedgerRow] = {}
-        self.votes: dict[
-            tuple[ChannelKey, str, str], tuple[str, datetime]
-        ] = {}  # (channel, week, user) -> (choice, when)
+        self.voters: dict[tuple[ChannelKey, str], set[str]] = {}  # (channel, week) -> voter hashes
+        self.tallies: dict[tuple[ChannelKey, str], tuple[dict[str, int], datetime]] = {}  # -> (totals, last vote)
         self.updated: dict[ChannelKey, datetime] = {}
 
     async def subscription(self, key: ChannelKey) -> Subscription | None:
@@ -205,7 +232,7 @@ class MemoryNudgeStore:
         self.updated[key] = now
         return was_on
 
-    async def turn_off(self, key: ChannelKey, now: datetime) -> bool:
+    async def turn_off(self, key: ChannelKey, now: datetime, user_id: str | None = None) -> bool:
         current = self.subs.get(key)
         if current is None or not current.enabled:
             return False
@@ -241,30 +268,37 @@ class MemoryNudgeStore:
         if row is not None and row.message_ref is None:
             self.ledger[(key, week)] = replace(row, message_ref=ref[:128])
 
-    async def vote(self, key: ChannelKey, week: str, user_id: str, choice: str, now: datetime) -> str | None:
-        before = self.votes.get((key, week, user_id))
-        self.votes[(key, week, user_id)] = (choice, now)
-        return before[0] if before else None
+    async def vote(self, key: ChannelKey, week: str, user_id: str, choice: str, now: datetime) -> bool:
+        voters = self.voters.setdefault((key, week), set())
+        who = voter_hash(key, week, user_id)
+        if who in voters:
+            return False
+        voters.add(who)
+        totals, _ = self.tallies.get((key, week), ({}, now))
+        self.tallies[(key, week)] = ({**totals, choice: totals.get(choice, 0) + 1}, now)
+        return True
 
     async def counts(self, key: ChannelKey, week: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for (k, w, _user), (choice, _when) in self.votes.items():
-            if (k, w) == (key, week):
-                out[choice] = out.get(choice, 0) + 1
-        return out
+        return dict(self.tallies.get((key, week), ({}, None))[0])
 
-    async def purge(self, now: datetime | None = None) -> dict[str, int]:
+    async def purge(self, now: datetime | None = None, open_since: str | None = None) -> dict[str, int]:
         now = now or _now()
-        old_votes = [k for k, (_, when) in self.votes.items() if when < now - VOTES_KEPT]
-        for k in old_votes:
-            del self.votes[k]
-        return {"nudge_votes": len(old_votes), "nudge_deliveries": 0}  # a test fills the ledger by hand; it keeps it
+        open_since = open_since or oldest_open_week(now)
+        closed = [k for k in self.voters if k[1] < open_since]
+        hashes = sum(len(self.voters.pop(k)) for k in closed)
+        old = [k for k, (_, when) in self.tallies.items() if when < now - VOTES_KEPT]
+        for k in old:
+            del self.tallies[k]
+        # a test fills the ledger by hand; it keeps it
+        return {"poll_voters": hashes, "poll_tallies": len(old), "nudge_deliveries": 0}
 
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
-        mine = [k for k in self.votes if k[0][:2] == (platform, workspace_id) and k[2] == user_id]
-        for k in mine:
-            del self.votes[k]
+        mine = 0
+        for (k, week), voters in self.voters.items():
+            if k[:2] == (platform, workspace_id) and voter_hash(k, week, user_id) in voters:
+                voters.discard(voter_hash(k, week, user_id))
+                mine += 1
         named = [k for k, s in self.subs.items() if k[:2] == (platform, workspace_id) and s.turned_on_by == user_id]
         for k in named:
             self.subs[k] = replace(self.subs[k], turned_on_by=None, turned_on_by_name=None)
-        return len(mine) + len(named)
+        return mine + len(named)

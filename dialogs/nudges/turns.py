@@ -19,14 +19,22 @@ from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Inbound, Reply
 from dialogs.nudges import commands
-from dialogs.nudges.render import BILINGUAL_ORDER, is_poll_value, parse_poll_value, poll_closed, render_nudge, vote_ack
+from dialogs.nudges.render import (
+    BILINGUAL_ORDER,
+    DEFAULT_MIN_VOTES,
+    already_voted,
+    is_poll_value,
+    parse_poll_value,
+    poll_closed,
+    render_nudge,
+    vote_ack,
+)
 from dialogs.nudges.rotation import channel_seed, plan
 from dialogs.nudges.schedule import Schedule, Slot, current_week, next_slot, week_index
-from dialogs.nudges.store import MAY_HAVE_GONE, ChannelKey, NudgeStore, Subscription
+from dialogs.nudges.store import MAY_HAVE_GONE, POLL_OPEN_WEEKS, ChannelKey, NudgeStore, Subscription
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
-POLL_OPEN_WEEKS = 1  # a poll takes votes in its own week and the next (a Friday nudge, voted on on Monday)
 # How people address the bot in a channel on each platform: our replies say "type '/leadbot nudge on'".
 ADDRESSED_AS = {"slack": "/leadbot ", "teams": "@leadbot "}
 
@@ -81,6 +89,7 @@ class NudgeTurns:
     default_timezone: str = "Europe/London"
     default_language: str = "en"  # LEADBOT_LANGUAGE: a new channel's nudges, unless the command names one
     events: EventClaims | None = None  # to drop a platform's repeated deliveries of one command
+    min_votes: int = DEFAULT_MIN_VOTES  # LEADBOT_POLL_MIN_VOTES: no counts are shown below it
     default: Schedule = field(init=False)
 
     def __post_init__(self) -> None:
@@ -124,7 +133,7 @@ class NudgeTurns:
                 return NudgeResult([], "duplicate")
             existing = await self.store.subscription(channel)
             if parsed.action == "off":
-                was_on = await self.store.turn_off(channel, now)
+                was_on = await self.store.turn_off(channel, now, inbound.key.user_id)
                 words = self._words(existing.schedule.language if existing else self._guess(inbound))
                 return NudgeResult([commands.in_languages(words, lambda c: commands.turned_off_reply(c, was_on))], "nudge_off")
             if parsed.action == "status":
@@ -173,14 +182,15 @@ class NudgeTurns:
                 paused_reason=sub.paused_reason,
                 next_slot=next_up.slot,
             )
-        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, language=schedule.language)
+        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, language=schedule.language, min_votes=self.min_votes)
         words = self._words(schedule.language)
         return [commands.in_languages(words, lambda c: commands.status_reply(c, status, self.default)), preview]
 
     # --- poll votes -------------------------------------------------------------------
 
     async def vote(self, inbound: Inbound, now: datetime | None = None) -> NudgeResult:
-        """A poll button: one vote per person (changeable); the channel's message is then to show the new counts.
+        """A poll button: one vote per person, never changed; the channel's message is then to show the new counts
+        (once there are enough of them).
 
         `inbound.message_ref` is the pressed message's id (Slack's message ts, Teams' replyToId) when the
         platform sends it; it fills in the ledger if the send's own answer was lost.
@@ -200,15 +210,16 @@ class NudgeTurns:
             closed = not 0 <= week_index(current) - week_index(press.week) <= POLL_OPEN_WEEKS
             if row is None or row.status not in ("sent", "unknown") or closed:
                 return NudgeResult([poll_closed(words)], "nudge_vote_closed", vote=True)
-            before = await self.store.vote(channel, press.week, inbound.key.user_id, press.option, now)
+            counted = await self.store.vote(channel, press.week, inbound.key.user_id, press.option, now)
             if message_ref and not row.message_ref:
                 await self.store.set_ref(channel, press.week, message_ref)
         except StoreUnavailable:
             return NudgeResult([commands.unavailable_reply(self.content.in_language(self._guess(inbound)))], "unavailable", vote=True)
+        if not counted:
+            return NudgeResult([already_voted(words)], "nudge_vote_again", vote=True)
         ref = row.message_ref or message_ref
         refresh = PollRefresh(channel, press.week, row.nudge_id, ref, channel_language) if ref else None
-        changed = before is not None and before != press.option
-        return NudgeResult([vote_ack(words, press.option, changed=changed)], "nudge_vote", refresh, vote=True)
+        return NudgeResult([vote_ack(words, press.option)], "nudge_vote", refresh, vote=True)
 
     # --- what comes next ----------------------------------------------------------------
 

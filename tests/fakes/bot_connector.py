@@ -250,6 +250,7 @@ class FakeIdentity:
         self.kid = "fake-key-1"
         self.token_requests = 0
         self.key_requests = 0
+        self.keys_hang = threading.Event()  # set: /v1/keys takes connections and does not answer until cleared (a stuck proxy)
         tls_key = _rsa()
         cert = _self_signed(tls_key)
         self.ca_file = workdir / "fake-identity-ca.pem"
@@ -319,6 +320,9 @@ class FakeIdentity:
                     return self._json({"issuer": CHANNEL_ISSUER, "jwks_uri": f"{base}/v1/keys", "id_token_signing_alg_values_supported": ["RS256"]})
                 if self.path == "/v1/keys":
                     identity.key_requests += 1
+                    deadline = time.monotonic() + 10
+                    while identity.keys_hang.is_set() and time.monotonic() < deadline:
+                        time.sleep(0.05)
                     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(identity.signing_key.public_key()))
                     jwk.update(kid=identity.kid, use="sig", endorsements=["msteams", "emulator"])
                     return self._json({"keys": [jwk]})

@@ -111,6 +111,7 @@ class FakeSlackApi:
         self.channel_errors: dict[str, str] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.hang: set[str] = set()
+        self.drop: dict[str, int] = {}  # method (or "respond") -> how many of its next requests lose the connection unanswered
         self.throttle: Throttle | None = None  # chat.postMessage rate limits, per workspace
         self.post_delay = 0.0  # seconds a chat.postMessage waits after it is recorded, before it is answered
         self.slow: dict[str, float] = {}  # method -> seconds to take before answering (a slow Slack)
@@ -163,6 +164,18 @@ class FakeSlackApi:
     def fail_next(self, method: str, status: int = 429, times: int = 1, headers: dict[str, str] | None = None, error: str = "ratelimited") -> None:
         for _ in range(times):
             self.failures.setdefault(method, []).append(Failure(status, headers or {}, {"ok": False, "error": error}))
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` requests to `method` ("respond" for response_url) lose their connection, unanswered."""
+        self.drop[method] = self.drop.get(method, 0) + times
+
+    def _dropped(self, request: web.Request, method: str) -> bool:
+        if self.drop.get(method, 0) <= 0:
+            return False
+        self.drop[method] -= 1
+        if request.transport is not None:
+            request.transport.close()
+        return True
 
     def release(self) -> None:
         """Let calls held by `hang` go through."""
@@ -346,5 +359,11 @@ class FakeSlackApi:
             await self._released.wait()
         call = Call("respond", None, {**body, "_name": request.match_info["name"]}, request.path)
         await self._record(self.attempts, call)
+        if self._dropped(request, "respond"):
+            return web.Response(status=500)  # never reaches the client: its connection is gone
+        queued = self.failures.get("respond")
+        if queued:
+            failure = queued.pop(0)  # Slack's response_url answers errors in plain text
+            return web.Response(status=failure.status, headers=failure.headers, text=str(failure.body.get("error")))
         await self._record(self.calls, call)
         return web.Response(text="ok")

@@ -3,15 +3,15 @@
 A person's own language needs no column: it is one more key in `user_settings.settings`
 (just the code, "cy" or "en"), which "forget me" already deletes.
 
-Revision ID: 0005_language
-Revises: 0004
+Revision ID: 0006_language
+Revises: 0005_privacy
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_language"
-down_revision = "0004"
+revision = "0006_language"
+down_revision = "0005_privacy"
 branch_labels = None
 depends_on = None
 

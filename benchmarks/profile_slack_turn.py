@@ -1,0 +1,78 @@
+"""Profile Slack DM turns end to end in one process: signed request in, reply at the fake Web API.
+
+leadbot's real aiohttp app (Bolt, the router, the dialogs, SQLite or PostgreSQL)
+and the fake Web API run in this process under cProfile; DMs go one at a time,
+so the profile is one turn's work and nothing else's. Prints the functions with
+the most cumulative and own time, and the wall time per turn.
+
+    python benchmarks/profile_slack_turn.py [--turns 300] [--database-url URL] [--sort cumulative|tottime] [--top 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes import slack_requests as rq  # noqa: E402
+from tests.fakes.slack_harness import SECRET, SlackWorld, slack_settings  # noqa: E402
+
+TEXTS = ["Cases are piling up and nobody knows who owns them", "help", "The team doesn't understand why we are changing the rota", "thanks"]
+
+
+async def run(turns: int, database_url: str | None, profile: cProfile.Profile) -> float:
+    world = await SlackWorld().start()
+    tmp = tempfile.TemporaryDirectory()
+    try:
+        ws = world.fake.add_workspace("T0PROF", "xoxb-prof", bot_user_id="U0PROFBOT")
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'prof.db'}"
+        bot = await world.add_leadbot(slack_settings(url, world.fake, Path(tmp.name) / "cache", token="xoxb-prof", LEADBOT_LOG_LEVEL="WARNING"))
+        sender = world.sender(bot)
+
+        async def one(i: int) -> None:
+            envelope = rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i % 20:04d}", f"D{i % 20:04d}", TEXTS[i % len(TEXTS)]), ws.bot_user_id)
+            before = len(world.fake.calls)
+            resp = await sender.event(envelope)
+            assert resp.status == 200
+            await world.fake.wait_until(lambda: len(world.fake.calls) > before)
+            await bot.settle()
+
+        for i in range(20):
+            await one(i)  # warm up: auth.test, the model, the pool
+        profile.enable()
+        t0 = time.perf_counter()
+        for i in range(turns):
+            await one(i)
+        wall = time.perf_counter() - t0
+        profile.disable()
+        return wall / turns
+    finally:
+        await world.stop()
+        tmp.cleanup()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--turns", type=int, default=300)
+    parser.add_argument("--database-url")
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    _ = SECRET
+    profile = cProfile.Profile()
+    per_turn = asyncio.run(run(args.turns, args.database_url, profile))
+    print(f"{args.turns} DM turns one at a time: {per_turn * 1000:.2f} ms each (wall, under the profiler)")
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
