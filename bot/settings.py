@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     content_dir: Path | None = Field(default=None, validation_alias="LEADBOT_CONTENT_DIR")
     timezone: str = Field(default="Europe/London", validation_alias="LEADBOT_TIMEZONE")
+    # The language for people whose platform says nothing about theirs, and for new channels' nudges:
+    # "en" or "cy". A person's own choice ("Cymraeg" / "English") and their platform's locale come first.
+    language: Literal["en", "cy"] = Field(default="en", validation_alias="LEADBOT_LANGUAGE")
     retention_days: int = Field(default=30, ge=1, le=3650, validation_alias="LEADBOT_RETENTION_DAYS")
     log_level: str = Field(default="INFO", validation_alias="LEADBOT_LOG_LEVEL")
     # Turns one process works on at once, per platform; past it a person is told to try again in a minute

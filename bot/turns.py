@@ -21,7 +21,7 @@ from bot.nudges.polls import PollBoard
 from bot.settings import Settings
 from dialogs.conversation import Conversations, TurnResult
 from dialogs.models import ConversationKey, Inbound, Reply
-from dialogs.nudges.turns import UNAVAILABLE as RECORDS_UNAVAILABLE
+from dialogs.nudges.commands import unavailable_reply
 from dialogs.nudges.turns import NudgeTurns
 from dialogs.store import StoreUnavailable
 
@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["conversation", "nudge_command", "poll_vote"]
 
-# What a person hears when this process already has as many turns in flight as it takes
-# (LEADBOT_MAX_TURNS_IN_FLIGHT), or is shutting down: at once, instead of a long wait or silence.
-BUSY = "Lots of people are asking at once. Please try again in a minute."
 
 
 @dataclass
@@ -82,8 +79,9 @@ class TurnRouter:
     def _failed(self, nudge: bool, inbound: Inbound) -> Routed:
         if nudge:
             kind: Kind = "poll_vote" if inbound.choice is not None else "nudge_command"
-            return Routed(kind, [Reply(kind="error", lines=[RECORDS_UNAVAILABLE])], "error")
-        return Routed("conversation", [Reply(kind="error", lines=[self.conversations.content.messages.unavailable])], "error")
+            guessed = self.conversations.guess(inbound.text, inbound.locale)
+            return Routed(kind, [unavailable_reply(guessed)], "error")
+        return Routed("conversation", [self.conversations.sorry(inbound)], "error")
 
     async def move(self, source: ConversationKey, target: ConversationKey) -> TurnResult:
         """Carry a conversation from a channel thread to a direct message (the "continue privately" button)."""
@@ -109,11 +107,14 @@ class TurnRouter:
                 log.exception("poll counts not refreshed", extra={"platform": inbound.key.platform})
         return Routed("poll_vote" if result.vote else "nudge_command", result.replies, result.event)
 
-    def busy(self, platform: str, surface: str) -> Reply:
-        """The answer to a message not taken because the process is at its bound: counted as event "busy"."""
+    def busy(self, platform: str, surface: str, text: str | None = None, locale: str | None = None, stored: str | None = None) -> Reply:
+        """The answer to a message not taken because the process is at its bound (LEADBOT_MAX_TURNS_IN_FLIGHT),
+        or is shutting down: counted as event "busy". Nothing is read from the database, so the language is
+        what the message, a choice already in memory (`stored`) or the locale says, else the default."""
         self.metrics.record_turn(platform, "busy", None)
         log.info("turn refused: busy", extra={"platform": platform, "surface": surface, "event": "busy"})
-        return Reply(kind="notice", lines=[BUSY])
+        content = self.conversations.guess(text, locale, stored)
+        return Reply(kind="notice", lines=[content.say("busy")], language=content.language)
 
     def _count(self, platform: str, surface: str, routed: Routed) -> None:
         # Nudge commands and votes share one metrics event, "nudge"; the log line says which.

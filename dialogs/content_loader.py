@@ -8,6 +8,7 @@ entry and the field.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dialogs import content_schema as s
+from dialogs.content_languages import TRANSLATED, TRANSLATIONS, overlay
 from dialogs.quotations import quotation_problem, source_problems
 from dialogs.terms import term_error
 
@@ -64,6 +66,21 @@ class Content:
     routes: dict[str, s.EscalationRoute] = field(default_factory=dict)
     topics: dict[str, s.EscalationTopic] = field(default_factory=dict)
     pages: s.PagesFile | None = None  # the /privacy and /terms pages
+    wording: dict[str, str] = field(default_factory=dict)  # the phrases around the content (wording.yaml)
+    language: str = "en"
+    # This content in every language it has, itself included: {"en": ..., "cy": ...}.
+    translations: dict[str, "Content"] = field(default_factory=dict)
+
+    def in_language(self, code: str | None) -> "Content":
+        """The same content in another language, or this one if it has no such translation."""
+        return self.translations.get(code or "", self)
+
+    def say(self, key: str, **names: object) -> str:
+        """A phrase from wording.yaml with its {names} filled in."""
+        text = self.wording[key]
+        for name, value in names.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
 
 
 def default_content_dir() -> Path:
@@ -84,6 +101,7 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "pages.yaml": s.PagesFile,
     "sources.yaml": s.SourcesFile,
     "situations.yaml": s.SituationsFile,
+    "wording.yaml": s.WordingFile,
 }
 
 
@@ -158,6 +176,7 @@ def load_content(directory: Path | str | None = None) -> Content:
 
     digest = hashlib.sha256()
     parsed: dict[str, Any] = {}
+    raw: dict[str, Any] = {}  # the English files as read, for translations to be laid over
     model_digest = hashlib.sha256()
     for name, model in SINGLE_FILES.items():
         path = root / name
@@ -167,6 +186,7 @@ def load_content(directory: Path | str | None = None) -> Content:
                 model_digest.update(name.encode() + b"\0" + path.read_bytes())
         data = _read_yaml(path, name, errors)
         if data is not None:
+            raw[name] = data
             parsed[name] = _validate(model, data, name, errors)
 
     training: list[s.TrainingExample] = []
@@ -215,9 +235,11 @@ def load_content(directory: Path | str | None = None) -> Content:
     _check_situations(principles, steps, patterns, situations, parsed, errors)
     _check_quotations(root, principles, sources, parsed, errors)
 
+    translated = {code: _translation(root, code, raw, digest, errors) for code in TRANSLATIONS if (root / code).is_dir()}
+
     if errors:
         raise ContentInvalid(errors)
-    return Content(
+    english = Content(
         principles=principles,
         problems=problems,
         quick_test=pf.quick_test,
@@ -236,6 +258,58 @@ def load_content(directory: Path | str | None = None) -> Content:
         pages=parsed["pages.yaml"],
         sources=sources,
         situations=situations,
+        wording=parsed["wording.yaml"].phrases,
+    )
+    english.fingerprint = digest.hexdigest()  # now over the translations too
+    english.translations = {"en": english}
+    for code, words in translated.items():
+        english.translations[code] = _in_other_words(english, code, words)
+    return english
+
+
+def _translation(root: Path, code: str, raw: dict[str, Any], digest, errors: list[ContentError]) -> dict[str, Any]:
+    """Check `<code>/*.yaml` against the English files and validate the merged result; {file: model}."""
+    folder = root / code
+    out: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name not in TRANSLATED:
+            errors.append(ContentError(f"{code}/{path.name}", "-", "-", f"extra file: only these are translated: {', '.join(TRANSLATED)}"))
+    for name in TRANSLATED:
+        rel = f"{code}/{name}"
+        path = folder / name
+        if path.exists():
+            digest.update(rel.encode() + b"\0" + path.read_bytes())
+        data = _read_yaml(path, rel, errors)
+        if data is None or raw.get(name) is None:
+            continue  # reported already, or the English file is broken (reported under its own name)
+        merged, gaps = overlay(name, raw[name], data)
+        errors.extend(ContentError(rel, g.entry, g.field, g.message) for g in gaps)
+        if not gaps:
+            out[name] = _validate(SINGLE_FILES[name], merged, rel, errors)
+    return out
+
+
+def _in_other_words(english: Content, code: str, words: dict[str, Any]) -> Content:
+    """The English content with the translation's words: the same ids, references, terms and training."""
+    esc = words["escalation.yaml"]
+    return dataclasses.replace(
+        english,
+        language=code,
+        principles={p.id: p for p in words["principles.yaml"].principles},
+        problems={p.id: p for p in words["problems.yaml"].problems},
+        quick_test=words["problems.yaml"].quick_test,
+        patterns={p.id: p for p in words["patterns.yaml"].patterns},
+        next_steps={st.id: st for st in words["next_steps.yaml"].next_steps},
+        nudges={n.id: n for n in words["nudges.yaml"].nudges},
+        escalation=esc,
+        topics={t.id: t for t in esc.topics},
+        routes={r.id: r for r in esc.routes},
+        messages=words["messages.yaml"],
+        cues={c.id: c for c in words["cues.yaml"].cues},
+        situations={x.id: x for x in words["situations.yaml"].situations},
+        sources={x.id: x for x in words["sources.yaml"].sources},
+        pages=words["pages.yaml"],
+        wording=words["wording.yaml"].phrases,
     )
 
 

@@ -77,6 +77,9 @@ class Quotation(Entry):
     # Who the words are credited to, when that is not the source itself:
     # "often attributed to Peter Drucker", "unattributed". Shown before "quoted in <source>".
     said_by: str | None = Field(default=None, min_length=3, max_length=160)
+    # In a translation of the content (content/cy/): our rendering of the words in that language,
+    # shown beside the quotation and marked as a translation, never in quotation marks.
+    translation: str | None = Field(default=None, min_length=5, max_length=400)
 
 
 class Principle(Entry):
@@ -428,3 +431,202 @@ class PagesFile(Entry):
     privacy_table: StoredItem  # the table's column headings
     privacy_after_table: list[str] = Field(default_factory=list)
     terms: Page
+
+# --- wording.yaml --------------------------------------------------------------
+
+# Every phrase the code puts around the content, with the {names} the code fills in.
+# A phrase may leave a name out only where the code says so; it may never add one.
+PHRASES: dict[str, tuple[str, ...]] = {
+    "headline_lead": (),
+    "headline_manage": (),
+    "headline_both_lead": (),
+    "headline_both_manage": (),
+    "then_lead": (),
+    "then_manage": (),
+    "trap": ('name', 'advice'),
+    "next_step": (),
+    "another_step": (),
+    "quoted_in": ('said_by', 'source'),
+    "translation": ('text',),
+    "why_title": (),
+    "quiz_said": ('answers',),
+    "quiz_join": (),
+    "quiz_join_last": (),
+    "quiz_side_lead": (),
+    "quiz_side_manage": (),
+    "quiz_side_both": (),
+    "quiz_side_unsure": (),
+    "quiz_order": ('label',),
+    "quiz_told": ('problem',),
+    "cue": ('says', 'means'),
+    "no_cue": ('problem',),
+    "problem_is_lead": ('problem', 'problem_lower', 'why'),
+    "problem_is_manage": ('problem', 'problem_lower', 'why'),
+    "trap_marks": ('name', 'looks_like'),
+    "general_step": (),
+    "step_because": ('reasons',),
+    "because_mentioned": ('things',),
+    "because_pattern": ('name',),
+    "and": (),
+    "reasons_join": (),
+    "principle_in_my_words": ('text',),
+    "quiz_title": ('n',),
+    "not_filled_in": (),
+    "record_one": (),
+    "records": ('n',),
+    "switched": (),
+    "nudge_preview": ('title',),
+    "poll_meaning": (),
+    "poll_structure": (),
+    "poll_about_right": (),
+    "poll_name_meaning": (),
+    "poll_name_structure": (),
+    "poll_name_about_right": (),
+    "poll_prompt": (),
+    "poll_no_votes": (),
+    "poll_results": ('parts', 'votes'),
+    "poll_one_vote": (),
+    "poll_votes": ('n',),
+    "poll_waiting": ('n',),
+    "vote_counted": ('option',),
+    "vote_private": (),
+    "already_voted": (),
+    "poll_closed": (),
+    "console_quit": (),
+    "console_why": (),
+    "slack_continue_privately": (),
+    "slack_continued_privately": (),
+    "slack_nothing_to_continue": (),
+    "slack_chosen": ('label',),
+    "slack_shortened": (),
+    "slack_home_title": (),
+    "slack_home_what": (),
+    "slack_home_how": (),
+    "slack_home_usage_dm": (),
+    "slack_home_usage_channel": (),
+    "slack_home_usage_slash": (),
+    "slack_home_usage_help": (),
+    "slack_home_stored": (),
+    "slack_home_settings": (),
+    "slack_home_quotes": (),
+    "slack_home_on": (),
+    "slack_home_off": (),
+    "slack_home_turn_on": (),
+    "slack_home_turn_off": (),
+    "slack_home_language": (),
+    "slack_home_forget": (),
+    "teams_continue_privately": (),
+    "teams_continue_offer": (),
+    "teams_moved": (),
+    "teams_nothing_to_move": (),
+    "teams_cannot_message_privately": (),
+    "nudge_title": (),
+    "nudge_every": ('day', 'time', 'timezone', 'region', 'language'),
+    "nudge_language_en": (),
+    "nudge_language_cy": (),
+    "nudge_language_bilingual": (),
+    "region_england_and_wales": (),
+    "region_scotland": (),
+    "region_northern_ireland": (),
+    "day_0": (),
+    "day_1": (),
+    "day_2": (),
+    "day_3": (),
+    "day_4": (),
+    "day_5": (),
+    "day_6": (),
+    "month_1": (),
+    "month_2": (),
+    "month_3": (),
+    "month_4": (),
+    "month_5": (),
+    "month_6": (),
+    "month_7": (),
+    "month_8": (),
+    "month_9": (),
+    "month_10": (),
+    "month_11": (),
+    "month_12": (),
+    "nudge_day": ('weekday', 'day', 'month'),
+    "nudge_date": ('day', 'month', 'year'),
+    "nudge_slot": ('day', 'time'),
+    "nudge_moved": ('when', 'day', 'holiday'),
+    "nudge_updated": ('schedule',),
+    "nudge_turned_on": ('schedule',),
+    "nudge_next": ('when',),
+    "nudge_anyone": (),
+    "nudge_off_was_off": (),
+    "nudge_off": (),
+    "nudge_not_on": (),
+    "nudge_how": ('schedule',),
+    "nudge_are_on": ('schedule',),
+    "nudge_paused": ('date', 'why'),
+    "nudge_turned_on_by": ('who', 'date'),
+    "nudge_someone": (),
+    "pause_channel_not_found": (),
+    "pause_is_archived": (),
+    "pause_not_in_channel": (),
+    "pause_gone": (),
+    "nudge_channel_only": (),
+    "nudge_channel_only_how": (),
+    "nudge_usage": (),
+    "nudge_error_off": (),
+    "nudge_error_unknown": ('action',),
+    "nudge_error_weekend": (),
+    "nudge_error_token": ('token',),
+    "nudge_unavailable": (),
+    "busy": (),
+    "holiday_observed": ('name',),
+    "holiday_battle_of_the_boyne": (),
+    "holiday_boxing_day": (),
+    "holiday_christmas_day": (),
+    "holiday_easter_monday": (),
+    "holiday_good_friday": (),
+    "holiday_late_summer_bank_holiday": (),
+    "holiday_may_day": (),
+    "holiday_new_year_holiday": (),
+    "holiday_new_year_s_day": (),
+    "holiday_saint_andrew_s_day": (),
+    "holiday_saint_patrick_s_day": (),
+    "holiday_spring_bank_holiday": (),
+    "holiday_summer_bank_holiday": (),
+}
+# Alternative names offered for a language's word order or capitals ({problem} or {problem_lower}):
+# a phrase offered them must use at least one.
+OPTIONAL_NAMES = {"problem_lower", "problem"}
+PLACEHOLDER_NAME = re.compile(r"\{([a-z_]+)\}")
+
+
+class WordingFile(Entry):
+    """The short phrases around the content: headings, labels, the sentences that join a reply together."""
+
+    # Spaces at the ends count here: ", and that " joins two answers.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    phrases: dict[str, str]
+
+    @field_validator("phrases")
+    @classmethod
+    def every_phrase_with_its_names(cls, v: dict[str, str]) -> dict[str, str]:
+        problems = []
+        missing = [k for k in PHRASES if k not in v]
+        if missing:
+            problems.append(f"missing phrases {missing}")
+        unknown = [k for k in v if k not in PHRASES]
+        if unknown:
+            problems.append(f"unknown phrases {unknown} (the code does not use them)")
+        for key, text in v.items():
+            if key not in PHRASES:
+                continue
+            used = set(PLACEHOLDER_NAME.findall(text))
+            wanted = set(PHRASES[key])
+            if wanted & OPTIONAL_NAMES and not used & wanted & OPTIONAL_NAMES:
+                problems.append(f"phrase {key}: must keep one of {{{'}, {'.join(sorted(wanted & OPTIONAL_NAMES))}}}")
+            wanted -= OPTIONAL_NAMES
+            if used - set(PHRASES[key]):
+                problems.append(f"phrase {key}: {{{', '.join(sorted(used - set(PHRASES[key])))}}} is not something the bot fills in here")
+            if wanted - used:
+                problems.append(f"phrase {key}: must keep {{{'}, {'.join(sorted(wanted - used))}}}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v

@@ -65,6 +65,12 @@ class Dialog:
             return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event="resume")
         return DialogResult([Reply(kind="info", lines=[self.content.messages.greeting])], ConversationState(), event="resume")
 
+    def switched(self, state: ConversationState) -> DialogResult:
+        """The person chose this dialog's language: say so, and show where the conversation is, in it."""
+        resumed = self.resume(state)
+        note = Reply(kind="notice", lines=[self.content.say("switched")])
+        return DialogResult([note, *resumed.replies], resumed.state, event="language")
+
     # --- free text ---------------------------------------------------------
 
     def _typed_choice(self, text: str, state: ConversationState) -> str | None:

@@ -47,6 +47,7 @@ class Inbound(BaseModel):
     user_name: str | None = None  # display name, only for attributions the user asked for (nudge on)
     in_channel: bool = False  # said where others can see it (a channel, a group chat), not in a direct message
     message_ref: str | None = None  # for a button press: the platform's id of the message the button was on
+    locale: str | None = Field(default=None, max_length=32)  # the platform's locale for the person ("cy-GB", "en-US"), if known
     received_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     def model_post_init(self, __context: object) -> None:
@@ -58,8 +59,9 @@ class Inbound(BaseModel):
 
 
 class Quote(BaseModel):
-    text: str
+    text: str  # the source's own words, in the source's language
     source: str
+    translation: str | None = None  # our rendering in the reply's language, already marked as a translation
 
 
 class Choice(BaseModel):
@@ -92,11 +94,13 @@ class Reply(BaseModel):
     lines: list[str] = Field(default_factory=list)  # short paragraphs of plain text
     quote: Quote | None = None
     next_step: str | None = None
+    next_step_label: str = "Next step"  # the heading before the step, in the reply's language
     follow_up: str | None = None  # a question to take away with the step
     choices: list[Choice] = Field(default_factory=list)
     choice_token: str | None = None  # sent back with a press so stale presses can be told apart
     table: list[tuple[str, str, str]] | None = None  # rows for "what do you store?"
     tally: list[Tally] | None = None  # poll results, shown as bars after the lines (the lines say them in words too)
+    language: str = "en"  # the language the reply is written in ("en", "cy"), for the platform's own labels
 
     def plain_text(self) -> str:
         """The whole reply as plain text: notifications, screen readers, the console."""
@@ -106,8 +110,10 @@ class Reply(BaseModel):
         parts.extend(self.lines)
         if self.quote:
             parts.append(f"\u201c{self.quote.text}\u201d \u2014 {self.quote.source}")
+            if self.quote.translation:
+                parts.append(self.quote.translation)
         if self.next_step:
-            parts.append(f"Next step: {self.next_step}")
+            parts.append(f"{self.next_step_label}: {self.next_step}")
         if self.follow_up:
             parts.append(self.follow_up)
         if self.table:

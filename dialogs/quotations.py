@@ -59,9 +59,10 @@ def credit(source: Source) -> str:
     return f"{name} ({source.site})" if source.site else name
 
 
-def attribution(quotation: Quotation, sources: dict[str, Source]) -> str:
+def attribution(quotation: Quotation, sources: dict[str, Source], quoted_in: str = "{said_by}; quoted in {source}") -> str:
+    """Who said it and where: `quoted_in` is the phrase from wording.yaml in the reply's language."""
     where = credit(sources[quotation.source])
-    return f"{quotation.said_by}; quoted in {where}" if quotation.said_by else where
+    return quoted_in.replace("{said_by}", quotation.said_by).replace("{source}", where) if quotation.said_by else where
 
 
 def read_source(root: Path, source: Source) -> str | None:

@@ -63,3 +63,4 @@ class ConversationState(BaseModel):
     snapshot: Snapshot | None = None
     quiz: Quiz | None = None
     rated: list[str] = Field(default_factory=list)  # step ids already rated in this conversation
+    language: str | None = None  # the language this conversation's last replies (and their buttons) were in

@@ -47,6 +47,14 @@ class Turn(Protocol):
 
     async def add_escalation(self, topic: str) -> None: ...
 
+    async def language(self) -> str | None:
+        """The person's own language choice ("cy", "en"), or None if they never made one."""
+        ...
+
+    async def set_language(self, code: str) -> None:
+        """Remember the person's language choice: only the code, in their settings ("forget me" deletes it)."""
+        ...
+
 
 class Store(Protocol):
     def turn(self, key: ConversationKey, event_id: str | None) -> AsyncContextManager[Turn | None]:
@@ -111,6 +119,16 @@ class _MemoryTurn:
         k = self.key
         self.writes.append(lambda: self.store._count(self.store.escalations, (k.platform, topic)))
 
+    async def language(self) -> str | None:
+        return self.store.languages.get(_person(self.key))
+
+    async def set_language(self, code: str) -> None:
+        self.writes.append(lambda: self.store.languages.__setitem__(_person(self.key), code))
+
+
+def _person(key: ConversationKey) -> tuple[str, str, str]:
+    return (key.platform, key.workspace_id, key.user_id)
+
 
 class Forgets(Protocol):
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int: ...
@@ -130,6 +148,7 @@ class MemoryStore:
         self.misreads: dict[tuple[str, str, str, str], int] = {}
         self.escalations: dict[tuple[str, str], int] = {}  # (platform, topic) -> how many: never who
         self.events: dict[tuple[str, str, str], datetime] = {}
+        self.languages: dict[tuple[str, str, str], str] = {}  # a person's language choice, as user_settings holds it
         self._lock = asyncio.Lock()  # one turn at a time, as a database transaction would
 
     @contextlib.asynccontextmanager
@@ -174,6 +193,8 @@ class MemoryStore:
         doomed = [k for k in self.states if (k.platform, k.workspace_id, k.user_id) == (platform, workspace_id, user_id)]
         for k in doomed:
             del self.states[k]
+        if self.languages.pop((platform, workspace_id, user_id), None) is not None:
+            doomed.append(None)  # the settings row, counted as the SQL store counts it
         others = [await store.forget_user(platform, workspace_id, user_id) for store in self.also_forget]
         return len(doomed) + sum(others)
 

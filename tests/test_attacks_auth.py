@@ -147,6 +147,7 @@ async def secured(tmp_path, cache_dir, connector, identity):  # noqa: F811
 )
 async def test_teams_requests_without_a_valid_token_are_refused_on_every_surface(secured, connector, identity, authorization):
     teams = secured
+    before = await rows_everywhere(teams.bot.services.db)  # start-up's own audit entries (settings, content) aside
     for kind, activity in teams_requests(connector.service_url).items():
         header = authorization(identity, connector.service_url)
         headers = {"Content-Type": "application/json", **({"Authorization": header} if header else {})}
@@ -154,14 +155,16 @@ async def test_teams_requests_without_a_valid_token_are_refused_on_every_surface
             assert resp.status == 401, (kind, resp.status)
     await teams.bot.settle()
     assert connector.attempts == [], "nothing sent"
-    assert all(n == 0 for n in (await rows_everywhere(teams.bot.services.db)).values()), "no row written: no state, no reference, no install"
+    assert await rows_everywhere(teams.bot.services.db) == before, "no row written: no state, no reference, no install"
+    assert all(n == 0 for name, n in before.items() if name != "audit_events"), before
 
 
 async def test_a_token_for_one_request_cannot_carry_another_service_url(secured, connector, identity):
     """The token names the service URL it was issued for; a forged Activity that points the bot elsewhere is refused."""
     teams = secured
+    before = await rows_everywhere(teams.bot.services.db)
     activity = personal_message("http://127.0.0.1:9/attacker/", CHRIS, "help")
     status, _ = await teams.post(activity, authorization=identity.channel_token(connector.service_url))
     assert status == 401
     await teams.bot.settle()
-    assert connector.attempts == [] and all(n == 0 for n in (await rows_everywhere(teams.bot.services.db)).values())
+    assert connector.attempts == [] and await rows_everywhere(teams.bot.services.db) == before

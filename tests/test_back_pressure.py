@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.turns import BUSY
+from dialogs.content_loader import load_content
 from tests.fakes import slack_requests as rq
 from tests.fakes.slack_harness import SlackWorld, slack_settings
 from tests.fakes.teams_client import TeamsClient, TeamsUser, personal_message, running_leadbot
 
+BUSY = load_content().in_language("en").say("busy")  # the default language's words (content/wording.yaml)
 LIMIT = 3
 PEOPLE = 40
 
@@ -107,3 +108,62 @@ async def test_at_shutdown_accepted_slack_turns_are_finished_not_dropped(tmp_pat
             assert len(world.fake.of("chat.postMessage", channel=f"D{i:04d}")) == 1
     finally:
         await world.stop()
+
+
+# --- in Welsh ---------------------------------------------------------------------------------------
+
+BUSY_CY = load_content().in_language("cy").say("busy")  # content/cy/wording.yaml
+
+
+async def test_a_welsh_slack_burst_is_told_to_retry_in_welsh(tmp_path, cache_dir):
+    """Nothing is read from the database for a refused turn: a message written in Welsh is enough."""
+    world = await SlackWorld().start()
+    try:
+        ws = world.fake.add_workspace("T0BRST2", "xoxb-burst-cy", bot_user_id="U0BOTC")
+        settings = slack_settings(
+            f"sqlite+aiosqlite:///{tmp_path / 'cy.db'}", world.fake, cache_dir, token="xoxb-burst-cy", LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT
+        )
+        bot = await world.add_leadbot(settings)
+        world.fake.slow["chat.postMessage"] = 0.3
+        sender = world.sender(bot)
+        welsh = "Mae'r tîm yn brysur a does neb yn gwybod beth sydd angen ei wneud gyntaf"
+        dms = [
+            rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i:04d}", f"D{i:04d}", welsh), ws.bot_user_id)
+            for i in range(PEOPLE)
+        ]
+        responses = await asyncio.gather(*(sender.event(e) for e in dms))
+        assert all(r.status == 200 for r in responses)
+        await bot.settle()
+        texts = [world.fake.of("chat.postMessage", channel=f"D{i:04d}")[0].text for i in range(PEOPLE)]
+        assert any(BUSY_CY in t for t in texts), "the bound was reached, and said in Welsh"
+        assert not any(BUSY in t for t in texts), "no one writing in Welsh is told to retry in English"
+    finally:
+        await world.stop()
+
+
+async def test_a_teams_burst_with_a_welsh_locale_is_told_to_retry_in_welsh(tmp_path, cache_dir, connector):
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams-cy.db'}", LEADBOT_CACHE_DIR=str(cache_dir),
+        LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
+    )
+    connector.send_delay = 0.3
+    people = [TeamsUser("4f8b5c7d-0000-4000-8000-0000000000ab", f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)]
+
+    def welsh_locale(activity: dict) -> dict:
+        activity["locale"] = "cy-GB"
+        activity["entities"][0]["locale"] = "cy-GB"
+        return activity
+
+    async with running_leadbot(settings) as bot:
+        teams = TeamsClient(bot, connector)
+        try:
+            results = await asyncio.gather(*(teams.post(welsh_locale(personal_message(connector.service_url, p, "help"))) for p in people))
+            assert all(status == 202 for status, _ in results)
+            await bot.settle()
+            said = [" ".join(connector.messages(p.personal_conversation)[0].texts) for p in people]
+            assert any(BUSY_CY in s for s in said), "the bound was reached, and said in Welsh"
+            assert not any(BUSY in s for s in said)
+        finally:
+            await teams.close()

@@ -65,7 +65,7 @@ async def test_a_working_slack_deployment_is_all_ok(tmp_path, migrated, diagnose
     assert code == 0, lines
     assert lines[0].startswith("leadbot ")
     assert "ok       database       answers at" in line(lines, "ok       database")
-    assert line(lines, "ok       migrations").endswith("at 0005_privacy, the latest")
+    assert line(lines, "ok       migrations").endswith("at 0006_language, the latest")
     assert "SLACK_BOT_TOKEN works: workspace" in line(lines, "ok       slack") and "T0DOCTOR" in line(lines, "ok       slack")
     assert line(lines, "ok       model"), "a model matching this content is ready"
     assert line(lines, "note     teams ").startswith("note     teams          no MICROSOFT_APP_ID")

@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
         "bot.setup_errors",
         "bot.textbars",
         "bot.findings",
+        "bot.platform_words",
     ),
     # built from those: the stores and dialogs put together, the turn router, the nudge fan-out
     ("bot.services", "bot.turns", "bot.nudges", "bot.platform", "bot.evaluation", "bot.privacy"),

@@ -191,7 +191,7 @@ async def test_a_vote_is_counted_once_per_person_and_shown_on_the_message_withou
     assert "already voted" in text_of(again) and "can't be changed" in text_of(again)
     assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "structure": 1}, "the second press is not counted"
     below = nudge_api.updates["slack-1"][-1]
-    assert [c["label"] for c in below["choices"]] == list(POLL_OPTIONS.values()), "two votes: no counts yet"
+    assert [c["label"] for c in below["choices"]] == [content.say(f"poll_{k}") for k in POLL_OPTIONS], "two votes: no counts yet"
     await nudges.vote(pressed(f"poll:{WEEK}:structure", "U3"), NOW)
     final = nudge_api.updates["slack-1"][-1]
     assert [c["label"] for c in final["choices"]] == ["More meaning (1)", "More structure (2)", "About right (0)"]

@@ -146,6 +146,22 @@ async def test_privacy_and_terms_pages_come_from_content(tmp_path, content, diag
         await services.close()
 
 
+async def test_the_pages_are_in_welsh_for_a_browser_that_prefers_it(tmp_path, content, diagnoser):
+    cy = content.in_language("cy")
+    client, services = await _client(tmp_path, LEADBOT_RETENTION_DAYS="45")
+    try:
+        html = await (await client.get("/privacy", headers={"Accept-Language": "cy-GB,cy;q=0.9,en;q=0.5"})).text()
+        assert '<html lang="cy">' in html and f"<h1>{cy.pages.privacy.title}</h1>" in html
+        assert "45 diwrnod ar ôl eich neges olaf" in html
+        assert 'href="?lang=en"' in html, "a link to the English page"
+        english = await (await client.get("/terms?lang=en", headers={"Accept-Language": "cy"})).text()
+        assert content.pages.terms.title in english, "?lang= wins over the browser"
+        assert cy.pages.terms.title in await (await client.get("/terms?lang=cy")).text()
+    finally:
+        await client.close()
+        await services.close()
+
+
 async def test_the_organisations_own_pages_take_over_when_set(tmp_path, diagnoser):
     client, services = await _client(tmp_path, LEADBOT_PRIVACY_URL="https://intranet.example.gov.uk/leadbot/privacy")
     try:

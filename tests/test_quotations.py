@@ -132,6 +132,7 @@ async def test_a_principle_without_a_quotation_is_shown_in_the_bots_own_words(co
             p.pop("quote", None)
 
     _edit(content_copy / "principles.yaml", unquote)
+    _edit(content_copy / "cy" / "principles.yaml", unquote)  # no quotation, so no translation of one either
     plain = load_content(content_copy)
     service, _ = make(plain, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
     [reply] = await say(service, "nobody owns the queue")

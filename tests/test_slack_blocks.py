@@ -139,7 +139,7 @@ def test_home_view_fits_and_lists_every_stored_row(content):
 
 def test_the_manifest_asks_for_what_the_bot_uses_and_no_more():
     m = manifest()
-    assert sorted(bot_scopes()) == ["app_mentions:read", "chat:write", "chat:write.public", "commands", "im:history", "im:write"]
+    assert sorted(bot_scopes()) == ["app_mentions:read", "chat:write", "chat:write.public", "commands", "im:history", "im:write", "users:read"]
     assert set(bot_events()) == {"app_home_opened", "app_mention", "message.im", "app_uninstalled", "tokens_revoked"}
     assert m["features"]["app_home"]["home_tab_enabled"] and m["features"]["app_home"]["messages_tab_enabled"]
     assert m["features"]["app_home"]["messages_tab_read_only_enabled"] is False, "managers write to it"

@@ -62,7 +62,24 @@ def package(tmp_path_factory) -> zipfile.ZipFile:
 
 
 def test_the_zip_holds_the_manifest_and_icons_at_its_root(package):
-    assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+    assert sorted(package.namelist()) == ["color.png", "cy.json", "manifest.json", "outline.png"]
+
+
+def test_the_package_describes_leadbot_in_welsh_too(package):
+    manifest = json.loads(package.read("manifest.json"))
+    assert manifest["localizationInfo"] == {"defaultLanguageTag": "en-gb", "additionalLanguages": [{"languageTag": "cy", "file": "cy.json"}]}
+    cy = json.loads(package.read("cy.json"))
+    assert cy["$schema"].endswith("/v1.22/MicrosoftTeams.Localization.schema.json"), "the same schema version as the manifest"
+    (bot,) = manifest["bots"]
+    # every string the manifest shows has its Welsh, and nothing else is translated
+    shown = {"name.short", "name.full", "description.short", "description.full"}
+    for i, lst in enumerate(bot["commandLists"]):
+        for j, _ in enumerate(lst["commands"]):
+            shown |= {f"bots[0].commandLists[{i}].commands[{j}].title", f"bots[0].commandLists[{i}].commands[{j}].description"}
+    assert set(cy) - {"$schema"} == shown
+    assert len(cy["name.short"]) <= 30 and len(cy["description.short"]) <= 80 and len(cy["name.full"]) <= 100
+    assert all(len(v) <= 32 for k, v in cy.items() if k.endswith(".title"))
+    assert all(len(v) <= 128 for k, v in cy.items() if k.endswith("].description"))
 
 
 def test_the_manifest_is_filled_in_for_this_bot(package):

@@ -30,7 +30,8 @@ def run_check(args) -> int:
     unfilled = sorted({m.group(1) for r in content.routes.values() for m in PLACEHOLDER.finditer(r.contact)})
     print(
         f"content OK: {len(content.principles)} principles, {len(content.next_steps)} next steps, "
-        f"{len(content.nudges)} nudges, {len(content.topics)} escalation topics, {len(content.training)} training examples"
+        f"{len(content.nudges)} nudges, {len(content.topics)} escalation topics, {len(content.training)} training examples; "
+        f"languages: {', '.join(content.translations or [content.language])}"
     )
     if unfilled:
         print(f"note: escalation contacts still to fill in for your organisation: {', '.join(unfilled)}", file=sys.stderr)

@@ -101,11 +101,11 @@ async def _list(nudges) -> int:
             print(f"{where}: off")
             continue
         if sub.paused_at is not None:
-            print(f"{where}: paused since {sub.paused_at:%Y-%m-%d} ({sub.paused_reason}); {describe_schedule(sub.schedule)}")
+            print(f"{where}: paused since {sub.paused_at:%Y-%m-%d} ({sub.paused_reason}); {describe_schedule(nudges.content, sub.schedule)}")
             continue
         local = slot.due_at.astimezone(sub.schedule.tz)
         week = f"this week: {status}" if status else "this week: not yet"
-        print(f"{where}: {describe_schedule(sub.schedule)}; next due {local:%a %Y-%m-%d %H:%M %Z} ({slot.due_at:%Y-%m-%dT%H:%MZ}); {week}")
+        print(f"{where}: {describe_schedule(nudges.content, sub.schedule)}; next due {local:%a %Y-%m-%d %H:%M %Z} ({slot.due_at:%Y-%m-%dT%H:%MZ}); {week}")
     return 0
 
 
@@ -118,7 +118,7 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
         week, nudge = nudges.preview_for_new_channel(now, weeks_ahead)
         print(f"A new channel's nudge {weeks_ahead} after the next (week {week}, theme {nudge.theme}, id {nudge.id}):" if weeks_ahead else
               f"A new channel's first nudge (week {week}, theme {nudge.theme}, id {nudge.id}):")
-        print(render(render_nudge(nudges.content, nudge, week, min_votes=nudges.min_votes)))
+        print(render(render_nudge(nudges.content, nudge, week, language=nudges.default.language, min_votes=nudges.min_votes)))
         return 0
     subs = [s for s in await nudges.store.subscriptions() if s.channel_id == channel]
     if not subs:
@@ -128,5 +128,5 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
         up = await nudges.upcoming(sub.key, sub.schedule, now, weeks_ahead)
         local = up.slot.due_at.astimezone(sub.schedule.tz)
         print(f"{sub.platform} {sub.workspace_id} {sub.channel_id}: week {up.slot.week}, due {local:%a %Y-%m-%d %H:%M %Z}, theme {up.nudge.theme}, id {up.nudge.id}")
-        print(render(render_nudge(nudges.content, up.nudge, up.slot.week, min_votes=nudges.min_votes)))
+        print(render(render_nudge(nudges.content, up.nudge, up.slot.week, language=sub.schedule.language, min_votes=nudges.min_votes)))
     return 0

@@ -318,7 +318,7 @@ class NudgeSender:
         if nudge is None:  # content changed under a retry
             history = await self.store.history(key, add_weeks(week, -HISTORY_WEEKS))
             nudge = pick(nudges, [h for h in history if h[0] != week], week, seed)
-        delivery = await self._post(run, messenger, target, render_nudge(self.content, nudge, week, min_votes=self.min_votes))
+        delivery = await self._post(run, messenger, target, render_nudge(self.content, nudge, week, language=job.sub.schedule.language, min_votes=self.min_votes))
         return await self._settle(run, job, token, nudge.id, attempts, delivery, _can_find(messenger))
 
     async def _lookup(self, run: _Run, messenger: Messenger, target: Target, week: str) -> Lookup:

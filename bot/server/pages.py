@@ -4,6 +4,9 @@ Made from content/pages.yaml (and, for the privacy notice, the same list of
 what is stored that the bot gives when asked "what do you store?"), or a
 redirect to the organisation's own page when LEADBOT_PRIVACY_URL /
 LEADBOT_TERMS_URL is set. Plain HTML, every piece of text escaped.
+
+Each page is in Welsh or English: `?lang=cy` or `?lang=en` if given, else the browser's
+Accept-Language when it prefers Welsh, else LEADBOT_LANGUAGE. Each links to the other language.
 """
 
 from __future__ import annotations
@@ -23,11 +26,17 @@ STYLE = (
 )
 
 
-def _document(title: str, body: list[str]) -> str:
+HTML_LANG = {"en": "en-GB", "cy": "cy"}
+OTHER = {"en": ("cy", "Cymraeg"), "cy": ("en", "English")}
+
+
+def _document(title: str, body: list[str], code: str = "en") -> str:
+    other, name = OTHER.get(code, OTHER["en"])
+    switch = f"<p><a href=\"?lang={other}\" lang=\"{HTML_LANG[other]}\" hreflang=\"{HTML_LANG[other]}\">{name}</a></p>"
     return (
-        "<!doctype html>\n<html lang=\"en-GB\">\n<head><meta charset=\"utf-8\">"
+        f"<!doctype html>\n<html lang=\"{HTML_LANG.get(code, 'en-GB')}\">\n<head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>\n<h1>{escape(title)}</h1>\n"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{switch}\n<h1>{escape(title)}</h1>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
@@ -46,24 +55,34 @@ def privacy_html(content: Content, retention_days: int, audit_days: int = DEFAUL
     head = content.pages.privacy_table
     headings = f"<thead><tr><th>{escape(head.what)}</th><th>{escape(head.why)}</th><th>{escape(head.how_long)}</th></tr></thead>"
     table = ["<table>", headings, "<tbody>", *rows, "</tbody>", "</table>"]
-    return _document(page.title, _paragraphs(page.paragraphs) + table + _paragraphs(content.pages.privacy_after_table))
+    return _document(page.title, _paragraphs(page.paragraphs) + table + _paragraphs(content.pages.privacy_after_table), content.language)
 
 
 def terms_html(content: Content) -> str:
     page = content.pages.terms
-    return _document(page.title, _paragraphs(page.paragraphs))
+    return _document(page.title, _paragraphs(page.paragraphs), content.language)
+
+
+def page_language(request: web.Request, default: str) -> str:
+    asked = request.query.get("lang")
+    if asked in HTML_LANG:
+        return asked
+    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip().lower()
+    return "cy" if first.split("-")[0] == "cy" else default
 
 
 def add_pages(app: web.Application, settings: Settings, content: Content) -> None:
-    def page(html: str | None, elsewhere: str | None):
-        async def view(_request: web.Request) -> web.StreamResponse:
+    def page(html: dict[str, str] | None, elsewhere: str | None):
+        async def view(request: web.Request) -> web.StreamResponse:
             if elsewhere:
                 raise web.HTTPFound(elsewhere)
-            return web.Response(text=html, content_type="text/html", charset="utf-8")
+            code = page_language(request, settings.language)
+            return web.Response(text=html.get(code, html["en"]), content_type="text/html", charset="utf-8")
 
         return view
 
-    privacy = None if settings.privacy_url else privacy_html(content, settings.retention_days, settings.audit_days)
-    terms = None if settings.terms_url else terms_html(content)
+    codes = list(content.translations or {"en": content})
+    privacy = None if settings.privacy_url else {c: privacy_html(content.in_language(c), settings.retention_days, settings.audit_days) for c in codes}
+    terms = None if settings.terms_url else {c: terms_html(content.in_language(c)) for c in codes}
     app.router.add_get("/privacy", page(privacy, settings.privacy_url))
     app.router.add_get("/terms", page(terms, settings.terms_url))

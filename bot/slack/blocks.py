@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack import wording
+from bot import platform_words as wording
 from bot.textbars import tally_lines
 from dialogs.models import Reply
 
@@ -127,8 +127,8 @@ def button(label: str, action_id: str, value: str, primary: bool = False) -> Blo
     return b
 
 
-def continue_button() -> Block:
-    return button(wording.CONTINUE_PRIVATELY, CONTINUE_ACTION, "dm", primary=True)
+def continue_button(words: wording.Words | None = None) -> Block:
+    return button(wording.of(words)["slack_continue_privately"], CONTINUE_ACTION, "dm", primary=True)
 
 
 def choice_buttons(reply: Reply) -> list[Block]:
@@ -156,7 +156,9 @@ def _short_lines(reply: Reply) -> list[str]:
     return reply.lines
 
 
-def render(reply: Reply, *, show_quote: bool = True, short: bool = False, extra: list[Block] | None = None) -> Rendered:
+def render(
+    reply: Reply, *, show_quote: bool = True, short: bool = False, extra: list[Block] | None = None, words: wording.Words | None = None
+) -> Rendered:
     content: list[Block] = []
     if reply.title and reply.title.strip():
         content.append({"type": "header", "text": plain(reply.title, HEADER_TEXT)})
@@ -167,22 +169,24 @@ def render(reply: Reply, *, show_quote: bool = True, short: bool = False, extra:
         quoted = "\n".join(f">{line}" for line in escape(reply.quote.text).splitlines() or [""])
         content.append(section(quoted))
         content.append(context(f"\u2014 {escape(reply.quote.source)}"))
+        if reply.quote.translation:
+            content.append(section(f"_{escape(reply.quote.translation)}_"))
     if reply.next_step:
-        content.append(section(f"*{wording.NEXT_STEP}* {escape(reply.next_step)}"))
+        content.append(section(f"*{escape(reply.next_step_label)}:* {escape(reply.next_step)}"))
     if reply.follow_up and not short:
         content.append(section(f"_{escape(reply.follow_up)}_"))
     for what, why, how_long in reply.table or []:
         content.append(section(f"*{escape(what)}*\n{escape(why)}\n_{escape(how_long)}_"))
     action_blocks = actions(choice_buttons(reply) + (extra or []))
-    return Rendered(text=fallback(reply, short), blocks=fit(content, action_blocks))
+    return Rendered(text=fallback(reply, short), blocks=fit(content, action_blocks, words))
 
 
-def fit(content: list[Block], action_blocks: list[Block]) -> list[Block]:
+def fit(content: list[Block], action_blocks: list[Block], words: wording.Words | None = None) -> list[Block]:
     """At most MAX_BLOCKS, keeping the buttons: content is shortened, with a note that it was."""
     action_blocks = action_blocks[: MAX_BLOCKS - 2]
     room = MAX_BLOCKS - len(action_blocks)
     if len(content) > room:
-        content = content[: room - 1] + [context(wording.SHORTENED)]
+        content = content[: room - 1] + [context(wording.of(words)["slack_shortened"])]
     return content + action_blocks
 
 
@@ -199,12 +203,13 @@ def notice(text: str) -> Rendered:
     return Rendered(text=cut(escape(text), FALLBACK_TEXT), blocks=[section(escape(text))])
 
 
-def chosen(blocks: list[Block], label: str) -> list[Block]:
+def chosen(blocks: list[Block], label: str, words: wording.Words | None = None) -> list[Block]:
     """A message whose button was pressed: the buttons go, a note of the choice stays."""
     kept = [b for b in blocks if isinstance(b, dict) and b.get("type") != "actions"]
-    return fit(kept, [context(wording.CHOSEN.format(label=escape(label)))])
+    note = wording.of(words)["slack_chosen"].replace("{label}", escape(label))
+    return fit(kept, [context(note)], words)
 
 
-def continued(blocks: list[Block]) -> list[Block]:
+def continued(blocks: list[Block], words: wording.Words | None = None) -> list[Block]:
     kept = [b for b in blocks if isinstance(b, dict) and b.get("type") != "actions"]
-    return fit(kept, [context(wording.CONTINUED_PRIVATELY)])
+    return fit(kept, [context(wording.of(words)["slack_continued_privately"])], words)

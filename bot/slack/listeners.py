@@ -17,13 +17,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import blocks, inbound, outbox, wording
+from bot.slack import blocks, inbound, outbox
 from bot.slack.failures import delivery_for
-from bot.slack.home import QUOTES_ACTION, home_view
+from bot.slack.home import LANGUAGE_ACTION, LANGUAGE_NAMES, QUOTES_ACTION, home_view
 from bot.slack.inbound import is_dm
 from bot.slack.outbox import Channel, Destination, Ephemeral
 from bot.slack.prefs import Prefs
 from bot.slack.runtime import SlackRuntime
+from dialogs import language
 from dialogs.models import ConversationKey, Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,17 @@ def _ephemeral(body: dict) -> Ephemeral:
     """Only the person who typed the command or pressed the button sees the answer: their response_url."""
     url = body.get("response_url")
     return Ephemeral(url if isinstance(url, str) else None)
+
+
+def _user_of(body: dict, event: dict | None) -> str | None:
+    """Who sent the event, typed the command or pressed the button, if the payload says."""
+    if event is not None:
+        user = event.get("user")
+    elif isinstance(body.get("user"), dict):  # a button press
+        user = body["user"].get("id")
+    else:  # a slash command
+        user = body.get("user_id")
+    return user if isinstance(user, str) else None
 
 
 # A press whose turn gave one of these did not move the conversation on: the pressed message keeps its buttons.
@@ -51,6 +63,7 @@ class Listeners:
         app.command(re.compile(r"^/"), middleware=work)(t(self.on_command, self.busy))
         app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately, self.busy))
         app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes, self.busy))
+        app.block_action(LANGUAGE_ACTION, middleware=work)(t(self.on_home_language, self.busy))
         app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice, self.busy))
         app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button, self.busy))
         if app.installation_store is not None:
@@ -80,8 +93,15 @@ class Listeners:
             dest, surface = Channel(event["channel"], thread_ts=event.get("thread_ts") or event.get("ts")), "mention"
         if dest is None:
             return  # App Home opened, a bot's own message...: nobody is waiting for an answer
-        reply = self.rt.router.busy("slack", surface)
-        await outbox.send(client, dest, [blocks.render(reply)], self.rt.metrics)
+        # The language from what is already in memory: the words, the person's remembered choice, their locale.
+        workspace, user = inbound.workspace_of(context, body), _user_of(body, event)
+        text = (event or {}).get("text") if event is not None else body.get("text")
+        stored = self.rt.prefs.remembered(workspace, user) if workspace and user else None
+        locale = self.rt.locales.remembered(workspace, user) if workspace and user else None
+        reply = self.rt.router.busy(
+            "slack", surface, text if isinstance(text, str) else None, locale, stored.language if stored else None
+        )
+        await outbox.send(client, dest, [blocks.render(reply, words=self.words([reply]))], self.rt.metrics)
 
     # --- messages ---------------------------------------------------------
 
@@ -142,7 +162,7 @@ class Listeners:
         elif routed.event not in NOT_ANSWERED and container.get("message_ts"):
             # the pressed message keeps its content, loses its buttons and says what was chosen
             label = (action.get("text") or {}).get("text") or ""
-            kept = blocks.chosen(message.get("blocks") or [], label)
+            kept = blocks.chosen(message.get("blocks") or [], label, self.words(routed.replies))
             text = message.get("text") or blocks.ELLIPSIS
             work.append(outbox.update(client, channel, container["message_ts"], text, kept, self.rt.metrics))
         # The edit of the pressed message and the answer do not depend on each other: one round trip, not two.
@@ -175,7 +195,8 @@ class Listeners:
             has_state = True
         if not has_state:
             # Someone else's thread, or already moved: nothing to carry, and nothing to overwrite.
-            await outbox.send(client, _ephemeral(body), [blocks.notice(wording.NOTHING_TO_CONTINUE)], self.rt.metrics)
+            note = self.words([])["slack_nothing_to_continue"]
+            await outbox.send(client, _ephemeral(body), [blocks.notice(note)], self.rt.metrics)
             return
         try:
             opened = await client.conversations_open(users=user)
@@ -189,7 +210,7 @@ class Listeners:
             container = body.get("container") or {}
             message = body.get("message") if isinstance(body.get("message"), dict) else {}
             if container.get("message_ts") and not container.get("is_ephemeral"):
-                kept = blocks.continued(message.get("blocks") or [])
+                kept = blocks.continued(message.get("blocks") or [], self.words(result.replies))
                 text = message.get("text") or blocks.ELLIPSIS
                 await outbox.update(client, channel, container["message_ts"], text, kept, self.rt.metrics)
         await self.reply(client, target, result.replies, Channel(dm))
@@ -207,16 +228,38 @@ class Listeners:
         if not workspace or not user:
             return
         try:
-            await self.rt.prefs.save(workspace, user, Prefs(show_quotes=action.get("value") == "on"))
+            prefs = await self.rt.prefs.load(workspace, user)  # keeps the person's language as it is
+            await self.rt.prefs.save(workspace, user, prefs.model_copy(update={"show_quotes": action.get("value") == "on"}))
+        except Exception:
+            log.warning("could not save settings", exc_info=True)
+        await self.publish_home(client, workspace, user)
+
+    async def on_home_language(self, ack, body: dict, action: dict, context: Any, client: AsyncWebClient) -> None:
+        """Cymraeg / English on the Home tab: the same remembered choice as saying it in a message."""
+        await ack()
+        workspace, user = inbound.workspace_of(context, body), inbound.press_user(body)
+        code = action.get("value")
+        if not workspace or not user or code not in LANGUAGE_NAMES:
+            return
+        try:
+            prefs = await self.rt.prefs.load(workspace, user)
+            await self.rt.prefs.save(workspace, user, prefs.model_copy(update={"language": code}))
         except Exception:
             log.warning("could not save settings", exc_info=True)
         await self.publish_home(client, workspace, user)
 
     async def publish_home(self, client: AsyncWebClient, workspace: str | None, user: str) -> None:
-        show = await self.rt.show_quotes(workspace, user) if workspace else True
-        view = home_view(
-            self.rt.services.content, self.rt.settings.retention_days, Prefs(show_quotes=show), self.rt.settings.audit_days
-        )
+        prefs = Prefs()
+        if workspace:
+            try:
+                prefs = await self.rt.prefs.load(workspace, user)
+            except Exception:
+                log.warning("settings unavailable; using defaults", exc_info=True)
+        code = prefs.language
+        if code is None and workspace:
+            code = language.fallback(stored=None, locale=await self.rt.locales.locale(client, workspace, user), default=self.rt.settings.language)
+        content = self.rt.services.content.in_language(code or self.rt.settings.language)
+        view = home_view(content, self.rt.settings.retention_days, prefs, self.rt.settings.audit_days)
         try:
             await client.views_publish(user_id=user, view=view)
         except Exception as exc:
@@ -229,8 +272,16 @@ class Listeners:
 
     # --- the turn ---------------------------------------------------------
 
+    def words(self, replies: list[Reply]):
+        """Slack's own phrases in the language of these replies (or the default language)."""
+        code = replies[0].language if replies else self.rt.settings.language
+        return self.rt.services.content.in_language(code).wording
+
     async def answer(self, client: AsyncWebClient, msg: Inbound, dest: Destination, short: bool = False) -> None:
         """Route the turn and send its replies to `dest`. Only a conversation's answer is ever shortened."""
+        if msg.choice is None and msg.key.workspace_id:
+            # Slack sends no locale with a message: ask once per person, then from memory.
+            msg = msg.model_copy(update={"locale": await self.rt.locales.locale(client, msg.key.workspace_id, msg.key.user_id)})
         show_quotes = self.prefetch_show_quotes(msg)
         routed = await self.rt.router.route(msg)
         if routed.event == "forget":
@@ -267,6 +318,7 @@ class Listeners:
         rendered = []
         for i, r in enumerate(replies):
             last = i == len(replies) - 1
-            extra = [blocks.continue_button()] if short and last and r.kind != "error" else None
-            rendered.append(blocks.render(r, show_quote=show, short=short, extra=extra))
+            words = self.words([r])
+            extra = [blocks.continue_button(words)] if short and last and r.kind != "error" else None
+            rendered.append(blocks.render(r, show_quote=show, short=short, extra=extra, words=words))
         await outbox.send(client, dest, rendered, self.rt.metrics)

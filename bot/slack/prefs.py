@@ -25,6 +25,7 @@ PLATFORM = "slack"
 
 class Prefs(BaseModel):
     show_quotes: bool = True  # the quotation and its source under each diagnosis
+    language: str | None = None  # "cy" or "en" once the person has said which (kept when the quote setting changes)
 
 
 KEEP_SECONDS = 30.0
@@ -45,6 +46,11 @@ class PrefsStore:
             self._kept.clear()
         self._kept[(workspace_id, user_id)] = (time.monotonic() + KEEP_SECONDS, prefs)
         return prefs
+
+    def remembered(self, workspace_id: str, user_id: str) -> Prefs | None:
+        """What this process already holds for the person, without touching the database (None if nothing)."""
+        kept = self._kept.get((workspace_id, user_id))
+        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
 
     async def load(self, workspace_id: str, user_id: str) -> Prefs:
         kept = self._kept.get((workspace_id, user_id))

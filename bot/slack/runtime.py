@@ -20,6 +20,7 @@ from bot.metrics import Metrics
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.client import TIMEOUT_SECONDS
+from bot.slack.locales import SlackLocales
 from bot.slack.prefs import PrefsStore
 from bot.turns import TurnRouter
 
@@ -35,6 +36,7 @@ class SlackRuntime:
         self.metrics = metrics
         self.router = router
         self.prefs = PrefsStore(services.db)
+        self.locales = SlackLocales()
         self.inflight = InFlight("slack", settings.max_turns_in_flight)
         self.session: aiohttp.ClientSession | None = None
         self.socket_mode: Any = None  # the AsyncSocketModeHandler, when serving over Socket Mode

@@ -59,7 +59,7 @@ KEY_COLUMNS = ["platform", "workspace_id", "channel_id", "week"]
 def _sub(row) -> Subscription:
     return Subscription(
         row.platform, row.workspace_id, row.channel_id, bool(row.enabled),
-        Schedule(weekday=row.weekday, local_time=row.local_time, timezone=row.timezone, region=row.region),
+        Schedule(weekday=row.weekday, local_time=row.local_time, timezone=row.timezone, region=row.region, language=row.language),
         row.turned_on_by, row.turned_on_by_name, _aware(row.turned_on_at), _aware(row.paused_at), row.paused_reason,
     )
 
@@ -114,7 +114,8 @@ class SqlNudgeStore:
         (again) records the person and the time, and lifts a pause.
         """
         values = dict(
-            weekday=schedule.weekday, local_time=schedule.local_time, timezone=schedule.timezone, region=schedule.region, updated_at=now,
+            weekday=schedule.weekday, local_time=schedule.local_time, timezone=schedule.timezone, region=schedule.region,
+            language=schedule.language, updated_at=now,
         )
         async with transaction(self.engine) as conn:
             row = (await conn.execute(select(nudge_subscriptions).where(_channel(nudge_subscriptions, key)))).first()

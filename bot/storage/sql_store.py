@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.storage import audit
 from bot.storage.audit import AuditLog
 from bot.storage.db import transaction
-from bot.storage.tables import conversation_state, feedback_counts, metadata, misread_counts, processed_events
+from bot.storage.tables import conversation_state, feedback_counts, metadata, misread_counts, processed_events, user_settings
 from dialogs.models import ConversationKey
 from dialogs.store import StateConflict, StoredState
 
@@ -74,6 +74,33 @@ class SqlTurn:
     async def add_escalation(self, topic: str) -> None:
         """Counted per day, platform and topic in the audit log: never who, never the words."""
         await audit.count_escalation(self.conn, self.key.platform, topic, _now().date())
+
+    async def language(self) -> str | None:
+        settings = await self._settings()
+        code = settings.get("language") if settings else None
+        return code if isinstance(code, str) else None
+
+    async def set_language(self, code: str) -> None:
+        # The row holds a person's other settings too (Slack's quote setting): change only this key.
+        settings = dict(await self._settings() or {})
+        settings["language"] = code
+        now = _now()
+        k = self.key
+        stmt = self.store._insert(user_settings).values(
+            platform=k.platform, workspace_id=k.workspace_id, user_id=k.user_id, settings=settings, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "user_id"], set_={"settings": settings, "updated_at": now})
+        await self.conn.execute(stmt)
+
+    async def _settings(self) -> dict | None:
+        t = user_settings.c
+        k = self.key
+        row = (
+            await self.conn.execute(
+                select(t.settings).where(t.platform == k.platform, t.workspace_id == k.workspace_id, t.user_id == k.user_id)
+            )
+        ).first()
+        return row.settings if row and isinstance(row.settings, dict) else None
 
 
 class SqlStore:

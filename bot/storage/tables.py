@@ -107,6 +107,7 @@ nudge_subscriptions = Table(
     Column("local_time", Time, nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("region", String(32), nullable=False),  # england-and-wales | scotland | northern-ireland
+    Column("language", String(16), nullable=False, server_default="en"),  # en | cy | bilingual (Welsh first)
     # Who turned nudges on, shown to the channel. The row belongs to the channel, so
     # "forget me" empties these two columns (info["forget_scrubs"]) rather than deleting it.
     Column("turned_on_by", String(128), nullable=True),

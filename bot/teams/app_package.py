@@ -1,4 +1,6 @@
-"""The Teams app package an administrator uploads: manifest.json, color.png and outline.png in one zip.
+"""The Teams app package an administrator uploads: manifest.json, color.png, outline.png and cy.json in one zip.
+
+cy.json is the manifest's text in Welsh (`localizationInfo`): Teams shows it to people whose Teams is in Welsh.
 
 bot/teams/package/manifest.json is the template; `build_manifest` fills in
 this organisation's values (the bot's app id, the host it runs on, the
@@ -17,6 +19,8 @@ from pydantic import BaseModel, Field, field_validator
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "package"
 ICONS = ("color.png", "outline.png")
+# Translations of the manifest's text, shown to people whose Teams is in that language.
+LOCALISATIONS = {"cy": "cy.json"}
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 PLACEHOLDER_HOST = "leadbot.invalid"
@@ -86,6 +90,10 @@ def build_manifest(options: PackageOptions) -> dict:
         termsOfUseUrl=options.terms_url or f"{site}/terms",
     )
     manifest["validDomains"] = [options.host.split(":")[0]] if options.host else []
+    manifest["localizationInfo"] = {
+        "defaultLanguageTag": "en-gb",
+        "additionalLanguages": [{"languageTag": tag, "file": file} for tag, file in LOCALISATIONS.items()],
+    }
     return manifest
 
 
@@ -97,4 +105,6 @@ def write_package(options: PackageOptions, out: Path) -> Path:
         zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         for icon in ICONS:
             zf.write(PACKAGE_DIR / icon, icon)
+        for file in LOCALISATIONS.values():
+            zf.write(PACKAGE_DIR / file, file)
     return out

@@ -20,7 +20,7 @@ from typing import Any
 from botbuilder.core import CardFactory
 from botbuilder.schema import Activity, ActivityTypes
 
-from bot.teams import texts
+from bot import platform_words as wording
 from bot.textbars import tally_lines
 from dialogs.models import Reply
 
@@ -50,11 +50,12 @@ def _body(reply: Reply, compact: bool) -> list[dict]:
                 "items": [
                     _text(f"\u201c{reply.quote.text}\u201d", fontType="Default"),
                     _text(f"\u2014 {reply.quote.source}", isSubtle=True, size="Small", spacing="Small"),
+                    *([_text(reply.quote.translation, isSubtle=True, spacing="Small")] if reply.quote.translation else []),
                 ],
             }
         )
     if reply.next_step:
-        body.append(_text(texts.NEXT_STEP, weight="Bolder", spacing="Medium"))
+        body.append(_text(reply.next_step_label, weight="Bolder", spacing="Medium"))
         body.append(_text(reply.next_step, spacing="Small"))
     if reply.follow_up and not compact:
         body.append(_text(reply.follow_up, isSubtle=True, spacing="Small"))
@@ -81,11 +82,11 @@ def choice_actions(reply: Reply) -> list[dict]:
     ]
 
 
-def private_action() -> dict:
-    return {"type": "Action.Submit", "title": texts.CONTINUE_PRIVATELY, "style": "positive", "data": {"leadbot": "private"}}
+def private_action(words: wording.Words | None = None) -> dict:
+    return {"type": "Action.Submit", "title": wording.of(words)["teams_continue_privately"], "style": "positive", "data": {"leadbot": "private"}}
 
 
-def adaptive_card(reply: Reply, compact: bool = False) -> dict:
+def adaptive_card(reply: Reply, compact: bool = False, words: wording.Words | None = None) -> dict:
     """The card for a reply. `compact` is for channels and group chats: short, with an offer to go private.
 
     Escalations are never shortened: the routes to the right people are the point.
@@ -95,17 +96,17 @@ def adaptive_card(reply: Reply, compact: bool = False) -> dict:
     body = _body(reply, compact)
     actions = choice_actions(reply)
     if compact and reply.choices:
-        body.append(_text(texts.CONTINUE_OFFER, isSubtle=True, spacing="Medium"))
-        actions = [private_action()]
+        body.append(_text(wording.of(words)["teams_continue_offer"], isSubtle=True, spacing="Medium"))
+        actions = [private_action(words)]
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "fallbackText": plain, "body": body}
     if actions:
         card["actions"] = actions
     return card
 
 
-def card_activity(reply: Reply, compact: bool = False) -> Activity:
+def card_activity(reply: Reply, compact: bool = False, words: wording.Words | None = None) -> Activity:
     """A message Activity holding the card, with a plain-text summary for notifications."""
-    card = adaptive_card(reply, compact)
+    card = adaptive_card(reply, compact, words)
     plain = card["fallbackText"]
     summary = plain if len(plain) <= SUMMARY_MAX else plain[: SUMMARY_MAX - 1] + "\u2026"
     return Activity(

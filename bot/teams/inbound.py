@@ -253,6 +253,7 @@ def to_inbound(wire: WireActivity, place: Place, submit: Submit | None = None) -
         "event_id": event_id[:200] if event_id else None,
         "in_channel": place.scope != "personal",
         "user_name": _str(wire.from_.name) if wire.from_ is not None else None,
+        "locale": (_str(wire.locale) or "")[:32] or None,  # "cy-GB" when the person's Teams is in Welsh
     }
     if wire.value is not None:
         # A payload we never sent still gets an answer: the dialog treats it as a stale press.

@@ -16,6 +16,7 @@ from bot.services import Services
 from bot.teams.inbound import arrival_of, reference_for
 from bot.teams.references import ReferenceStore
 from bot.teams.turns import TeamsTurns
+from dialogs import language
 from dialogs.models import Reply
 from dialogs.store import StoreUnavailable
 
@@ -44,7 +45,10 @@ class TeamsInstalls:
         log.info("teams app added", extra={"scope": place.scope, "welcome": welcome})
         self.metrics.record_turn("teams", "installed", None)
         if welcome:
-            greeting = Reply(kind="info", lines=[self.services.content.messages.greeting])
+            # Nobody has said anything yet: a Welsh Teams gets the welcome in Welsh, anyone else the default.
+            code = language.fallback(stored=None, locale=arrival.wire.locale, default=self.services.settings.language)
+            said = self.services.content.in_language(code)
+            greeting = Reply(kind="info", lines=[said.messages.greeting], language=said.language)
             await self.turns.reply(context, [greeting])
 
     async def removed(self, context: TurnContext, channel_only: bool = False) -> None:

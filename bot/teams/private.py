@@ -17,7 +17,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationParameters, ConversationReference
 
 from bot.services import Services
-from bot.teams import texts
+from dialogs import language
 from bot.teams.cards import card_activity
 from bot.teams.failures import delivery_for
 from bot.teams.inbound import Arrival, Place
@@ -52,31 +52,43 @@ class PrivateChats:
                 return  # a redelivered press
             if await self.services.store.load_state(source) is None:
                 # Pressed twice, or by someone else in the channel: their own conversation here is empty.
-                await self.turns.say(context, texts.NOTHING_TO_MOVE)
+                await self.turns.say(context, self._words(arrival)["teams_nothing_to_move"])
                 return
             reference = await self.references.find_personal(place.tenant_id, place.user_id or "")
         except StoreUnavailable:
-            await self.turns.say(context, self.services.content.messages.unavailable)
+            await self.turns.say(context, self._content(arrival).messages.unavailable)
             return
         if reference is None:
             reference = await self._create_personal_chat(arrival, place)
         if reference is None:
-            await self.turns.say(context, texts.CANNOT_MESSAGE_PRIVATELY)
+            await self.turns.say(context, self._words(arrival)["teams_cannot_message_privately"])
             return
         target = ConversationKey(platform="teams", workspace_id=place.tenant_id, user_id=source.user_id, conversation_id=reference.conversation.id)
         result = await self.router.move(source, target)
         if result.event != "moved":
             await self.turns.reply(context, result.replies, compact=True)
             return
+        words = self._words(arrival, result.replies)
         for reply in result.replies:
-            activity_out = card_activity(reply)
+            activity_out = card_activity(reply, words=words)
             delivery = await self.messenger.send_to_reference(
                 reference, lambda connector, conversation_id, a=activity_out: connector.conversations.send_to_conversation(conversation_id, a)
             )
             if delivery.outcome != "sent":
-                await self.turns.say(context, texts.CANNOT_MESSAGE_PRIVATELY)
+                await self.turns.say(context, words["teams_cannot_message_privately"])
                 return
-        await self.turns.say(context, texts.MOVED)
+        await self.turns.say(context, words["teams_moved"])
+
+    def _content(self, arrival: Arrival, replies: list | None = None):
+        """Our content in the conversation's language if it has replies, else as the Activity's locale suggests."""
+        if replies:
+            code = replies[0].language
+        else:
+            code = language.fallback(stored=None, locale=arrival.wire.locale, default=self.services.settings.language)
+        return self.services.content.in_language(code)
+
+    def _words(self, arrival: Arrival, replies: list | None = None):
+        return self._content(arrival, replies).wording
 
     async def _create_personal_chat(self, arrival: Arrival, place: Place) -> ConversationReference | None:
         activity = arrival.wire

@@ -59,7 +59,8 @@ class TeamsTurns:
     async def reply(self, context: TurnContext, replies: list[Reply], compact: bool = False) -> bool:
         """Send each reply as a card; stop at the first that cannot be delivered. True if all went."""
         for reply in replies:
-            if not await self.send(context, card_activity(reply, compact)):
+            words = self.router.conversations.content.in_language(reply.language).wording
+            if not await self.send(context, card_activity(reply, compact, words)):
                 return False
         return True
 

@@ -25,11 +25,7 @@ def fit_of(content: Content, snap: Snapshot) -> Fit:
 
 
 def headline(content: Content, snap: Snapshot) -> str:
-    names = content.messages.move_names
-    first = names[snap.first_move]
-    if snap.both:
-        return f"Both: {first} first, then {names[OTHER_MOVE[snap.first_move]]}"
-    return f"{first[:1].upper()}{first[1:]} first"
+    return content.say(f"headline_both_{snap.first_move}" if snap.both else f"headline_{snap.first_move}")
 
 
 def _lower_first(text: str) -> str:
@@ -40,10 +36,9 @@ def why_sentence(content: Content, snap: Snapshot) -> list[str]:
     lines = [content.problems[snap.problem].why]
     if snap.pattern:
         pattern = content.patterns[snap.pattern]
-        lines.append(f"It also looks like a common trap, {pattern.name.lower()}: {pattern.advice}")
+        lines.append(content.say("trap", name=pattern.name.lower(), advice=pattern.advice))
     if snap.both:
-        other = content.messages.move_names[OTHER_MOVE[snap.first_move]]
-        lines.append(f"Once that is steadier, the team will need {other} too.")
+        lines.append(content.say(f"then_{OTHER_MOVE[snap.first_move]}"))
     return lines
 
 
@@ -52,7 +47,15 @@ def quote_for(content: Content, principle_id: str) -> Quote | None:
     p = content.principles[principle_id]
     if p.quote is None:
         return None
-    return Quote(text=p.quote.text, source=attribution(p.quote, content.sources))
+    return quotation(content, p)
+
+
+def quotation(content: Content, p: Principle) -> Quote | None:
+    """A principle's quotation in the source's words, credited, with our rendering beside it in a translation."""
+    if p.quote is None:
+        return None
+    rendering = content.say("translation", text=p.quote.translation) if p.quote.translation else None
+    return Quote(text=p.quote.text, source=attribution(p.quote, content.sources, content.wording["quoted_in"]), translation=rendering)
 
 
 def principle_lines(content: Content, principle_id: str) -> list[str]:
@@ -78,6 +81,7 @@ def _diagnosis_reply(content: Content, snap: Snapshot, principle: Principle, ste
         lines=lead_in + why_sentence(content, snap) + principle_lines(content, principle.id),
         quote=quote_for(content, principle.id),
         next_step=step.text if step else None,
+        next_step_label=content.say("next_step"),
         follow_up=step.follow_up if step else None,
     )
 
@@ -119,7 +123,9 @@ def another_step_reply(content: Content, snap: Snapshot) -> Reply | None:
     if step is None:
         return None
     snap.step_ids.append(step.id)
-    return Reply(kind="diagnosis", title="Another step", next_step=step.text, follow_up=step.follow_up)
+    return Reply(
+        kind="diagnosis", title=content.say("another_step"), next_step=step.text, next_step_label=content.say("next_step"), follow_up=step.follow_up
+    )
 
 
 # --- why? ---------------------------------------------------------------------
@@ -127,12 +133,7 @@ def another_step_reply(content: Content, snap: Snapshot) -> Reply | None:
 
 def _quiz_lines(content: Content, answers: list[str]) -> list[str]:
     """What the manager chose in the quick test, in plain words: the only evidence when the reading came from it."""
-    side_words = {
-        "lead": "the trouble is mainly direction",
-        "manage": "the trouble is mainly delivery",
-        "both": "it is both direction and delivery",
-        "unsure": "you were not sure whether it was direction or delivery",
-    }
+    side_words = {side: content.say(f"quiz_side_{side}") for side in ("lead", "manage", "both", "unsure")}
     said: list[str] = []
     order: str | None = None
     for value in answers:
@@ -146,24 +147,24 @@ def _quiz_lines(content: Content, answers: list[str]) -> list[str]:
             order = choice
     lines = []
     if said:
-        lines.append("In the quick test you said " + _join(said) + ".")
+        lines.append(content.say("quiz_said", answers=_join(content, said)))
     if order:
         label = content.quick_test.order_lead_label if order == "lead" else content.quick_test.order_manage_label
-        lines.append(f"You said what hurts the service more right now is this: {_lower_first(label)}.")
+        lines.append(content.say("quiz_order", label=_lower_first(label)))
     return lines
 
 
-def _join(parts: list[str]) -> str:
+def _join(content: Content, parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
-    return ", that ".join(parts[:-1]) + ", and that " + parts[-1]
+    return content.say("quiz_join").join(parts[:-1]) + content.say("quiz_join_last") + parts[-1]
 
 
 def _cue_lines(content: Content, snap: Snapshot) -> list[str]:
     """Cues the message matched that point the way of the diagnosis (both ways when both are needed)."""
     wanted = set(MOVE_PROBLEMS[snap.first_move]) | (set(MOVE_PROBLEMS[OTHER_MOVE[snap.first_move]]) if snap.both else set())
     cues = [content.cues[c] for c in snap.signal_ids if c in content.cues and content.cues[c].points_to in wanted]
-    return [f"You mentioned {cue.says}: {cue.means}." for cue in cues[:3]]
+    return [content.say("cue", says=cue.says, means=cue.means) for cue in cues[:3]]
 
 
 def _step_line(content: Content, snap: Snapshot) -> str | None:
@@ -171,40 +172,39 @@ def _step_line(content: Content, snap: Snapshot) -> str | None:
     if step is None:
         return None
     if not step.needs:
-        return "The step is a general one for this kind of problem: it takes nothing for granted about your team beyond what you told me."
+        return content.say("general_step")
     sources = {n: said_for(content, n, snap.situations) for n in step.needs}
     named = list(dict.fromkeys(s for s in sources.values() if s in content.situations))
     # Background situations (cases, requests) are not what made the step fit; name them only if nothing else did.
     named = [n for n in named if not content.situations[n].background] or named
     said = [content.situations[n].mentioned for n in named]
-    reasons = [f"you mentioned {_join_and(said)}"] if said else []
+    reasons = [content.say("because_mentioned", things=_join_and(content, said))] if said else []
     by_pattern = [n for n, s in sources.items() if s is None]
     if by_pattern and snap.pattern in content.patterns:
-        reasons.append(f"it looks like {content.patterns[snap.pattern].name.lower()}")
-    return f"I suggested that step because {' and '.join(reasons)}." if reasons else None
+        reasons.append(content.say("because_pattern", name=content.patterns[snap.pattern].name.lower()))
+    return content.say("step_because", reasons=content.say("reasons_join").join(reasons)) if reasons else None
 
 
-def _join_and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _join_and(content: Content, parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + content.say("and") + parts[-1]
 
 
 def why_reply(content: Content, snap: Snapshot) -> Reply:
     problem = content.problems[snap.problem]
-    move = content.messages.move_names[snap.first_move]
     lines: list[str] = []
     if snap.from_quiz:
-        lines.extend(_quiz_lines(content, snap.quiz_answers) or [f"You told me in the quick test that this is about {problem.name.lower()}."])
+        lines.extend(_quiz_lines(content, snap.quiz_answers) or [content.say("quiz_told", problem=problem.name.lower())])
     else:
         cue_lines = _cue_lines(content, snap)
-        lines.extend(cue_lines or [f"No single phrase gave it away, but the message as a whole reads most like {problem.name.lower()}."])
-    lines.append(f"{problem.name} is a {move} problem: {_lower_first(problem.why)}")
+        lines.extend(cue_lines or [content.say("no_cue", problem=problem.name.lower())])
+    lines.append(content.say(f"problem_is_{snap.first_move}", problem=problem.name, problem_lower=problem.name.lower(), why=_lower_first(problem.why)))
     if snap.pattern and snap.pattern in content.patterns:
         pattern = content.patterns[snap.pattern]
-        lines.append(f"It also has the marks of a common trap, {pattern.name.lower()}: {pattern.looks_like}")
+        lines.append(content.say("trap_marks", name=pattern.name.lower(), looks_like=pattern.looks_like))
     step_line = _step_line(content, snap)
     if step_line:
         lines.append(step_line)
     if snap.principle_id and snap.principle_id in content.principles:
         p = content.principles[snap.principle_id]
-        lines.append(f"The principle behind it, in my words: {p.text}")
-    return Reply(kind="info", title="Why I said that", lines=lines)
+        lines.append(content.say("principle_in_my_words", text=p.text))
+    return Reply(kind="info", title=content.say("why_title"), lines=lines)

@@ -15,17 +15,20 @@ from dialogs.content_loader import Content
 from dialogs.content_schema import PLACEHOLDER
 from dialogs.models import Reply
 
-NOT_FILLED_IN = "contact details not added yet: ask your HR team"
-
-
-def contact_text(contact: str) -> str:
+def contact_text(content: Content, contact: str) -> str:
     """A route's contact, or a plain word that the organisation has not filled it in yet."""
-    return NOT_FILLED_IN if PLACEHOLDER.search(contact) else contact
+    return content.say("not_filled_in") if PLACEHOLDER.search(contact) else contact
 
 
 def _route_line(content: Content, route_id: str) -> str:
     route = content.routes[route_id]
-    return f"\u2022 {route.name}: {contact_text(route.contact)} ({route.when})"
+    contact = route.contact
+    if PLACEHOLDER.search(contact):
+        # Filled in for English but not yet in the translation: the phone number or address is the same.
+        english = content.in_language("en").routes.get(route_id)
+        if english is not None and not PLACEHOLDER.search(english.contact):
+            contact = english.contact
+    return f"\u2022 {route.name}: {contact_text(content, contact)} ({route.when})"
 
 
 def escalation_reply(content: Content, topic_id: str | None, sure: bool = True, alternatives: Sequence[str] = ()) -> Reply:

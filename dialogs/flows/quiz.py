@@ -24,7 +24,7 @@ def _problem_choices(content: Content, ids: tuple[str, ...]) -> list[Choice]:
 def question(content: Content, quiz: Quiz) -> Reply:
     qt = content.quick_test
     n = quiz.asked + 1
-    title = f"Quick test, question {n}"
+    title = content.say("quiz_title", n=n)
     if quiz.stage == "side":
         choices = [
             Choice(label=qt.side_lead_label, value="quiz:side:lead"),

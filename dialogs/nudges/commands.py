@@ -2,26 +2,21 @@
 
 Platform-neutral: an adapter passes the text after its own prefix (`/leadbot
 nudge on tuesday 10:00`, `@leadbot nudge off`) and shows the replies. Nothing
-here touches storage; `dialogs.nudges.turns` does that and calls these.
+here touches storage; `dialogs.nudges.turns` does that and calls these. The
+replies are in the channel's nudge language: their words are `nudge_*` phrases
+in content/wording.yaml (and content/cy/wording.yaml).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from dialogs.nudges.schedule import (
-    REGION_NAMES,
-    WEEKDAY_NAMES,
-    Schedule,
-    Slot,
-    describe_date,
-    describe_day,
-    describe_time,
-)
+from dialogs.content_loader import Content
+from dialogs.nudges.schedule import WEEKDAY_NAMES, Schedule, Slot, describe_time
 from dialogs.models import Reply
 
 DAYS = {name.lower(): i for i, name in enumerate(WEEKDAY_NAMES)}
@@ -36,12 +31,14 @@ REGION_WORDS = {
     "northern-ireland": "northern-ireland",
     "ni": "northern-ireland",
 }
+# The nudge's language: `nudge on cymraeg`, `nudge on english`, `nudge on bilingual`.
+LANGUAGE_WORDS = {
+    "cymraeg": "cy", "welsh": "cy", "cy": "cy",
+    "english": "en", "saesneg": "en", "en": "en",
+    "bilingual": "bilingual", "dwyieithog": "bilingual", "both": "bilingual",
+}
 TIME_24 = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 TIME_12 = re.compile(r"^(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s*(am|pm)$")
-USAGE = (
-    "Try 'nudge on' (Mondays at 09:00), 'nudge on tuesday 10:30', 'nudge on friday 2pm Europe/London scotland', "
-    "'nudge off', or just 'nudge' to see the schedule."
-)
 MAX_TOKENS = 8
 
 
@@ -52,11 +49,16 @@ class NudgeCommand:
     local_time: time | None = None
     timezone: str | None = None
     region: str | None = None
+    language: str | None = None  # "en", "cy" or "bilingual"
 
 
 @dataclass
 class CommandError:
-    message: str
+    """What could not be read: a phrase key from wording.yaml and the names it needs."""
+
+    key: str
+    names: dict[str, str] = field(default_factory=dict)
+    usage: bool = True  # followed by the usage line
 
 
 @dataclass
@@ -115,17 +117,17 @@ def parse(text: str) -> NudgeCommand | CommandError:
     raw = re.sub(r"(\d)\s+(am|pm)\b", r"\1\2", raw)
     words = raw.split()
     if not words or words[0] not in ("nudge", "nudges"):
-        return CommandError(USAGE)
+        return CommandError("nudge_usage", usage=False)
     words = words[1:]
     if not words or words[0] in ("status", "show", "next"):
-        return NudgeCommand("status") if len(words) <= 1 else CommandError(USAGE)
+        return NudgeCommand("status") if len(words) <= 1 else CommandError("nudge_usage", usage=False)
     action, args = words[0], words[1:]
     if action == "off":
-        return NudgeCommand("off") if not args else CommandError("'nudge off' takes nothing after it. " + USAGE)
+        return NudgeCommand("off") if not args else CommandError("nudge_error_off")
     if action != "on":
-        return CommandError(f"I don't know 'nudge {action[:30]}'. " + USAGE)
+        return CommandError("nudge_error_unknown", {"action": action[:30]})
     if len(args) > MAX_TOKENS:
-        return CommandError(USAGE)
+        return CommandError("nudge_usage", usage=False)
     cmd = NudgeCommand("on")
     for token in args:
         if token in ("at", "on", "every", "in"):
@@ -133,7 +135,7 @@ def parse(text: str) -> NudgeCommand | CommandError:
         day = DAYS.get(token)
         if day is not None:
             if day >= 5:
-                return CommandError("Nudges go out on working days, so please choose a day from Monday to Friday.")
+                return CommandError("nudge_error_weekend", usage=False)
             cmd.weekday = day
             continue
         at = _time(token)
@@ -143,96 +145,98 @@ def parse(text: str) -> NudgeCommand | CommandError:
         if token in REGION_WORDS:
             cmd.region = REGION_WORDS[token]
             continue
+        if token in LANGUAGE_WORDS:
+            cmd.language = LANGUAGE_WORDS[token]
+            continue
         zone = _timezone(token)
         if zone is not None:
             cmd.timezone = zone
             continue
-        return CommandError(
-            f"I couldn't read '{token[:40]}'. Give a day (Monday to Friday), a time such as 09:00 or 2pm, "
-            "a timezone such as Europe/London, or a region: England and Wales, Scotland or Northern Ireland."
-        )
+        return CommandError("nudge_error_token", {"token": token[:40]}, usage=False)
     return cmd
 
 
-# --- replies -------------------------------------------------------------------
+# --- replies ---------------------------------------------------------------------
+# Each takes the content in the reply's language; `in_languages` makes one reply of several
+# (a bilingual channel: Welsh first).
 
 
-def describe_schedule(schedule: Schedule) -> str:
-    return (
-        f"every {WEEKDAY_NAMES[schedule.weekday]} at {describe_time(schedule.local_time)} ({schedule.timezone}), "
-        f"moved to the next working day after a bank holiday in {REGION_NAMES.get(schedule.region, schedule.region)}"
+def describe_day(c: Content, day: date) -> str:
+    """British style, in the reply's language: "Monday 7 April", "dydd Llun 7 Ebrill"."""
+    return c.say("nudge_day", weekday=c.say(f"day_{day.weekday()}"), day=day.day, month=c.say(f"month_{day.month}"))
+
+
+def describe_date(c: Content, day: date) -> str:
+    return c.say("nudge_date", day=day.day, month=c.say(f"month_{day.month}"), year=day.year)
+
+
+def describe_schedule(c: Content, schedule: Schedule) -> str:
+    region_key = "region_" + schedule.region.replace("-", "_")
+    region = c.say(region_key) if region_key in c.wording else schedule.region
+    language = c.wording.get(f"nudge_language_{schedule.language}", c.say("nudge_language_en"))
+    return c.say(
+        "nudge_every", day=c.say(f"day_{schedule.weekday}"), time=describe_time(schedule.local_time),
+        timezone=schedule.timezone, region=region, language=language,
     )
 
 
-def describe_slot(slot: Slot, schedule: Schedule) -> str:
+def holiday_name(c: Content, name: str) -> str:
+    """A bank holiday's name (as the holidays library gives it, in English) in the reply's language."""
+    base = name.removesuffix(" (observed)")
+    said = c.wording.get("holiday_" + re.sub(r"[^a-z0-9]+", "_", base.lower()).strip("_"), base)
+    return c.say("holiday_observed", name=said) if base != name else said
+
+
+def describe_slot(c: Content, slot: Slot, schedule: Schedule) -> str:
     assert slot.send_date is not None
-    when = f"{describe_day(slot.send_date)} at {describe_time(schedule.local_time)}"
+    when = c.say("nudge_slot", day=describe_day(c, slot.send_date), time=describe_time(schedule.local_time))
     if slot.moved_for and slot.send_date != slot.nominal:
-        when += f" ({describe_day(slot.nominal)} is {slot.moved_for})"
+        when = c.say("nudge_moved", when=when, day=describe_day(c, slot.nominal), holiday=holiday_name(c, slot.moved_for))
     return when
 
 
-def turned_on_reply(schedule: Schedule, first: Slot, updated: bool) -> Reply:
-    lead = "Weekly nudges schedule updated for this channel" if updated else "Weekly nudges are on for this channel"
+def turned_on_reply(c: Content, schedule: Schedule, first: Slot, updated: bool) -> Reply:
     return Reply(
         kind="notice",
-        title="Weekly nudges",
+        title=c.say("nudge_title"),
         lines=[
-            f"{lead}: {describe_schedule(schedule)}.",
-            f"The next one is due on {describe_slot(first, schedule)}.",
-            "Anyone here can type 'nudge' to see the schedule, or 'nudge off' to stop them.",
+            c.say("nudge_updated" if updated else "nudge_turned_on", schedule=describe_schedule(c, schedule)),
+            c.say("nudge_next", when=describe_slot(c, first, schedule)),
+            c.say("nudge_anyone"),
         ],
     )
 
 
-def turned_off_reply(was_on: bool) -> Reply:
-    if not was_on:
-        return Reply(kind="notice", lines=["Weekly nudges weren't on in this channel, so there was nothing to turn off."])
-    return Reply(kind="notice", lines=["Weekly nudges are off for this channel. Type 'nudge on' to start them again at any time."])
+def turned_off_reply(c: Content, was_on: bool) -> Reply:
+    return Reply(kind="notice", lines=[c.say("nudge_off" if was_on else "nudge_off_was_off")])
 
 
-PAUSE_REASONS = {
-    "channel_not_found": "the channel could not be found",
-    "is_archived": "the channel was archived",
-    "not_in_channel": "leadbot was removed from the channel",
-    "gone": "leadbot can no longer post here",
-}
+PAUSE_REASONS = ("channel_not_found", "is_archived", "not_in_channel", "gone")
 
 
-def status_reply(status: Status | None, default: Schedule) -> Reply:
+def status_reply(c: Content, status: Status | None, default: Schedule) -> Reply:
     if status is None or not status.enabled:
         schedule = status.schedule if status else default
         return Reply(
             kind="info",
-            title="Weekly nudges",
-            lines=[
-                "Weekly nudges aren't on in this channel.",
-                f"Type 'nudge on' to get a short leadership-or-management nudge {describe_schedule(schedule)}. "
-                "You can choose another day, time, timezone or region, for example 'nudge on thursday 10:00 scotland'.",
-            ],
+            title=c.say("nudge_title"),
+            lines=[c.say("nudge_not_on"), c.say("nudge_how", schedule=describe_schedule(c, schedule))],
         )
-    lines = [f"Weekly nudges are on: {describe_schedule(status.schedule)}."]
+    lines = [c.say("nudge_are_on", schedule=describe_schedule(c, status.schedule))]
     if status.paused_at is not None:
-        why = PAUSE_REASONS.get(status.paused_reason or "", PAUSE_REASONS["gone"])
-        lines.append(f"They have been paused since {describe_date(status.paused_at.date())} because {why}. Type 'nudge on' to start them again.")
+        reason = status.paused_reason if status.paused_reason in PAUSE_REASONS else "gone"
+        lines.append(c.say("nudge_paused", date=describe_date(c, status.paused_at.date()), why=c.say(f"pause_{reason}")))
     elif status.next_slot is not None:
-        lines.append(f"The next one is due on {describe_slot(status.next_slot, status.schedule)}.")
+        lines.append(c.say("nudge_next", when=describe_slot(c, status.next_slot, status.schedule)))
     if status.turned_on_at is not None:
-        who = status.turned_on_by_name or "a member of this channel"
-        lines.append(f"Turned on by {who} on {describe_date(status.turned_on_at.date())}.")
+        who = status.turned_on_by_name or c.say("nudge_someone")
+        lines.append(c.say("nudge_turned_on_by", who=who, date=describe_date(c, status.turned_on_at.date())))
     lines.extend(status.extra)
-    return Reply(kind="info", title="Weekly nudges", lines=lines)
+    return Reply(kind="info", title=c.say("nudge_title"), lines=lines)
 
 
-def channel_only_reply() -> Reply:
-    return Reply(
-        kind="info",
-        title="Weekly nudges",
-        lines=[
-            "Weekly nudges are for a team's channel, so the whole team sees them and can vote in the poll.",
-            "Type 'nudge on' in the channel you'd like them in (add me to it first if I'm not there yet).",
-        ],
-    )
+def channel_only_reply(c: Content) -> Reply:
+    return Reply(kind="info", title=c.say("nudge_title"), lines=[c.say("nudge_channel_only"), c.say("nudge_channel_only_how")])
 
 
 def addressed(reply: Reply, prefix: str) -> Reply:
@@ -243,5 +247,28 @@ def addressed(reply: Reply, prefix: str) -> Reply:
     return reply.model_copy(update={"lines": [line.replace("'nudge", f"'{prefix}nudge") for line in reply.lines]})
 
 
-def error_reply(error: CommandError) -> Reply:
-    return Reply(kind="info", title="Weekly nudges", lines=[error.message])
+def error_reply(c: Content, error: CommandError) -> Reply:
+    message = c.say(error.key, **error.names)
+    if error.usage:
+        message += " " + c.say("nudge_usage")
+    return Reply(kind="info", title=c.say("nudge_title"), lines=[message])
+
+
+def unavailable_reply(c: Content) -> Reply:
+    return Reply(kind="error", lines=[c.say("nudge_unavailable")], language=c.language)
+
+
+def in_languages(contents: list[Content], make) -> Reply:
+    """One reply in each language, Welsh first, as one message: `make(content) -> Reply`."""
+    replies = [make(c) for c in contents]
+    first = replies[0]
+    if len(replies) == 1:
+        return first.model_copy(update={"language": contents[0].language})
+    titles = [r.title for r in replies if r.title]
+    return first.model_copy(
+        update={
+            "title": " / ".join(dict.fromkeys(titles)) if titles else None,
+            "lines": [line for r in replies for line in r.lines],
+            "language": contents[0].language,
+        }
+    )

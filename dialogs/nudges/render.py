@@ -11,15 +11,18 @@ as a colleague's vote.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Choice, Quote, Reply, Tally
 from dialogs.quotations import attribution
 
-POLL_OPTIONS: dict[str, str] = {"meaning": "More meaning", "structure": "More structure", "about_right": "About right"}
-POLL_NAMES: dict[str, str] = {"meaning": "meaning", "structure": "structure", "about_right": "about right"}
-POLL_PROMPT = "This week we need more: meaning, structure, or is it about right? Vote with the buttons below; votes are anonymous."
+# The poll's options, in the order of its buttons; their words are in wording.yaml (poll_<option>, poll_name_<option>).
+POLL_OPTIONS: tuple[str, ...] = ("meaning", "structure", "about_right")
+# A channel's nudges in one language, or in both with Welsh first (the Welsh Language Standards' order).
+NudgeLanguage = Literal["en", "cy", "bilingual"]
+BILINGUAL_ORDER = ("cy", "en")
 POLL_PREFIX = "poll:"
 TOKEN_PREFIX = "nudge:"
 DEFAULT_MIN_VOTES = 3  # as bot.settings.Settings.poll_min_votes
@@ -56,25 +59,34 @@ def nudge_token(week: str) -> str:
     return f"{TOKEN_PREFIX}{week}"
 
 
-def results_line(counts: dict[str, int]) -> str:
+def results_line(content: Content, counts: dict[str, int]) -> str:
     """Totals only: nobody, not even the bot's replies, says who voted for what."""
     total = sum(counts.get(k, 0) for k in POLL_OPTIONS)
-    parts = ", ".join(f"{POLL_NAMES[key]} {counts.get(key, 0)}" for key in POLL_OPTIONS)
-    people = "1 vote" if total == 1 else f"{total} votes"
-    return f"This week we need more: {parts} ({people} so far, anonymous; one vote each)."
+    if total == 0:
+        return content.say("poll_no_votes")
+    parts = ", ".join(f"{content.say('poll_name_' + key)} {counts.get(key, 0)}" for key in POLL_OPTIONS)
+    votes = content.say("poll_one_vote") if total == 1 else content.say("poll_votes", n=total)
+    return content.say("poll_results", parts=parts, votes=votes)
 
 
-def waiting_line(min_votes: int) -> str:
+def waiting_line(content: Content, min_votes: int) -> str:
     """Below the minimum: no number but the minimum itself, not even how many have voted."""
-    return f"Results appear after {min_votes} votes."
+    return content.say("poll_waiting", n=min_votes)
 
 
 def shows_counts(counts: dict[str, int] | None, min_votes: int) -> bool:
     return counts is not None and sum(counts.get(k, 0) for k in POLL_OPTIONS) >= min_votes
 
 
-def _label(key: str, counts: dict[str, int] | None) -> str:
-    return POLL_OPTIONS[key] if counts is None else f"{POLL_OPTIONS[key]} ({counts.get(key, 0)})"
+def _languages(content: Content, language: str) -> list[Content]:
+    if language == "bilingual":
+        return [content.in_language(code) for code in BILINGUAL_ORDER]
+    return [content.in_language(language)]
+
+
+def _label(words: list[Content], key: str, counts: dict[str, int] | None) -> str:
+    label = " / ".join(c.say(f"poll_{key}") for c in words)
+    return label if counts is None else f"{label} ({counts.get(key, 0)})"
 
 
 def render_nudge(
@@ -83,51 +95,58 @@ def render_nudge(
     week: str,
     counts: dict[str, int] | None = None,
     preview: bool = False,
+    language: str = "en",
     min_votes: int = DEFAULT_MIN_VOTES,
 ) -> Reply:
-    """The message a channel sees. With `counts` from at least `min_votes` people, the poll results are
-    shown under the buttons' prompt; until then the message says when they will appear, and nothing else."""
-    principle = content.principles[nudge.principle]
-    lines = [nudge.text]
+    """The message a channel sees, in its language (or both, Welsh first). With `counts` from at least
+    `min_votes` people, the poll results are shown under the buttons' prompt; until then the message says
+    when they will appear, and nothing else."""
+    words = _languages(content, language)
+    first = words[0]
+    said = [c.nudges[nudge.id] for c in words]
+    lines = [n.text for n in said]
+    principle = first.principles[nudge.principle]
     # Only a real quotation goes in quotation marks; a principle without one is not shown as a quote.
-    quote = Quote(text=principle.quote.text, source=attribution(principle.quote, content.sources)) if principle.quote else None
+    quote = None
+    if principle.quote:
+        source = attribution(principle.quote, first.sources, first.wording["quoted_in"])
+        rendering = [c.say("translation", text=c.principles[nudge.principle].quote.translation) for c in words if c.principles[nudge.principle].quote.translation]
+        quote = Quote(text=principle.quote.text, source=source, translation=" ".join(rendering) or None)
     choices: list[Choice] = []
     tally = None
     if nudge.poll:
         shown = counts if shows_counts(counts, min_votes) else None
-        lines.append(POLL_PROMPT if shown is None else results_line(shown))
-        if shown is None:
-            lines.append(waiting_line(min_votes))
-        else:
-            tally = [Tally(label=POLL_OPTIONS[key], count=shown.get(key, 0)) for key in POLL_OPTIONS]
+        for c in words:  # each language's prompt and results (or when they will appear) together
+            lines.append(c.say("poll_prompt") if shown is None else results_line(c, shown))
+            if shown is None:
+                lines.append(waiting_line(c, min_votes))
+        if shown is not None:
+            tally = [Tally(label=_label(words, key, None), count=shown.get(key, 0)) for key in POLL_OPTIONS]
         if not preview:
-            choices = [Choice(label=_label(key, shown), value=poll_value(week, key)) for key in POLL_OPTIONS]
+            choices = [Choice(label=_label(words, key, shown), value=poll_value(week, key)) for key in POLL_OPTIONS]
+    title = " / ".join(n.title for n in said)
     return Reply(
         kind="nudge",
-        title=f"Preview: {nudge.title}" if preview else nudge.title,
+        title=first.say("nudge_preview", title=title) if preview else title,
         lines=lines,
         quote=quote,
-        follow_up=nudge.question,
+        follow_up="\n".join(n.question for n in said),
         choices=choices,
         choice_token=nudge_token(week),
         tally=tally,
+        language=first.language,
     )
 
 
-def vote_ack(option: str) -> Reply:
-    label = POLL_NAMES[option]
-    return Reply(kind="notice", lines=[f"Thanks, your vote for {label} is counted. Nobody can see who voted for what: not even leadbot keeps it."])
+def vote_ack(content: Content, option: str) -> Reply:
+    name = content.say(f"poll_name_{option}")
+    return Reply(kind="notice", lines=[f"{content.say('vote_counted', option=name)} {content.say('vote_private')}"], language=content.language)
 
 
-def already_voted() -> Reply:
-    return Reply(
-        kind="notice",
-        lines=[
-            "You've already voted in this poll, so that press wasn't counted. "
-            "leadbot keeps only that you voted, never which way, so a vote can't be changed."
-        ],
-    )
+def already_voted(content: Content) -> Reply:
+    """A second press in the same poll: only that the person voted is kept, so there is nothing to change."""
+    return Reply(kind="notice", lines=[content.say("already_voted")], language=content.language)
 
 
-def poll_closed() -> Reply:
-    return Reply(kind="notice", lines=["That poll has closed, so your vote wasn't counted. The next nudge will have a fresh one."])
+def poll_closed(content: Content) -> Reply:
+    return Reply(kind="notice", lines=[content.say("poll_closed")], language=content.language)

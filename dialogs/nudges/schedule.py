@@ -21,12 +21,11 @@ import holidays
 
 Region = Literal["england-and-wales", "scotland", "northern-ireland"]
 REGIONS: dict[str, str] = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
-REGION_NAMES: dict[str, str] = {"england-and-wales": "England and Wales", "scotland": "Scotland", "northern-ireland": "Northern Ireland"}
 DEFAULT_REGION: Region = "england-and-wales"
 DEFAULT_WEEKDAY = 0  # Monday
 DEFAULT_TIME = time(9, 0)
+# Day names as commands take them ("nudge on tuesday"); what a reply says is in wording.yaml (day_0 ...).
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,7 @@ class Schedule:
     local_time: time = DEFAULT_TIME
     timezone: str = "Europe/London"
     region: str = DEFAULT_REGION
+    language: str = "en"  # the nudge's language: "en", "cy", or "bilingual" (Welsh first)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -133,15 +133,6 @@ def next_slot(schedule: Schedule, after: datetime, include_current: bool = True)
             return slot
         key = add_weeks(key, 1)
     raise ValueError("no working day in sixty weeks")  # cannot happen with real calendars
-
-
-def describe_day(day: date) -> str:
-    """British style: "Monday 7 April"."""
-    return f"{WEEKDAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]}"
-
-
-def describe_date(day: date) -> str:
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def describe_time(at: time) -> str:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from dialogs import language
 from dialogs.content_loader import Content
 from dialogs.content_schema import Nudge
 from dialogs.models import Inbound, Reply
 from dialogs.nudges import commands
 from dialogs.nudges.render import (
+    BILINGUAL_ORDER,
     DEFAULT_MIN_VOTES,
     already_voted,
     is_poll_value,
@@ -33,7 +35,6 @@ from dialogs.nudges.store import MAY_HAVE_GONE, POLL_OPEN_WEEKS, ChannelKey, Nud
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
-UNAVAILABLE = "Sorry, I can't reach my records right now. Please try again in a minute."
 # How people address the bot in a channel on each platform: our replies say "type '/leadbot nudge on'".
 ADDRESSED_AS = {"slack": "/leadbot ", "teams": "@leadbot "}
 
@@ -64,6 +65,7 @@ class PollRefresh:
     week: str
     nudge_id: str | None
     ref: str
+    language: str = "en"  # the channel's nudge language, to draw the message again in it
 
 
 @dataclass
@@ -85,12 +87,13 @@ class NudgeTurns:
     content: Content
     store: NudgeStore
     default_timezone: str = "Europe/London"
+    default_language: str = "en"  # LEADBOT_LANGUAGE: a new channel's nudges, unless the command names one
     events: EventClaims | None = None  # to drop a platform's repeated deliveries of one command
     min_votes: int = DEFAULT_MIN_VOTES  # LEADBOT_POLL_MIN_VOTES: no counts are shown below it
     default: Schedule = field(init=False)
 
     def __post_init__(self) -> None:
-        self.default = Schedule(timezone=self.default_timezone)
+        self.default = Schedule(timezone=self.default_timezone, language=self.default_language)
 
     # --- what the router asks --------------------------------------------------------
 
@@ -107,7 +110,8 @@ class NudgeTurns:
         if inbound.choice is not None:
             return await self.vote(inbound, now)
         if not inbound.in_channel:
-            result = NudgeResult([commands.channel_only_reply()], "nudge_elsewhere")
+            words = self._words(self._guess(inbound))
+            result = NudgeResult([commands.in_languages(words, commands.channel_only_reply)], "nudge_elsewhere")
         else:
             result = await self.command(inbound, now)
         prefix = ADDRESSED_AS.get(inbound.key.platform, "")
@@ -122,14 +126,16 @@ class NudgeTurns:
         channel = channel_of(inbound)
         parsed = commands.parse(inbound.text or "")
         if isinstance(parsed, commands.CommandError):
-            return NudgeResult([commands.error_reply(parsed)], "nudge_unclear")
+            words = self._words(self._guess(inbound))
+            return NudgeResult([commands.in_languages(words, lambda c: commands.error_reply(c, parsed))], "nudge_unclear")
         try:
             if not await self._first_delivery(inbound):
                 return NudgeResult([], "duplicate")
+            existing = await self.store.subscription(channel)
             if parsed.action == "off":
                 was_on = await self.store.turn_off(channel, now, inbound.key.user_id)
-                return NudgeResult([commands.turned_off_reply(was_on)], "nudge_off")
-            existing = await self.store.subscription(channel)
+                words = self._words(existing.schedule.language if existing else self._guess(inbound))
+                return NudgeResult([commands.in_languages(words, lambda c: commands.turned_off_reply(c, was_on))], "nudge_off")
             if parsed.action == "status":
                 return NudgeResult(await self._status(channel, existing, now), "nudge_status")
             base = existing.schedule if existing else self.default
@@ -138,12 +144,24 @@ class NudgeTurns:
                 local_time=parsed.local_time or base.local_time,
                 timezone=parsed.timezone or base.timezone,
                 region=parsed.region or base.region,
+                language=parsed.language or base.language,
             )
             updated = await self.store.turn_on(channel, schedule, inbound.key.user_id, inbound.user_name, now)
             first = await self.upcoming(channel, schedule, now)
-            return NudgeResult([commands.turned_on_reply(schedule, first.slot, updated)], "nudge_on")
+            words = self._words(schedule.language)
+            return NudgeResult([commands.in_languages(words, lambda c: commands.turned_on_reply(c, schedule, first.slot, updated))], "nudge_on")
         except StoreUnavailable:
-            return NudgeResult([Reply(kind="error", lines=[UNAVAILABLE])], "unavailable")
+            return NudgeResult([commands.in_languages(self._words(self._guess(inbound)), commands.unavailable_reply)], "unavailable")
+
+    def _words(self, language: str) -> list[Content]:
+        """The content to answer in: a channel's nudge language, both (Welsh first) when it is bilingual."""
+        if language == "bilingual":
+            return [self.content.in_language(code) for code in BILINGUAL_ORDER]
+        return [self.content.in_language(language)]
+
+    def _guess(self, inbound: Inbound) -> str:
+        """Before the channel's language is known: a Welsh locale, else the organisation's default."""
+        return language.fallback(stored=None, locale=inbound.locale, default=self.default.language)
 
     async def _first_delivery(self, inbound: Inbound) -> bool:
         if not inbound.event_id or self.events is None:
@@ -164,8 +182,9 @@ class NudgeTurns:
                 paused_reason=sub.paused_reason,
                 next_slot=next_up.slot,
             )
-        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, min_votes=self.min_votes)
-        return [commands.status_reply(status, self.default), preview]
+        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, language=schedule.language, min_votes=self.min_votes)
+        words = self._words(schedule.language)
+        return [commands.in_languages(words, lambda c: commands.status_reply(c, status, self.default)), preview]
 
     # --- poll votes -------------------------------------------------------------------
 
@@ -179,25 +198,28 @@ class NudgeTurns:
         now = now or _now()
         press = parse_poll_value(inbound.choice.value if inbound.choice else "")
         if press is None:
-            return NudgeResult([poll_closed()], "nudge_vote_closed", vote=True)
+            return NudgeResult([poll_closed(self.content)], "nudge_vote_closed", vote=True)
         channel = channel_of(inbound)
         message_ref = inbound.message_ref
         try:
+            sub = await self.store.subscription(channel)
+            channel_language = sub.schedule.language if sub else self.default.language
+            words = self.content.in_language("cy" if channel_language == "bilingual" else channel_language)
             row = await self.store.row(channel, press.week)
             current = current_week(Schedule(timezone=self.default.timezone), now)
             closed = not 0 <= week_index(current) - week_index(press.week) <= POLL_OPEN_WEEKS
             if row is None or row.status not in ("sent", "unknown") or closed:
-                return NudgeResult([poll_closed()], "nudge_vote_closed", vote=True)
+                return NudgeResult([poll_closed(words)], "nudge_vote_closed", vote=True)
             counted = await self.store.vote(channel, press.week, inbound.key.user_id, press.option, now)
             if message_ref and not row.message_ref:
                 await self.store.set_ref(channel, press.week, message_ref)
         except StoreUnavailable:
-            return NudgeResult([Reply(kind="error", lines=[UNAVAILABLE])], "unavailable", vote=True)
+            return NudgeResult([commands.unavailable_reply(self.content.in_language(self._guess(inbound)))], "unavailable", vote=True)
         if not counted:
-            return NudgeResult([already_voted()], "nudge_vote_again", vote=True)
+            return NudgeResult([already_voted(words)], "nudge_vote_again", vote=True)
         ref = row.message_ref or message_ref
-        refresh = PollRefresh(channel, press.week, row.nudge_id, ref) if ref else None
-        return NudgeResult([vote_ack(press.option)], "nudge_vote", refresh, vote=True)
+        refresh = PollRefresh(channel, press.week, row.nudge_id, ref, channel_language) if ref else None
+        return NudgeResult([vote_ack(words, press.option)], "nudge_vote", refresh, vote=True)
 
     # --- what comes next ----------------------------------------------------------------
 

@@ -116,6 +116,7 @@ class FakeSlackApi:
         self.post_delay = 0.0  # seconds a chat.postMessage waits after it is recorded, before it is answered
         self.slow: dict[str, float] = {}  # method -> seconds to take before answering (a slow Slack)
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections leadbot opened
+        self.locales: dict[str, str] = {}  # user id -> the locale users.info reports with include_locale
         self.on_call: list[Callable[[Call], None]] = []  # called with each accepted call (benchmarks)  # methods that never answer (client timeouts)
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -128,6 +129,7 @@ class FakeSlackApi:
     async def start(self) -> str:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads some methods with GET (users.info)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -292,6 +294,12 @@ class FakeSlackApi:
             return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V0HOME", "type": "home", **(args.get("view") if isinstance(args.get("view"), dict) else {})}}
+        if method == "users.info":
+            user = str(args.get("user") or "")
+            found: dict[str, Any] = {"id": user, "team_id": ws.team_id, "name": user.lower(), "is_bot": False}
+            if str(args.get("include_locale")).lower() in ("true", "1"):
+                found["locale"] = self.locales.get(user, "en-US")
+            return {"ok": True, "user": found}
         if method == "conversations.open":
             users = str(args.get("users") or "")
             return {"ok": True, "channel": {"id": f"D{users.lstrip('UW')[:10]}"}}
