@@ -38,7 +38,17 @@ if str(ROOT) not in sys.path:
 LEADBOT = str(Path(sys.executable).parent / "leadbot")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # The public dev set lives in ../shared next to the checkout (two levels up from a worktree in wt/).
-PUBLIC_DEV = next((p for p in (ROOT.parent / "shared" / "eval" / "public_dev.jsonl", ROOT.parent.parent / "shared" / "eval" / "public_dev.jsonl") if p.exists()), ROOT.parent / "shared" / "eval" / "public_dev.jsonl")
+PUBLIC_DEV = next(
+    (
+        p
+        for p in (
+            ROOT.parent / "shared" / "eval" / "public_dev.jsonl",
+            ROOT.parent.parent / "shared" / "eval" / "public_dev.jsonl",
+        )
+        if p.exists()
+    ),
+    ROOT.parent / "shared" / "eval" / "public_dev.jsonl",
+)
 EVAL_SETS = [PUBLIC_DEV, ROOT / "benchmarks" / "data" / "holdout.jsonl"]
 
 
@@ -50,7 +60,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -152,7 +162,9 @@ def eval_texts(paths: list[Path] | None = None) -> list[str]:
 # --- the bare SDK apps ----------------------------------------------------------------------
 
 
-def bare_slack_handler(secret: str, api_url: str, token: str | None = None, workspaces: dict[str, tuple[str, str]] | None = None):
+def bare_slack_handler(
+    secret: str, api_url: str, token: str | None = None, workspaces: dict[str, tuple[str, str]] | None = None
+):
     """slack-bolt as its README shows it: echo each DM and each button press back to the channel, and
     each slash command to its response_url.
 
@@ -168,7 +180,9 @@ def bare_slack_handler(secret: str, api_url: str, token: str | None = None, work
 
         async def authorize(enterprise_id, team_id, user_id):
             bot_token, bot_user = workspaces[team_id]
-            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token, bot_user_id=bot_user)
+            return AuthorizeResult(
+                enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token, bot_user_id=bot_user
+            )
 
         bolt = AsyncApp(signing_secret=secret, authorize=authorize, client=AsyncWebClient(base_url=api_url))
     else:

@@ -41,19 +41,38 @@ from dialogs.content_loader import load_content  # noqa: E402
 from dialogs.diagnosis.diagnoser import ContentDiagnoser  # noqa: E402
 from dialogs.diagnosis.report import record  # noqa: E402
 
-SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.exists()), ROOT.parent / "shared")
+SHARED = next(
+    (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.exists()), ROOT.parent / "shared"
+)
 DEFAULT_SETS = [SHARED / "eval" / "public_dev.jsonl", SHARED / "eval" / "public_dev2.jsonl"]
 # The training files the baseline was first measured on (3,510 examples, before issues 11 and 12).
 OLD_TRAINING = [
-    "escalate.yaml", "escalate_subtle.yaml", "individuals.yaml", "lead_confidence.yaml", "lead_uncertainty.yaml",
-    "manage_control.yaml", "manage_inconsistency.yaml", "near_misses.yaml", "near_misses_ordinary.yaml",
-    "none.yaml", "seed.yaml", "vague.yaml",
+    "escalate.yaml",
+    "escalate_subtle.yaml",
+    "individuals.yaml",
+    "lead_confidence.yaml",
+    "lead_uncertainty.yaml",
+    "manage_control.yaml",
+    "manage_inconsistency.yaml",
+    "near_misses.yaml",
+    "near_misses_ordinary.yaml",
+    "none.yaml",
+    "seed.yaml",
+    "vague.yaml",
 ]
 MOVE = {"uncertainty": "lead", "confidence": "lead", "inconsistency": "manage", "control": "manage"}
 MEASURES = [
-    "first_move accuracy", "problem accuracy", "escalate recall", "escalate precision",
-    "escalations shown an acceptable topic", "none accuracy", "both recall", "both precision",
-    "pattern accuracy", "accuracy when committing", "asked rate",
+    "first_move accuracy",
+    "problem accuracy",
+    "escalate recall",
+    "escalate precision",
+    "escalations shown an acceptable topic",
+    "none accuracy",
+    "both recall",
+    "both precision",
+    "pattern accuracy",
+    "accuracy when committing",
+    "asked rate",
 ]
 
 
@@ -78,10 +97,12 @@ class Baseline:
         from sklearn.pipeline import FeatureUnion
 
         examples = content.training
-        self.vec = FeatureUnion([
-            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
-        ])
+        self.vec = FeatureUnion(
+            [
+                ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
+                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
+            ]
+        )
         x = self.vec.fit_transform([e.text for e in examples])
 
         def lr():
@@ -104,7 +125,9 @@ class Baseline:
             "first_move": move,
             "problem": label if label in MOVE else None,
             "both": bool(self.both.predict(x)[0]) if move in ("lead", "manage") else False,
-            "pattern": (None if (pat := self.pattern.predict(x)[0]) == "-" else pat) if move in ("lead", "manage") else None,
+            "pattern": (None if (pat := self.pattern.predict(x)[0]) == "-" else pat)
+            if move in ("lead", "manage")
+            else None,
             "topic": self.topic.predict(x)[0] if move == "escalate" and self.topic is not None else None,
             "confidence": float(p.max()),
         }
@@ -224,7 +247,9 @@ def _table(title: str, rows: list[dict], approaches) -> None:
     print(f"\n{title}: {len(rows)} messages")
     print(f"{'measure':40}" + "".join(f"{n:>{width}}" for n, _ in results))
     for m in MEASURES:
-        cells = "".join(f"{'n/a':>{width}}" if (v := r.get(m)) is None else f"{v * 100:{width - 1}.1f}%" for _, r in results)
+        cells = "".join(
+            f"{'n/a':>{width}}" if (v := r.get(m)) is None else f"{v * 100:{width - 1}.1f}%" for _, r in results
+        )
         print(f"{m:40}" + cells)
 
 

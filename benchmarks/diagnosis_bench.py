@@ -70,7 +70,9 @@ print(json.dumps(out))
 
 
 def child(env: dict, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600
+    )
     if done.returncode:
         raise SystemExit(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -89,18 +91,33 @@ def main() -> int:
         full = child(env, "--all", str(max(2, args.repeat)), json.dumps({k: str(v) for k, v in FILES.items()}))
 
     print("Diagnosis benchmark (fresh process each; model read from its cache unless 'cold')")
-    print(f"  start-up to first diagnosis, warm cache: median {starts[2]:.2f} s, worst {starts[-1]:.2f} s  (target < {TARGETS['start-up s']:.0f} s)")
-    print(f"  start-up with a cold cache (fits the model from content/training): {cold['startup']:.1f} s ({cold_wall:.1f} s wall)")
-    print(f"  peak resident memory after {sum(r['n'] for r in full['results'].values())} messages x {args.repeat}: {full['rss_mb']:.0f} MB  (target < {TARGETS['peak RSS MB']:.0f} MB)")
-    print(f"  per-message time p50 / p99: {full['p50']:.2f} / {full['p99']:.2f} ms  (target p99 < {TARGETS['p99 ms']:.0f} ms)")
+    print(
+        f"  start-up to first diagnosis, warm cache: median {starts[2]:.2f} s, worst {starts[-1]:.2f} s  (target < {TARGETS['start-up s']:.0f} s)"
+    )
+    print(
+        f"  start-up with a cold cache (fits the model from content/training): {cold['startup']:.1f} s ({cold_wall:.1f} s wall)"
+    )
+    print(
+        f"  peak resident memory after {sum(r['n'] for r in full['results'].values())} messages x {args.repeat}: {full['rss_mb']:.0f} MB  (target < {TARGETS['peak RSS MB']:.0f} MB)"
+    )
+    print(
+        f"  per-message time p50 / p99: {full['p50']:.2f} / {full['p99']:.2f} ms  (target p99 < {TARGETS['p99 ms']:.0f} ms)"
+    )
     names = list(full["results"])
     measures = [m for m in full["results"][names[0]] if m != "n"]
     print()
     print(f"  {'measure':30}" + "".join(f"{n + ' (' + str(full['results'][n]['n']) + ')':>20}" for n in names))
     for m in measures:
-        cells = "".join(f"{'n/a' if full['results'][n][m] is None else format(full['results'][n][m] * 100, '.1f') + '%':>20}" for n in names)
+        cells = "".join(
+            f"{'n/a' if full['results'][n][m] is None else format(full['results'][n][m] * 100, '.1f') + '%':>20}"
+            for n in names
+        )
         print(f"  {m:30}{cells}")
-    ok = starts[2] < TARGETS["start-up s"] and full["rss_mb"] < TARGETS["peak RSS MB"] and full["p99"] < TARGETS["p99 ms"]
+    ok = (
+        starts[2] < TARGETS["start-up s"]
+        and full["rss_mb"] < TARGETS["peak RSS MB"]
+        and full["p99"] < TARGETS["p99 ms"]
+    )
     print("\n  speed and memory targets:", "met" if ok else "NOT met")
     return 0
 

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dialogs.content_loader import load_content  # noqa: E402
-from dialogs.diagnosis import model as M  # noqa: E402
+from dialogs.diagnosis import model as fitting  # noqa: E402
 from dialogs.diagnosis.training_docs import masked_docs, training_docs  # noqa: E402
 from dialogs.diagnosis.vectoriser import Vectoriser  # noqa: E402
 
@@ -41,7 +41,9 @@ def _share(x, w: np.ndarray, column: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--miss-cost", type=float, default=5.0, help="a missed sensitive matter costs this many false alarms")
+    parser.add_argument(
+        "--miss-cost", type=float, default=5.0, help="a missed sensitive matter costs this many false alarms"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -51,22 +53,27 @@ def main() -> None:
     escalation_docs = masked_docs(content, docs)
     vec = Vectoriser.fit(docs)
     x, x_masked = vec.matrix(docs), vec.matrix(escalation_docs)
-    y = np.array([M.main_label(e) for e in examples])
+    y = np.array([fitting.main_label(e) for e in examples])
     sensitive = (y == 0).astype(int)
     sensitivity_rows = np.array([e.first_move == "escalate" or e.near_miss for e in examples])
     folds = np.arange(len(y)) % FOLDS
-    full = M.fit_head(x, y, len(M.MAIN_CLASSES))
+    full = fitting.fit_head(x, y, len(fitting.MAIN_CLASSES))
     score = np.zeros(len(y))
     main_alone = np.zeros(len(y))
     for k in range(FOLDS):
         train, held = folds != k, folds == k
-        main_w = M.fit_head(x[train], y[train], len(M.MAIN_CLASSES), start=full, max_iter=60)
+        main_w = fitting.fit_head(x[train], y[train], len(fitting.MAIN_CLASSES), start=full, max_iter=60)
         rows = np.flatnonzero(train & sensitivity_rows)
-        sens_w = M.fit_head(x_masked[rows], sensitive[rows], 2)
+        sens_w = fitting.fit_head(x_masked[rows], sensitive[rows], 2)
         main_alone[held] = _share(x_masked[held], main_w, 0)
         score[held] = np.sqrt(main_alone[held] * _share(x_masked[held], sens_w, 1))
-    print(f"{len(y)} training examples, {sensitive.sum()} sensitive; out-of-fold readings in {time.perf_counter() - started:.0f} s")
-    for name, reading in (("the main reading alone (what ships)", main_alone), ("with a sensitivity head (geometric mean; shipped until 2026-12-03)", score)):
+    print(
+        f"{len(y)} training examples, {sensitive.sum()} sensitive; out-of-fold readings in {time.perf_counter() - started:.0f} s"
+    )
+    for name, reading in (
+        ("the main reading alone (what ships)", main_alone),
+        ("with a sensitivity head (geometric mean; shipped until 2026-12-03)", score),
+    ):
         print(f"\n{name}")
         print(f"{'threshold':>10} {'recall':>8} {'missed':>7} {'false alarms':>13} {'cost':>8}")
         for th in THRESHOLDS:
@@ -75,6 +82,7 @@ def main() -> None:
             false = int((escalated & (sensitive == 0)).sum())
             recall = 1 - missed / sensitive.sum()
             print(f"{th:>10.2f} {recall * 100:7.1f}% {missed:>7} {false:>13} {args.miss_cost * missed + false:>8.0f}")
+
 
 if __name__ == "__main__":
     main()

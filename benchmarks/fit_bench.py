@@ -77,14 +77,18 @@ def fit_set() -> None:
             offered += len(shown)
             offered_wrong += sum(s in case["wrong"] for s in shown)
             offered_unjudged += sum(s not in case["wrong"] and s not in case["accept"] for s in shown)
-            principle_wrong += principle_for(content, fit, content.next_steps[shown[0]]).id in case.get("wrong_principles", [])
+            principle_wrong += principle_for(content, fit, content.next_steps[shown[0]]).id in case.get(
+                "wrong_principles", []
+            )
             if mode.startswith("the hand"):
                 allowed = {p.id for p in ranked_principles(content, fit)}
                 assert not allowed & set(case.get("wrong_principles", [])), case["id"]
         print(f"  with {mode} ({scored} coached):")
         print(f"    first step one a coach accepts:      {pct(first_ok, scored)}")
         print(f"    first step one a coach calls wrong:  {pct(first_wrong, scored)}")
-        print(f"    every step offered (first + another step until none left): {offered}; wrong {pct(offered_wrong, offered)}; unjudged {pct(offered_unjudged, offered)}")
+        print(
+            f"    every step offered (first + another step until none left): {offered}; wrong {pct(offered_wrong, offered)}; unjudged {pct(offered_unjudged, offered)}"
+        )
         print(f"    principle shown first that does not fit: {pct(principle_wrong, scored)}")
 
     tp = fp = fn = 0
@@ -98,14 +102,18 @@ def fit_set_via_cli(leadbot: str) -> None:
     """The fit set's first steps as `leadbot diagnose --jsonl` gives them: works for any version, old or new."""
     cases = yaml.safe_load(FIT_SET.read_text())["messages"]
     feed = "".join(json.dumps({"id": c["id"], "text": c["text"]}) + "\n" for c in cases)
-    out = subprocess.run([leadbot, "diagnose", "--jsonl"], input=feed, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    out = subprocess.run(
+        [leadbot, "diagnose", "--jsonl"], input=feed, capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
     results = {r["id"]: r for r in map(json.loads, out.stdout.splitlines())}
     coached = [(c, results[c["id"]]) for c in cases if results[c["id"]].get("next_step")]
     ok = sum(r["next_step"]["id"] in c["accept"] for c, r in coached)
     wrong = sum(r["next_step"]["id"] in c["wrong"] for c, r in coached)
     bad_principle = sum(r["principle"]["id"] in c.get("wrong_principles", []) for c, r in coached)
     print(f"\nFit set through {leadbot} (its own diagnosis, first step only; {len(coached)} coached):")
-    print(f"  first step one a coach accepts {pct(ok, len(coached))}; one a coach calls wrong {pct(wrong, len(coached))}; principle that does not fit {pct(bad_principle, len(coached))}")
+    print(
+        f"  first step one a coach accepts {pct(ok, len(coached))}; one a coach calls wrong {pct(wrong, len(coached))}; principle that does not fit {pct(bad_principle, len(coached))}"
+    )
     print("  (a step id the fit set does not know, from another version's content, counts as neither)")
 
 
@@ -122,11 +130,16 @@ def public_sets(leadbot: str, show_unjudged: bool) -> None:
     rows = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
     texts = {r["id"]: r["text"] for r in rows}
     feed = "".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows)
-    out = subprocess.run([leadbot, "diagnose", "--jsonl"], input=feed, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    out = subprocess.run(
+        [leadbot, "diagnose", "--jsonl"], input=feed, capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
     results = [json.loads(line) for line in out.stdout.splitlines()]
     coached = [r for r in results if r.get("first_move") in ("lead", "manage") and r.get("next_step")]
     print(f"\nPublic sets ({', '.join(f.name for f in files)}; {len(rows)} messages), scored with {leadbot}:")
-    for name, subset in (("every coached message", coached), (f"committed in a chat (confidence >= {ASK_BELOW})", [r for r in coached if r["confidence"] >= ASK_BELOW])):
+    for name, subset in (
+        ("every coached message", coached),
+        (f"committed in a chat (confidence >= {ASK_BELOW})", [r for r in coached if r["confidence"] >= ASK_BELOW]),
+    ):
         judged = presupposing = 0
         unjudged = []
         for r in subset:
@@ -136,20 +149,42 @@ def public_sets(leadbot: str, show_unjudged: bool) -> None:
                 continue
             judged += 1
             presupposing += verdict["presupposes"]
-        print(f"  {name}: {len(subset)}; next step presupposes something the message does not say: {pct(presupposing, judged)}" + (f"; {len(unjudged)} not yet judged" if unjudged else ""))
+        print(
+            f"  {name}: {len(subset)}; next step presupposes something the message does not say: {pct(presupposing, judged)}"
+            + (f"; {len(unjudged)} not yet judged" if unjudged else "")
+        )
     steps = Counter(r["next_step"]["id"] for r in coached)
     principles = Counter(r["principle"]["id"] for r in coached)
-    print(f"  distinct steps {len(steps)}, most used {steps.most_common(1)[0]}; distinct principles {len(principles)}, most used {principles.most_common(1)[0]}")
+    print(
+        f"  distinct steps {len(steps)}, most used {steps.most_common(1)[0]}; distinct principles {len(principles)}, most used {principles.most_common(1)[0]}"
+    )
     missing = [r for r in coached if (r["id"], r["next_step"]["id"], step_hash(r["next_step"]["text"])) not in audit]
     for r in missing:
-        line = json.dumps({"id": r["id"], "step": r["next_step"]["id"], "step_text": step_hash(r["next_step"]["text"]), "presupposes": None, "what": None})
-        print(f"  to judge: {line}" + (f"\n      message: {texts[r['id']]}\n      step: {r['next_step']['text']}" if show_unjudged else ""))
+        line = json.dumps(
+            {
+                "id": r["id"],
+                "step": r["next_step"]["id"],
+                "step_text": step_hash(r["next_step"]["text"]),
+                "presupposes": None,
+                "what": None,
+            }
+        )
+        print(
+            f"  to judge: {line}"
+            + (f"\n      message: {texts[r['id']]}\n      step: {r['next_step']['text']}" if show_unjudged else "")
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--leadbot", default=str(Path(sys.executable).parent / "leadbot"), help="the leadbot to score on the public sets")
-    ap.add_argument("--show-unjudged", action="store_true", help="print the text of messages whose step nobody has judged yet")
+    ap.add_argument(
+        "--leadbot",
+        default=str(Path(sys.executable).parent / "leadbot"),
+        help="the leadbot to score on the public sets",
+    )
+    ap.add_argument(
+        "--show-unjudged", action="store_true", help="print the text of messages whose step nobody has judged yet"
+    )
     ap.add_argument("--public-only", action="store_true")
     args = ap.parse_args()
     if not args.public_only:

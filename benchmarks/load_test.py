@@ -59,10 +59,10 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -113,7 +113,9 @@ class Reference:
         from dialogs.models import ChoicePress, ConversationKey, Inbound
         from dialogs.state import ConversationState
 
-        key = ConversationKey(platform="console", workspace_id="reference", user_id="reference", conversation_id="reference")
+        key = ConversationKey(
+            platform="console", workspace_id="reference", user_id="reference", conversation_id="reference"
+        )
         state = state or ConversationState()
         if value is not None:
             inbound = Inbound(key=key, surface="button", choice=ChoicePress(value=value, token=state.prompt))
@@ -188,7 +190,7 @@ class Tally:
     updates_missing: int = 0
     mismatch_examples: list[str] = field(default_factory=list)
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         for name in ("turns", "conversations", "http_errors", "lost", "duplicates", "mismatched", "updates_missing"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies += other.latencies
@@ -265,13 +267,17 @@ class World:
         await self.slack.start()
         self.slack.client_id, self.slack.client_secret = CLIENT_ID, CLIENT_SECRET
         for i, team in enumerate(self.teams):
-            self.slack.add_workspace(team, f"xoxb-load-{i}", bot_user_id=f"U0LOADBOT{i}", bot_id=f"B0LOAD{i}", code=f"code-{i}")
+            self.slack.add_workspace(
+                team, f"xoxb-load-{i}", bot_user_id=f"U0LOADBOT{i}", bot_id=f"B0LOAD{i}", code=f"code-{i}"
+            )
         self.slack.on_call.append(self._slack_arrived)
         for tenant in self.tenants:
             connector = await FakeConnector().start()
             connector.on_sent.append(functools.partial(self._teams_arrived, tenant))
             self.connectors[tenant] = connector
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=60))
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=60)
+        )
 
     async def stop(self) -> None:
         if self.session is not None:
@@ -318,12 +324,16 @@ class World:
                 await resp.read()
                 state = resp.cookies["slack-app-oauth-state"].value  # the same state is in the authorize link
             async with self.session.get(
-                f"{base}/slack/oauth_redirect", params={"code": f"code-{i}", "state": state}, headers={"Cookie": f"slack-app-oauth-state={state}"}
+                f"{base}/slack/oauth_redirect",
+                params={"code": f"code-{i}", "state": state},
+                headers={"Cookie": f"slack-app-oauth-state={state}"},
             ) as resp:
                 await resp.read()
                 if resp.status != 200:
                     raise RuntimeError(f"installing in {self.teams[i]} failed: {resp.status}")
-            self.slack.oauth_codes[f"code-{i}"] = next(ws for ws in self.slack.workspaces.values() if ws.team_id == self.teams[i])
+            self.slack.oauth_codes[f"code-{i}"] = next(
+                ws for ws in self.slack.workspaces.values() if ws.team_id == self.teams[i]
+            )
 
     # --- managers ---------------------------------------------------------------------------
 
@@ -346,7 +356,9 @@ class World:
                 aad = str(uuid.uuid5(uuid.NAMESPACE_URL, f"leadbot-load-user-{tag}-{slot}"))
                 conversation = f"a:1{tag}{aad.replace('-', '')}"
                 m = Manager(n, platform, workspace, aad, conversation, texts, rng)
-                m.teams_user = BenchUser(tenant_id=workspace, aad_object_id=aad, name=f"Manager {slot}", conversation=conversation)
+                m.teams_user = BenchUser(
+                    tenant_id=workspace, aad_object_id=aad, name=f"Manager {slot}", conversation=conversation
+                )
                 self.teams_routes[(workspace, conversation)] = m
             out.append(m)
         return out
@@ -382,17 +394,28 @@ class Conversation:
             async with self.session.post(self.pick() + path, data=data, headers=headers) as resp:
                 await resp.read()
                 return 200 <= resp.status < 300
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return False
 
     async def send_slack(self, text: str | None = None, pressed: tuple[Call, dict] | None = None) -> tuple[float, bool]:
         m = self.m
         if pressed is None:
-            envelope = rq.event_envelope(m.workspace, rq.dm_event(m.workspace, m.user, m.conversation, slack_text_as_sent(text or "")), self.bot_user)
+            envelope = rq.event_envelope(
+                m.workspace,
+                rq.dm_event(m.workspace, m.user, m.conversation, slack_text_as_sent(text or "")),
+                self.bot_user,
+            )
             body, ctype = json.dumps(envelope), "application/json"
         else:
             call, button = pressed
-            payload = rq.block_actions(m.workspace, m.user, m.conversation, button, self.world.slack.response_url(f"{m.n}"), message=rq.message_of(call))
+            payload = rq.block_actions(
+                m.workspace,
+                m.user,
+                m.conversation,
+                button,
+                self.world.slack.response_url(f"{m.n}"),
+                message=rq.message_of(call),
+            )
             body, ctype = urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         started = time.monotonic()
         ok = await self.post("/slack/events", body.encode(), rq.signed_headers(SECRET, body, ctype))
@@ -420,7 +443,7 @@ class Conversation:
         while len(got) < count:
             try:
                 got.append(await asyncio.wait_for(queue.get(), max(0.001, deadline - time.monotonic())))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         return got
 
@@ -440,7 +463,9 @@ class Conversation:
         was lost or did not match."""
         m, t, ref = self.m, self.m.tally, self.world.reference
         t.duplicates += self.leftovers()
-        read = None if text is None else (slack_text_as_read(text) if m.platform == "slack" else teams_text_as_read(text))
+        read = (
+            None if text is None else (slack_text_as_read(text) if m.platform == "slack" else teams_text_as_read(text))
+        )
         replies, new_state, event = ref.turn(m.state, text=read, value=value)
         m.state = new_state
         if self.app == "leadbot":
@@ -452,11 +477,12 @@ class Conversation:
         t.turns += 1
         if not ok:
             t.http_errors += 1
-        want_update = self.app == "leadbot" and m.platform == "slack" and value is not None and event not in NOT_ANSWERED
+        want_update = (
+            self.app == "leadbot" and m.platform == "slack" and value is not None and event not in NOT_ANSWERED
+        )
         got = await self.collect(m.replies, len(expected))
-        if want_update:
-            if len(await self.collect(m.updates, 1)) != 1:
-                t.updates_missing += 1
+        if want_update and len(await self.collect(m.updates, 1)) != 1:
+            t.updates_missing += 1
         if len(got) < len(expected):
             t.lost += len(expected) - len(got)
             return None, []
@@ -466,7 +492,9 @@ class Conversation:
         if seen != expected:
             t.mismatched += 1
             if len(t.mismatch_examples) < 3:
-                t.mismatch_examples.append(f"{m.platform} manager {m.n}: expected {expected[-1][0][:80]!r} {expected[-1][1]}, got {seen[-1][0][:80]!r} {seen[-1][1]}")
+                t.mismatch_examples.append(
+                    f"{m.platform} manager {m.n}: expected {expected[-1][0][:80]!r} {expected[-1][1]}, got {seen[-1][0][:80]!r} {seen[-1][1]}"
+                )
             return None, []
         return (got[-1][1], replies[-1].choices) if got else (None, [])
 
@@ -495,19 +523,25 @@ class Conversation:
             label = next(c.label for c in offered if c.value == value)
             await self.think()
             if self.app == "leadbot":
-                if m.platform == "slack":
-                    pressed = (last, last.button(label))
-                else:
-                    pressed = (last, last.action(label)["data"])
+                pressed = (last, last.button(label)) if m.platform == "slack" else (last, last.action(label)["data"])
             else:
                 if m.platform == "slack":
-                    pressed = (last, {"action_id": "bare_choice", "value": value, "text": {"type": "plain_text", "text": label, "emoji": True}})
+                    pressed = (
+                        last,
+                        {
+                            "action_id": "bare_choice",
+                            "value": value,
+                            "text": {"type": "plain_text", "text": label, "emoji": True},
+                        },
+                    )
                 else:
                     pressed = (last, {"leadbot": "choice", "value": value, "token": None})
             last, offered = await self.step(None, pressed, value)
 
 
-async def drive(world: World, managers: list[Manager], pick: RoundRobin, app: str, seconds: float, on_tick=None) -> float:
+async def drive(
+    world: World, managers: list[Manager], pick: RoundRobin, app: str, seconds: float, on_tick=None
+) -> float:
     """Every manager holds conversations until `seconds` have passed (finishing the one under way)."""
     args = world.args
     started = time.monotonic()
@@ -549,7 +583,9 @@ class Servers:
     offsets: list[int]
 
 
-async def launch(world: World, app: str, count: int, database_url: str | None, workdir: Path, cache_dir: Path) -> Servers:
+async def launch(
+    world: World, app: str, count: int, database_url: str | None, workdir: Path, cache_dir: Path
+) -> Servers:
     """`count` replicas of leadbot serve (or of the bare apps), started together; time each to /readyz."""
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -573,13 +609,24 @@ async def launch(world: World, app: str, count: int, database_url: str | None, w
             if app == "leadbot":
                 cmd = [world.args.leadbot, "serve", "--host", "127.0.0.1", "--port", str(port)]
             else:
-                cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-bare", str(port), "--api-url", world.slack.api_url, "--bare-workspaces", json.dumps(world.slack_workspaces)]
+                cmd = [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--serve-bare",
+                    str(port),
+                    "--api-url",
+                    world.slack.api_url,
+                    "--bare-workspaces",
+                    json.dumps(world.slack_workspaces),
+                ]
             procs.append(subprocess.Popen(cmd, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT))
         urls.append(f"http://127.0.0.1:{port}")
         logs.append(log)
     launched = time.monotonic()
     try:
-        ready = await asyncio.gather(*(common.wait_ready(world.session, url, proc) for url, proc in zip(urls, procs)))
+        ready = await asyncio.gather(
+            *(common.wait_ready(world.session, url, proc) for url, proc in zip(urls, procs, strict=False))
+        )
     except BaseException:
         common.stop_all(procs)
         raise
@@ -589,7 +636,7 @@ async def launch(world: World, app: str, count: int, database_url: str | None, w
 def log_problems(servers: Servers) -> Counter:
     """Warning and error lines the servers logged after they were ready."""
     found: Counter = Counter()
-    for log, offset in zip(servers.logs, servers.offsets):
+    for log, offset in zip(servers.logs, servers.offsets, strict=False):
         with open(log, "rb") as f:
             f.seek(offset)
             for line in f.read().decode(errors="replace").splitlines():
@@ -604,7 +651,17 @@ def log_problems(servers: Servers) -> Counter:
     return found
 
 
-async def phase(world: World, config: str, app: str, replicas: int, database_url: str | None, workdir: Path, cache_dir: Path, tag: str, seconds: float) -> PhaseResult:
+async def phase(
+    world: World,
+    config: str,
+    app: str,
+    replicas: int,
+    database_url: str | None,
+    workdir: Path,
+    cache_dir: Path,
+    tag: str,
+    seconds: float,
+) -> PhaseResult:
     servers = await launch(world, app, replicas, database_url, workdir, cache_dir)
     world.stray = 0
     try:
@@ -627,14 +684,27 @@ async def phase(world: World, config: str, app: str, replicas: int, database_url
         slack_api = Counter(c.method for c in world.slack.calls[calls_before:])
         cpu = sum(common.cpu_seconds(p.pid) for p in servers.procs) - cpu_before
         rss_end = [common.rss_mb(p.pid) for p in servers.procs]
-        peak = [max(a, b) for a, b in zip(peak, rss_end)]
+        peak = [max(a, b) for a, b in zip(peak, rss_end, strict=False)]
         tallies = {p: Tally() for p in PLATFORMS}
         for m in managers:
             tallies[m.platform].merge(m.tally)
         world.drop_routes(managers)
         world.forget_calls()
         problems = log_problems(servers)
-        return PhaseResult(config, app, tallies, wall, servers.starts, peak, rss_end, cpu, problems, world.stray, os.getloadavg()[0], slack_api)
+        return PhaseResult(
+            config,
+            app,
+            tallies,
+            wall,
+            servers.starts,
+            peak,
+            rss_end,
+            cpu,
+            problems,
+            world.stray,
+            os.getloadavg()[0],
+            slack_api,
+        )
     finally:
         common.stop_all(servers.procs)
 
@@ -666,7 +736,9 @@ def report(results: list[PhaseResult], args: argparse.Namespace, extra: dict) ->
     )
     print(f"messages: {extra['texts']} from {', '.join(p.name for p in common.EVAL_SETS if p.exists())}")
     print("latency = inbound POSTed -> last reply recorded at the fake; ratio = leadbot p99 / bare p99 (target <= 1.5)")
-    print("errors = lost + dup (duplicate or unexpected replies) + mism (replies not matching the manager's own conversation) + http (non-2xx) + Slack presses whose message was not updated")
+    print(
+        "errors = lost + dup (duplicate or unexpected replies) + mism (replies not matching the manager's own conversation) + http (non-2xx) + Slack presses whose message was not updated"
+    )
     header = f"{'configuration':<24}{'platform':<9}{'app':<9}{'turns':>7}{'turns/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'ratio':>7}{'errors':>8}{'lost':>6}{'dup':>5}{'mism':>6}{'http':>6}"
     print(header)
     print("-" * len(header))
@@ -691,10 +763,19 @@ def report(results: list[PhaseResult], args: argparse.Namespace, extra: dict) ->
                 )
                 summary["phases"].append(
                     {
-                        "config": config, "platform": platform, "app": app, "turns": t.turns, "conversations": t.conversations,
-                        "turns_per_s": round(t.turns / r.wall, 1), "p50_ms": round(common.pct(t.latencies, 0.5) * 1000, 1),
-                        "p99_ms": round(common.pct(t.latencies, 0.99) * 1000, 1), "p99_ratio": float(ratio) if ratio else None,
-                        "lost": t.lost, "duplicates": t.duplicates, "mismatched": t.mismatched, "http_errors": t.http_errors,
+                        "config": config,
+                        "platform": platform,
+                        "app": app,
+                        "turns": t.turns,
+                        "conversations": t.conversations,
+                        "turns_per_s": round(t.turns / r.wall, 1),
+                        "p50_ms": round(common.pct(t.latencies, 0.5) * 1000, 1),
+                        "p99_ms": round(common.pct(t.latencies, 0.99) * 1000, 1),
+                        "p99_ratio": float(ratio) if ratio else None,
+                        "lost": t.lost,
+                        "duplicates": t.duplicates,
+                        "mismatched": t.mismatched,
+                        "http_errors": t.http_errors,
                         "updates_missing": t.updates_missing,
                     }
                 )
@@ -710,24 +791,36 @@ def report(results: list[PhaseResult], args: argparse.Namespace, extra: dict) ->
             f"{'/'.join(f'{x:.0f}' for x in r.rss_end):>13}{r.cpu / max(turns, 1) * 1000:>13.1f}{r.slack_api['auth.test']:>11}{r.stray:>7}{sum(r.log_problems.values()):>14}{r.load:>10.1f}"
         )
         summary.setdefault("processes", []).append(
-            {"config": r.config, "app": r.app, "start_s": [round(s, 2) for s in r.starts], "rss_peak_mib": [round(x) for x in r.rss_peak],
-             "rss_end_mib": [round(x) for x in r.rss_end], "cpu_ms_per_turn": round(r.cpu / max(turns, 1) * 1000, 1), "stray": r.stray,
-             "slack_api_calls": dict(r.slack_api),
-             "log_problems": dict(r.log_problems)}
+            {
+                "config": r.config,
+                "app": r.app,
+                "start_s": [round(s, 2) for s in r.starts],
+                "rss_peak_mib": [round(x) for x in r.rss_peak],
+                "rss_end_mib": [round(x) for x in r.rss_end],
+                "cpu_ms_per_turn": round(r.cpu / max(turns, 1) * 1000, 1),
+                "stray": r.stray,
+                "slack_api_calls": dict(r.slack_api),
+                "log_problems": dict(r.log_problems),
+            }
         )
     for r in results:
         for problem, count in r.log_problems.most_common(5):
             print(f"  {r.config} {r.app} log: {count} x {problem}")
-        for platform, t in r.tallies.items():
+        for t in r.tallies.values():
             for example in t.mismatch_examples:
                 print(f"  {r.config} {r.app} mismatch: {example}")
     total_errors = sum(t.errors for r in results for t in r.tallies.values()) + sum(r.stray for r in results)
     print()
-    print(f"errors, lost, duplicate, mismatched or stray replies in all phases: {total_errors}" + ("  (OK)" if total_errors == 0 else "  (FAILED)"))
+    print(
+        f"errors, lost, duplicate, mismatched or stray replies in all phases: {total_errors}"
+        + ("  (OK)" if total_errors == 0 else "  (FAILED)")
+    )
     ratios = [p["p99_ratio"] for p in summary["phases"] if p["p99_ratio"] is not None]
     if ratios:
         met = all(x <= 1.5 for x in ratios)
-        print(f"p99 within 1.5x of the bare apps: {'yes' if met else 'no'} (ratios {', '.join(f'{x:.2f}' for x in ratios)})")
+        print(
+            f"p99 within 1.5x of the bare apps: {'yes' if met else 'no'} (ratios {', '.join(f'{x:.2f}' for x in ratios)})"
+        )
     summary["total_errors"] = total_errors
     return summary
 
@@ -735,7 +828,9 @@ def report(results: list[PhaseResult], args: argparse.Namespace, extra: dict) ->
 # --- soak ------------------------------------------------------------------------------------
 
 
-async def soak(world: World, config: str, replicas: int, database_url: str | None, workdir: Path, cache_dir: Path, minutes: float) -> int:
+async def soak(
+    world: World, config: str, replicas: int, database_url: str | None, workdir: Path, cache_dir: Path, minutes: float
+) -> int:
     servers = await launch(world, "leadbot", replicas, database_url, workdir, cache_dir)
     every = world.args.soak_every
     samples: list[tuple[float, list[float]]] = []
@@ -745,7 +840,9 @@ async def soak(world: World, config: str, replicas: int, database_url: str | Non
         pick = RoundRobin(servers.urls)
         await warm_up(world, managers, pick, "leadbot")
         started = time.monotonic()
-        print(f"soak: {config}, {len(servers.procs)} leadbot serve process(es), {world.args.managers} managers, {minutes:g} min; RSS every {every:g} s")
+        print(
+            f"soak: {config}, {len(servers.procs)} leadbot serve process(es), {world.args.managers} managers, {minutes:g} min; RSS every {every:g} s"
+        )
         print(f"{'t s':>6}{'RSS MiB':>16}{'turns':>8}{'p99 ms':>8}{'errors':>8}")
 
         async def tick() -> None:
@@ -758,7 +855,10 @@ async def soak(world: World, config: str, replicas: int, database_url: str | Non
                 window = [x for m in managers for x in m.tally.latencies[seen[m.n] :]]  # this interval's latencies
                 seen = {m.n: len(m.tally.latencies) for m in managers}
                 errors = sum(m.tally.errors for m in managers) + world.stray
-                print(f"{samples[-1][0]:>6.0f}{'/'.join(f'{x:.1f}' for x in rss):>16}{turns - seen_turns:>8}{fmt_ms(common.pct(window, 0.99)):>8}{errors:>8}", flush=True)
+                print(
+                    f"{samples[-1][0]:>6.0f}{'/'.join(f'{x:.1f}' for x in rss):>16}{turns - seen_turns:>8}{fmt_ms(common.pct(window, 0.99)):>8}{errors:>8}",
+                    flush=True,
+                )
                 seen_turns = turns
                 world.forget_calls()
 
@@ -771,7 +871,9 @@ async def soak(world: World, config: str, replicas: int, database_url: str | Non
                 early = sorted(s[1][i] for s in samples[quarter : 2 * quarter])
                 late = sorted(s[1][i] for s in samples[-quarter:])
                 e, l_ = early[len(early) // 2], late[len(late) // 2]
-                print(f"process {i}: median RSS {e:.1f} MiB in the second quarter, {l_:.1f} MiB in the last quarter: {l_ - e:+.1f} MiB ({(l_ - e) / e * 100:+.1f}%)")
+                print(
+                    f"process {i}: median RSS {e:.1f} MiB in the second quarter, {l_:.1f} MiB in the last quarter: {l_ - e:+.1f} MiB ({(l_ - e) / e * 100:+.1f}%)"
+                )
         for problem, count in log_problems(servers).most_common(5):
             print(f"  log: {count} x {problem}")
         return 0 if errors == 0 else 1
@@ -798,7 +900,7 @@ async def main(args: argparse.Namespace) -> int:
         for config in configs:
             if config == "sqlite":
                 name, replicas = "SQLite, 1 process", 1
-                ctx = _sqlite(workdir)
+                ctx = _Sqlite(workdir)
             elif config == "postgres":
                 name, replicas = "PostgreSQL, 2 replicas", args.pg_replicas
                 name = f"PostgreSQL, {replicas} replicas"
@@ -811,19 +913,25 @@ async def main(args: argparse.Namespace) -> int:
                 order = ("leadbot", "bare") if len(results) % 4 == 0 else ("bare", "leadbot")
                 for app in order:
                     print(f"{name}: {app} ...", flush=True)
-                    results.append(await phase(world, name, app, replicas, database_url, workdir, cache_dir, next(tags), args.duration))
+                    results.append(
+                        await phase(
+                            world, name, app, replicas, database_url, workdir, cache_dir, next(tags), args.duration
+                        )
+                    )
     finally:
         await world.stop()
         tmp.cleanup()
     summary = report(results, args, extra)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"this bench process (fakes, managers, reference engine): {usage.ru_utime + usage.ru_stime:.0f} s CPU; reference model ready in {reference.build_seconds:.1f} s")
+    print(
+        f"this bench process (fakes, managers, reference engine): {usage.ru_utime + usage.ru_stime:.0f} s CPU; reference model ready in {reference.build_seconds:.1f} s"
+    )
     if args.json:
         print(json.dumps(summary))
     return 0 if summary["total_errors"] == 0 else 1
 
 
-class _sqlite:
+class _Sqlite:
     def __init__(self, workdir: Path):
         self.path = workdir / f"load-{uuid.uuid4().hex[:6]}.db"
 
@@ -839,26 +947,59 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=60, help="seconds of load per phase (default 60)")
     parser.add_argument("--quick", action="store_true", help="10 s per phase")
-    parser.add_argument("--managers", type=int, default=200, help="simulated managers, half on each platform (default 200)")
+    parser.add_argument(
+        "--managers", type=int, default=200, help="simulated managers, half on each platform (default 200)"
+    )
     parser.add_argument("--workspaces", type=int, default=4, help="Slack workspaces the Slack managers are spread over")
     parser.add_argument("--tenants", type=int, default=4, help="Teams tenants the Teams managers are spread over")
-    parser.add_argument("--think-ms", type=int, default=3000, help="mean pause before each message or press (x U(0.5, 1.5)); 0 = saturated")
-    parser.add_argument("--presses", type=int, default=3, help="button presses per conversation at most (while choices are offered)")
-    parser.add_argument("--reply-timeout", type=float, default=30, help="seconds to wait for a reply before counting it lost")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=3000,
+        help="mean pause before each message or press (x U(0.5, 1.5)); 0 = saturated",
+    )
+    parser.add_argument(
+        "--presses", type=int, default=3, help="button presses per conversation at most (while choices are offered)"
+    )
+    parser.add_argument(
+        "--reply-timeout", type=float, default=30, help="seconds to wait for a reply before counting it lost"
+    )
     parser.add_argument("--configs", default="sqlite,postgres", help="which configurations, in order: sqlite, postgres")
-    parser.add_argument("--postgres", default=common.PG_ADMIN, metavar="ADMIN_URL", help="PostgreSQL server for the scratch database")
+    parser.add_argument(
+        "--postgres", default=common.PG_ADMIN, metavar="ADMIN_URL", help="PostgreSQL server for the scratch database"
+    )
     parser.add_argument("--pg-replicas", type=int, default=2, help="leadbot serve replicas on PostgreSQL (default 2)")
-    parser.add_argument("--soak", type=float, nargs="?", const=3.0, metavar="MINUTES", help="soak mode: leadbot only, for MINUTES (default 3)")
+    parser.add_argument(
+        "--soak",
+        type=float,
+        nargs="?",
+        const=3.0,
+        metavar="MINUTES",
+        help="soak mode: leadbot only, for MINUTES (default 3)",
+    )
     parser.add_argument("--soak-every", type=float, default=15, help="soak: seconds between RSS samples")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
-    parser.add_argument("--leadbot", default=common.LEADBOT, metavar="PATH", help="the leadbot command to serve (another checkout's, to compare two versions)")
+    parser.add_argument(
+        "--leadbot",
+        default=common.LEADBOT,
+        metavar="PATH",
+        help="the leadbot command to serve (another checkout's, to compare two versions)",
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--bare-workspaces", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         workspaces = json.loads(args.bare_workspaces)
-        common.serve_bare(args.serve_bare, slack={"secret": SECRET, "api_url": args.api_url, "workspaces": {k: tuple(v) for k, v in workspaces.items()}}, teams=True)
+        common.serve_bare(
+            args.serve_bare,
+            slack={
+                "secret": SECRET,
+                "api_url": args.api_url,
+                "workspaces": {k: tuple(v) for k, v in workspaces.items()},
+            },
+            teams=True,
+        )
         sys.exit(0)
     if args.quick:
         args.duration = 10

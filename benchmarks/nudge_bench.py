@@ -25,14 +25,14 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 RATES = {"slack": (20.0, 20.0), "teams": (30.0, 30.0)}  # (messages per second per workspace, burst)
-MONDAY = datetime(2025, 1, 13, 9, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2025, 1, 13, 9, 0, tzinfo=UTC)
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -90,11 +90,19 @@ async def _serve_fakes(n: int) -> None:
 
     async def stats(_request):
         per = Counter(("slack", c.team_id, c.args.get("channel")) for c in slack.of("chat.postMessage"))
-        per.update(("teams", tenant_of.get(s.conversation_id or ""), s.conversation_id) for s in connector.sent if s.kind == "send")
-        return web.json_response({
-            "posts": sum(per.values()), "channels": len(per), "duplicates": sum(k - 1 for k in per.values() if k > 1),
-            "throttled": slack.throttle.refused + connector.throttle.refused,
-        })
+        per.update(
+            ("teams", tenant_of.get(s.conversation_id or ""), s.conversation_id)
+            for s in connector.sent
+            if s.kind == "send"
+        )
+        return web.json_response(
+            {
+                "posts": sum(per.values()),
+                "channels": len(per),
+                "duplicates": sum(k - 1 for k in per.values() if k > 1),
+                "throttled": slack.throttle.refused + connector.throttle.refused,
+            }
+        )
 
     async def do_reset(_request):
         reset()
@@ -119,7 +127,9 @@ async def _serve_fakes(n: int) -> None:
 async def _database(kind: str) -> tuple[str, object]:
     if kind == "sqlite":
         path = Path(f"/tmp/nudge-bench-{uuid.uuid4().hex[:8]}.db")
-        return f"sqlite+aiosqlite:///{path}", lambda: [p.unlink(missing_ok=True) for p in path.parent.glob(path.name + "*")]
+        return f"sqlite+aiosqlite:///{path}", lambda: [
+            p.unlink(missing_ok=True) for p in path.parent.glob(path.name + "*")
+        ]
     import asyncpg
 
     name = f"nudge_bench_{uuid.uuid4().hex[:8]}"
@@ -178,8 +188,12 @@ async def _references(db, keys, service_url: str) -> None:
     for platform, tenant, channel in keys:
         if platform == "teams":
             reference = ConversationReference(
-                channel_id="msteams", service_url=service_url, bot=ChannelAccount(id="28:leadbot"),
-                conversation=ConversationAccount(id=channel, conversation_type="channel", tenant_id=tenant, is_group=True),
+                channel_id="msteams",
+                service_url=service_url,
+                bot=ChannelAccount(id="28:leadbot"),
+                conversation=ConversationAccount(
+                    id=channel, conversation_type="channel", tenant_id=tenant, is_group=True
+                ),
             )
             await store.save(Place(tenant, "channel", channel, channel, channel, None), reference)
 
@@ -215,10 +229,19 @@ async def bench(kind: str, n: int, urls: dict[str, str]) -> dict:
         rows = await ledger(db)
         posts = after["posts"]
         return {
-            "database": kind, "channels": n, "seconds": elapsed, "posts": posts, "per_second": posts / elapsed,
-            "ideal_seconds": ideal_seconds(keys), "throttled": after["throttled"], "duplicates": after["duplicates"],
-            "lost": n - sum(1 for r in rows.values() if r.status == "sent"), "sent": report.sent, "ok": report.ok,
-            "rss_before_mb": rss_before / 1024, "rss_peak_mb": rss_peak / 1024,
+            "database": kind,
+            "channels": n,
+            "seconds": elapsed,
+            "posts": posts,
+            "per_second": posts / elapsed,
+            "ideal_seconds": ideal_seconds(keys),
+            "throttled": after["throttled"],
+            "duplicates": after["duplicates"],
+            "lost": n - sum(1 for r in rows.values() if r.status == "sent"),
+            "sent": report.sent,
+            "ok": report.ok,
+            "rss_before_mb": rss_before / 1024,
+            "rss_peak_mb": rss_peak / 1024,
         }
     finally:
         await session.close()
@@ -257,7 +280,9 @@ async def bare(n: int, urls: dict[str, str]) -> dict:
         sem = ws_sems.setdefault((platform, workspace), asyncio.Semaphore(4))
         while True:
             async with sem, platform_sems[platform]:
-                d = await messengers[platform].post(Target(platform=platform, workspace_id=workspace, channel_id=channel), reply)
+                d = await messengers[platform].post(
+                    Target(platform=platform, workspace_id=workspace, channel_id=channel), reply
+                )
             if d.outcome != "throttled":
                 return d.outcome
             await asyncio.sleep(d.retry_after or 1)
@@ -274,9 +299,15 @@ async def bare(n: int, urls: dict[str, str]) -> dict:
         await db.dispose()
         cleanup()
     return {
-        "database": "bare (no ledger)", "seconds": elapsed, "posts": after["posts"], "per_second": after["posts"] / elapsed,
-        "ideal_seconds": ideal_seconds(keys), "throttled": after["throttled"], "duplicates": after["duplicates"],
-        "lost": n - outcomes.count("sent"), "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "database": "bare (no ledger)",
+        "seconds": elapsed,
+        "posts": after["posts"],
+        "per_second": after["posts"] / elapsed,
+        "ideal_seconds": ideal_seconds(keys),
+        "throttled": after["throttled"],
+        "duplicates": after["duplicates"],
+        "lost": n - outcomes.count("sent"),
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -289,7 +320,14 @@ def main() -> int:
     if args.serve_fakes:
         asyncio.run(_serve_fakes(args.channels))
         return 0
-    fakes = subprocess.Popen([sys.executable, __file__, "--serve-fakes", "--channels", str(args.channels)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=os.environ.copy())
+    fakes = subprocess.Popen(
+        [sys.executable, __file__, "--serve-fakes", "--channels", str(args.channels)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
     try:
         urls = json.loads(fakes.stdout.readline())
         kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
@@ -301,11 +339,19 @@ def main() -> int:
     finally:
         fakes.stdin.close()
         fakes.wait(timeout=10)
-    print(f"Weekly nudge fan-out: {args.channels} channels, Slack {RATES['slack'][0]:.0f}/s and Teams {RATES['teams'][0]:.0f}/s per workspace")
-    print(f"{'database':12}{'total s':>9}{'msg/s':>9}{'limit-bound s':>15}{'429s':>7}{'peak MB':>9}{'dupes':>7}{'lost':>6}")
+    print(
+        f"Weekly nudge fan-out: {args.channels} channels, Slack {RATES['slack'][0]:.0f}/s and Teams {RATES['teams'][0]:.0f}/s per workspace"
+    )
+    print(
+        f"{'database':12}{'total s':>9}{'msg/s':>9}{'limit-bound s':>15}{'429s':>7}{'peak MB':>9}{'dupes':>7}{'lost':>6}"
+    )
     for r in results:
-        print(f"{r['database']:12}{r['seconds']:9.1f}{r['per_second']:9.0f}{r['ideal_seconds']:15.1f}{r['throttled']:7}{r['rss_peak_mb']:9.0f}{r['duplicates']:7}{r['lost']:6}")
-    print("bare: the same posts through the same messengers with no ledger (no exactly-once guarantee): the floor on this machine")
+        print(
+            f"{r['database']:12}{r['seconds']:9.1f}{r['per_second']:9.0f}{r['ideal_seconds']:15.1f}{r['throttled']:7}{r['rss_peak_mb']:9.0f}{r['duplicates']:7}{r['lost']:6}"
+        )
+    print(
+        "bare: the same posts through the same messengers with no ledger (no exactly-once guarantee): the floor on this machine"
+    )
     print("limit-bound: the shortest time the fakes' rate limits allow (largest workspace / its rate)")
     print("peak MB: this process's peak resident memory so far (getrusage); the fakes run in another process")
     bad = [r for r in results if r["duplicates"] or r["lost"] or r["posts"] != args.channels]

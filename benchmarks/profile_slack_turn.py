@@ -25,7 +25,12 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes import slack_requests as rq  # noqa: E402
 from tests.fakes.slack_harness import SECRET, SlackWorld, slack_settings  # noqa: E402
 
-TEXTS = ["Cases are piling up and nobody knows who owns them", "help", "The team doesn't understand why we are changing the rota", "thanks"]
+TEXTS = [
+    "Cases are piling up and nobody knows who owns them",
+    "help",
+    "The team doesn't understand why we are changing the rota",
+    "thanks",
+]
 
 
 async def run(turns: int, database_url: str | None, profile: cProfile.Profile) -> float:
@@ -34,11 +39,17 @@ async def run(turns: int, database_url: str | None, profile: cProfile.Profile) -
     try:
         ws = world.fake.add_workspace("T0PROF", "xoxb-prof", bot_user_id="U0PROFBOT")
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp.name) / 'prof.db'}"
-        bot = await world.add_leadbot(slack_settings(url, world.fake, Path(tmp.name) / "cache", token="xoxb-prof", LEADBOT_LOG_LEVEL="WARNING"))
+        bot = await world.add_leadbot(
+            slack_settings(url, world.fake, Path(tmp.name) / "cache", token="xoxb-prof", LEADBOT_LOG_LEVEL="WARNING")
+        )
         sender = world.sender(bot)
 
         async def one(i: int) -> None:
-            envelope = rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i % 20:04d}", f"D{i % 20:04d}", TEXTS[i % len(TEXTS)]), ws.bot_user_id)
+            envelope = rq.event_envelope(
+                ws.team_id,
+                rq.dm_event(ws.team_id, f"U{i % 20:04d}", f"D{i % 20:04d}", TEXTS[i % len(TEXTS)]),
+                ws.bot_user_id,
+            )
             before = len(world.fake.calls)
             resp = await sender.event(envelope)
             assert resp.status == 200

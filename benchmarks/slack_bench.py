@@ -110,12 +110,14 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     wall: float = 0.0
 
-    def merge(self, other: "Result") -> None:
+    def merge(self, other: Result) -> None:
         self.latencies += other.latencies
         self.wall += other.wall
 
 
-async def run_load(url: str, fake: FakeSlackApi, session: aiohttp.ClientSession, managers: int, messages: int, pace: float) -> Result:
+async def run_load(
+    url: str, fake: FakeSlackApi, session: aiohttp.ClientSession, managers: int, messages: int, pace: float
+) -> Result:
     sender = rq.SlackSender(session, url, SECRET)
     waiting: dict[str, asyncio.Future] = {}
     tag = uuid.uuid4().hex[:6].upper()
@@ -151,7 +153,9 @@ async def run_load(url: str, fake: FakeSlackApi, session: aiohttp.ClientSession,
     return result
 
 
-async def run_burst(url: str, fake: FakeSlackApi, session: aiohttp.ClientSession, each: int, rate: float) -> bursts.BurstCounts:
+async def run_burst(
+    url: str, fake: FakeSlackApi, session: aiohttp.ClientSession, each: int, rate: float
+) -> bursts.BurstCounts:
     """`each` DMs and `each` `/leadbot nudge on`, interleaved, at `rate` a second; count what each got back."""
     sender = rq.SlackSender(session, url, SECRET)
     tag = uuid.uuid4().hex[:6].upper()
@@ -168,7 +172,9 @@ async def run_burst(url: str, fake: FakeSlackApi, session: aiohttp.ClientSession
         return (await sender.event(rq.event_envelope(TEAM, event, BOT_USER))).status
 
     async def nudge_on(i: int) -> int:
-        form = rq.slash_form(TEAM, f"UB{tag}{i:05d}", f"CB{tag}{i:05d}", "nudge on", fake.response_url(f"b{tag}{i:05d}"))
+        form = rq.slash_form(
+            TEAM, f"UB{tag}{i:05d}", f"CB{tag}{i:05d}", "nudge on", fake.response_url(f"b{tag}{i:05d}")
+        )
         return (await sender.command(form)).status
 
     sends = [f for i in range(each) for f in (lambda i=i: dm(i), lambda i=i: nudge_on(i))]
@@ -219,7 +225,9 @@ async def main(args: argparse.Namespace) -> int:
     if args.postgres:
         pg_name = f"leadbot_bench_{uuid.uuid4().hex[:10]}"
         await admin(args.postgres, f'CREATE DATABASE "{pg_name}"')
-        database_url = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{pg_name}"
+        database_url = (
+            args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{pg_name}"
+        )
     else:
         database_url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'bench.db'}"
 
@@ -242,14 +250,22 @@ async def main(args: argparse.Namespace) -> int:
             env={**env, "PYTHONPATH": str(ROOT)},
             cwd=tmp.name,
         ),
-        "bare": subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port), "--api-url", fake.api_url], env=bare_env, cwd=tmp.name),
+        "bare": subprocess.Popen(
+            [sys.executable, __file__, "--serve-bare", str(bare_port), "--api-url", fake.api_url],
+            env=bare_env,
+            cwd=tmp.name,
+        ),
     }
     urls = {"leadbot": f"http://127.0.0.1:{lb_port}", "bare": f"http://127.0.0.1:{bare_port}"}
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     results: dict[tuple[str, str], Result] = {}
     burst_counts: dict[str, bursts.BurstCounts] = {}
     load_before = os.getloadavg()
-    loads = (("single", 1, args.single, 0.0), ("paced", args.managers, args.messages, args.pace_ms / 1000), ("saturated", args.managers, args.messages, 0.0))
+    loads = (
+        ("single", 1, args.single, 0.0),
+        ("paced", args.managers, args.messages, args.pace_ms / 1000),
+        ("saturated", args.managers, args.messages, 0.0),
+    )
     try:
         for key in ("bare", "leadbot"):
             await wait_ready(session, urls[key], procs[key])
@@ -275,10 +291,14 @@ async def main(args: argparse.Namespace) -> int:
             await admin(args.postgres, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         tmp.cleanup()
 
-    db = "PostgreSQL" if pg_name else "SQLite" + (" (what-if: synchronous=NORMAL)" if args.what_if_sqlite_normal else "")
+    db = (
+        "PostgreSQL" if pg_name else "SQLite" + (" (what-if: synchronous=NORMAL)" if args.what_if_sqlite_normal else "")
+    )
     load_after = os.getloadavg()
-    print(f"Slack DM -> reply at the fake Web API; leadbot on {db}; {os.cpu_count()} CPUs; "
-          f"load average {load_before[0]:.2f} / {load_before[1]:.2f} before, {load_after[0]:.2f} / {load_after[1]:.2f} after (1 / 5 min)")
+    print(
+        f"Slack DM -> reply at the fake Web API; leadbot on {db}; {os.cpu_count()} CPUs; "
+        f"load average {load_before[0]:.2f} / {load_before[1]:.2f} before, {load_after[0]:.2f} / {load_after[1]:.2f} after (1 / 5 min)"
+    )
     summary: dict = {"database": db, "load_average": [round(load_before[0], 2), round(load_after[0], 2)]}
     labels = {
         "single": f"one at a time (1 manager x {args.single} DMs x {args.rounds} rounds)",
@@ -290,15 +310,24 @@ async def main(args: argparse.Namespace) -> int:
         print(f"  {'':26}{'replies':>8}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'replies/s':>11}")
         rows = [row("bare slack-bolt echo", results[(load, "bare")]), row("leadbot serve", results[(load, "leadbot")])]
         for r in rows:
-            print(f"  {r['name']:26}{r['replies']:>8}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['mean_ms']:>9}{r['replies_per_s']:>11}")
+            print(
+                f"  {r['name']:26}{r['replies']:>8}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['mean_ms']:>9}{r['replies_per_s']:>11}"
+            )
         d50 = rows[1]["p50_ms"] - rows[0]["p50_ms"]
         d99 = rows[1]["p99_ms"] - rows[0]["p99_ms"]
         share = rows[1]["replies_per_s"] / rows[0]["replies_per_s"]
         print(f"  leadbot - bare: p50 {d50:+.1f} ms, p99 {d99:+.1f} ms; replies/s {share:.2f}x the bare app's")
-        summary[load] = {"rows": rows, "p50_diff_ms": round(d50, 1), "p99_diff_ms": round(d99, 1), "throughput_share": round(share, 2)}
+        summary[load] = {
+            "rows": rows,
+            "p50_diff_ms": round(d50, 1),
+            "p99_diff_ms": round(d99, 1),
+            "throughput_share": round(share, 2),
+        }
     if burst_counts:
-        print(f"\nburst: {args.burst} DMs + {args.burst} '/leadbot nudge on', interleaved, each from its own person and channel, "
-              f"at twice leadbot's saturated rate")
+        print(
+            f"\nburst: {args.burst} DMs + {args.burst} '/leadbot nudge on', interleaved, each from its own person and channel, "
+            f"at twice leadbot's saturated rate"
+        )
         for key, name in (("bare", "bare slack-bolt echo"), ("leadbot", "leadbot serve")):
             print(f"  {name:26}{burst_counts[key].line()}")
         summary["burst"] = {k: vars(v) for k, v in burst_counts.items()}
@@ -314,9 +343,15 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pace-ms", type=int, default=200, help="paced load: one DM per manager every this many ms")
     parser.add_argument("--single", type=int, default=100, help="one-at-a-time load: DMs per round")
-    parser.add_argument("--burst", type=int, default=2000, help="burst: this many DMs and as many nudge commands (0: no burst)")
-    parser.add_argument("--postgres", metavar="ADMIN_URL", help="run leadbot on a scratch database on this PostgreSQL server")
-    parser.add_argument("--what-if-sqlite-normal", action="store_true", help="experiment: run leadbot with SQLite synchronous=NORMAL")
+    parser.add_argument(
+        "--burst", type=int, default=2000, help="burst: this many DMs and as many nudge commands (0: no burst)"
+    )
+    parser.add_argument(
+        "--postgres", metavar="ADMIN_URL", help="run leadbot on a scratch database on this PostgreSQL server"
+    )
+    parser.add_argument(
+        "--what-if-sqlite-normal", action="store_true", help="experiment: run leadbot with SQLite synchronous=NORMAL"
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)

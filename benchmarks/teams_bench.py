@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from aiohttp import web  # noqa: E402
 from benchmarks import burst as bursts  # noqa: E402
 from benchmarks import common  # noqa: E402
 from benchmarks.common import cpu_seconds, free_port, wait_ready  # noqa: E402
+
 TENANT = "bench-tenant-0000-4000-8000-000000000000"
 BOT_ID = "28:bench-bot"
 PROBLEMS = [
@@ -133,8 +133,19 @@ def channel_nudge_on(service_url: str, n: int, run: str) -> dict:
         "serviceUrl": service_url,
         "from": {"id": f"29:{user}", "name": "Bench Manager", "aadObjectId": user},
         "recipient": {"id": BOT_ID, "name": "leadbot"},
-        "conversation": {"isGroup": True, "conversationType": "channel", "tenantId": TENANT, "id": f"{channel};messageid={post}"},
-        "channelData": {"teamsChannelId": channel, "teamsTeamId": channel, "channel": {"id": channel}, "team": {"id": channel}, "tenant": {"id": TENANT}},
+        "conversation": {
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": TENANT,
+            "id": f"{channel};messageid={post}",
+        },
+        "channelData": {
+            "teamsChannelId": channel,
+            "teamsTeamId": channel,
+            "channel": {"id": channel},
+            "team": {"id": channel},
+            "tenant": {"id": TENANT},
+        },
         "entities": [{"type": "mention", "mentioned": {"id": BOT_ID, "name": "leadbot"}, "text": mention}],
         "text": f"{mention} nudge on\n",
         "textFormat": "plain",
@@ -142,9 +153,18 @@ def channel_nudge_on(service_url: str, n: int, run: str) -> dict:
     }
 
 
-async def run_burst(url: str, connector: Connector, each: int, rate: float, session: aiohttp.ClientSession) -> bursts.BurstCounts:
+async def run_burst(
+    url: str, connector: Connector, each: int, rate: float, session: aiohttp.ClientSession
+) -> bursts.BurstCounts:
     run = uuid.uuid4().hex[:8]
-    bodies = [b for n in range(each) for b in (activity(connector.service_url, n, PROBLEMS[n % len(PROBLEMS)], run), channel_nudge_on(connector.service_url, n, run))]
+    bodies = [
+        b
+        for n in range(each)
+        for b in (
+            activity(connector.service_url, n, PROBLEMS[n % len(PROBLEMS)], run),
+            channel_nudge_on(connector.service_url, n, run),
+        )
+    ]
 
     def send(body: dict):
         async def post() -> int:
@@ -201,13 +221,24 @@ async def main(args) -> int:
     await connector.start()
     workdir = Path(tempfile.mkdtemp(prefix="teams-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MICROSOFT_", "SLACK_"))}
-    env.update(DATABASE_URL=args.database_url or f"sqlite+aiosqlite:///{workdir / 'leadbot.db'}", LEADBOT_CACHE_DIR=env.get("LEADBOT_CACHE_DIR", str(workdir / "cache")))
+    env.update(
+        DATABASE_URL=args.database_url or f"sqlite+aiosqlite:///{workdir / 'leadbot.db'}",
+        LEADBOT_CACHE_DIR=env.get("LEADBOT_CACHE_DIR", str(workdir / "cache")),
+    )
     ours_port, echo_port = free_port(), free_port()
     leadbot = common.LEADBOT
-    log = open(workdir / "servers.log", "w")
+    log = open(workdir / "servers.log", "w")  # noqa: SIM115 - the servers write to it until stop_all
     procs = {
-        "leadbot": subprocess.Popen([leadbot, "serve", "--host", "127.0.0.1", "--port", str(ours_port)], env=env, cwd=workdir, stdout=log, stderr=log),
-        "bare echo bot": subprocess.Popen([sys.executable, __file__, "--serve-echo", str(echo_port)], env=env, cwd=workdir, stdout=log, stderr=log),
+        "leadbot": subprocess.Popen(
+            [leadbot, "serve", "--host", "127.0.0.1", "--port", str(ours_port)],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=log,
+        ),
+        "bare echo bot": subprocess.Popen(
+            [sys.executable, __file__, "--serve-echo", str(echo_port)], env=env, cwd=workdir, stdout=log, stderr=log
+        ),
     }
     urls = {"leadbot": f"http://127.0.0.1:{ours_port}", "bare echo bot": f"http://127.0.0.1:{echo_port}"}
     names = list(procs)
@@ -250,8 +281,10 @@ async def main(args) -> int:
         log.close()
 
     load_after = os.getloadavg()
-    print(f"Teams -> reply at the fake connector; database: {'PostgreSQL' if args.database_url else 'SQLite'}; {os.cpu_count()} CPUs; "
-          f"load average {load_before[0]:.2f} / {load_before[1]:.2f} before, {load_after[0]:.2f} / {load_after[1]:.2f} after (1 / 5 min)")
+    print(
+        f"Teams -> reply at the fake connector; database: {'PostgreSQL' if args.database_url else 'SQLite'}; {os.cpu_count()} CPUs; "
+        f"load average {load_before[0]:.2f} / {load_before[1]:.2f} before, {load_after[0]:.2f} / {load_after[1]:.2f} after (1 / 5 min)"
+    )
     labels = {
         "single": f"one at a time (1 manager x {args.single} messages x {args.rounds} rounds)",
         "saturated": f"saturated ({args.managers} managers, no think time): the highest rate each sustains",
@@ -259,7 +292,9 @@ async def main(args) -> int:
     }
     for load in ("single", "saturated", "paced"):
         print(f"\n{labels[load]}")
-        print(f"  {'bot':<16}{'replies':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'msg/s':>8}{'CPU ms/msg':>12}")
+        print(
+            f"  {'bot':<16}{'replies':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'msg/s':>8}{'CPU ms/msg':>12}"
+        )
         for name in names:
             lat, elapsed, n = results[(load, name)]
             print(
@@ -273,7 +308,9 @@ async def main(args) -> int:
             f"msg/s {(ours[2] / ours[1]) / (bare[2] / bare[1]):.2f}x the bare bot's"
         )
     if burst_counts:
-        print(f"\nburst: {args.burst} personal-chat messages + {args.burst} '@leadbot nudge on' in channels, interleaved, at twice leadbot's saturated rate")
+        print(
+            f"\nburst: {args.burst} personal-chat messages + {args.burst} '@leadbot nudge on' in channels, interleaved, at twice leadbot's saturated rate"
+        )
         for name in names:
             print(f"  {name:<16}{burst_counts[name].line()}")
     return 0
@@ -285,7 +322,12 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=15, help="messages per manager per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--single", type=int, default=60, help="one-at-a-time load: messages per round")
-    parser.add_argument("--burst", type=int, default=2000, help="burst: this many personal messages and as many channel nudge commands (0: none)")
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=2000,
+        help="burst: this many personal messages and as many channel nudge commands (0: none)",
+    )
     parser.add_argument("--database-url", help="run leadbot on this database (default: a fresh SQLite file)")
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
     arguments = parser.parse_args()

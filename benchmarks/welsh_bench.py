@@ -18,15 +18,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import read_labelled, run_cases, score  # noqa: E402
 from bot.diagnoser import build_diagnoser  # noqa: E402
+from bot.evaluation import read_labelled, run_cases, score  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 MEASURES = [
-    "first_move accuracy", "escalate recall", "escalate precision", "escalations shown an acceptable topic",
-    "none accuracy", "problem accuracy", "both recall", "both precision", "pattern accuracy",
-    "accuracy when committing", "asked rate",
+    "first_move accuracy",
+    "escalate recall",
+    "escalate precision",
+    "escalations shown an acceptable topic",
+    "none accuracy",
+    "problem accuracy",
+    "both recall",
+    "both precision",
+    "pattern accuracy",
+    "accuracy when committing",
+    "asked rate",
 ]
 # Issue 18's bar: these two within 3 points of English.
 WITHIN_3 = {"first_move accuracy", "escalate recall"}
@@ -53,12 +61,19 @@ def main() -> int:
             if gap < -3:
                 failed.append(m)
         print(f"{m:40}{en * 100:9.1f}%{cy * 100:9.1f}%{gap:+8.1f}{mark}")
-    missed = [c for c in run_cases(diagnoser.content, diagnoser, read_labelled(DATA / "eval_cy.jsonl")) if c.pred["first_move"] != c.gold["first_move"]]
+    missed = [
+        c
+        for c in run_cases(diagnoser.content, diagnoser, read_labelled(DATA / "eval_cy.jsonl"))
+        if c.pred["first_move"] != c.gold["first_move"]
+    ]
     if missed:
         print("\nWelsh first moves misread (id: label -> leadbot):")
         for c in missed:
             print(f"  {c.id}: {c.gold['first_move']} -> {c.pred['first_move']}")
-    print("\nissue 18 bar (first move and escalate recall within 3 points):", "met" if not failed else "NOT met: " + ", ".join(failed))
+    print(
+        "\nissue 18 bar (first move and escalate recall within 3 points):",
+        "met" if not failed else "NOT met: " + ", ".join(failed),
+    )
     return 0
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from setuptools import build_meta as _setuptools
-from setuptools.build_meta import *  # noqa: F401,F403 - every other hook is setuptools' own
+from setuptools.build_meta import *  # noqa: F403 - every other hook is setuptools' own
 
 
 def _build_model() -> None:
@@ -27,8 +27,11 @@ def _build_model() -> None:
 
         target, fitted = write_packaged_model(load_content())
         print(f"leadbot: diagnosis model {'fitted into' if fitted else 'already in'} {target}", file=sys.stderr)
-    except Exception as exc:  # noqa: BLE001 - the install must not fail for want of a model
-        print(f"leadbot: the diagnosis model was not built ({type(exc).__name__}: {exc}); it will be fitted on first use", file=sys.stderr)
+    except Exception as exc:
+        print(
+            f"leadbot: the diagnosis model was not built ({type(exc).__name__}: {exc}); it will be fitted on first use",
+            file=sys.stderr,
+        )
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bot.fitted_model import PACKAGED_DIR, estimate_seconds, remember_timing, source_of
 from bot.settings import Settings
@@ -23,10 +23,15 @@ OnFit = Callable[[float], None]
 
 
 def log_fit(estimate: float) -> None:
-    log.info("fitting the diagnosis model for this content (no packaged or cached model matches it)", extra={"estimate_seconds": round(estimate)})
+    log.info(
+        "fitting the diagnosis model for this content (no packaged or cached model matches it)",
+        extra={"estimate_seconds": round(estimate)},
+    )
 
 
-def build_diagnoser(settings: Settings, content: Content | None = None, on_fit: OnFit | None = None, packaged_dir: Path = PACKAGED_DIR) -> ContentDiagnoser:
+def build_diagnoser(
+    settings: Settings, content: Content | None = None, on_fit: OnFit | None = None, packaged_dir: Path = PACKAGED_DIR
+) -> ContentDiagnoser:
     """The diagnoser, from the packaged model if it matches, else the user cache, else fitted now (after `on_fit(estimate)`)."""
     content = content or load_content(settings.content_dir)
     source, directory = source_of(settings, content, packaged_dir)
@@ -39,5 +44,8 @@ def build_diagnoser(settings: Settings, content: Content | None = None, on_fit: 
     if source == "fit":
         seconds = time.perf_counter() - started
         remember_timing(settings.cache_dir, seconds, len(content.training))
-        log.info("diagnosis model fitted and cached", extra={"seconds": round(seconds, 1), "cache_dir": str(settings.cache_dir)})
+        log.info(
+            "diagnosis model fitted and cached",
+            extra={"seconds": round(seconds, 1), "cache_dir": str(settings.cache_dir)},
+        )
     return diagnoser

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.findings import Finding, from_setup_error, note, ok, problem  # noqa: F401 - the checks' vocabulary
+from bot.findings import Finding, from_setup_error, note, ok, problem
 from bot.settings import Settings
 from bot.setup_errors import SetupError
 
@@ -33,10 +33,17 @@ def check_content(settings: Settings):
     except ContentInvalid as exc:
         first = exc.errors[0]
         more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
-        return None, [problem("content", f"{first}{more}", "run leadbot content check to list every error, then correct the files")]
+        return None, [
+            problem(
+                "content", f"{first}{more}", "run leadbot content check to list every error, then correct the files"
+            )
+        ]
     where = "LEADBOT_CONTENT_DIR" if settings.content_dir else "the packaged content"
     return content, [
-        ok("content", f"{where} ({content.directory}): {len(content.principles)} principles, {len(content.nudges)} nudges, {len(content.training)} training examples")
+        ok(
+            "content",
+            f"{where} ({content.directory}): {len(content.principles)} principles, {len(content.nudges)} nudges, {len(content.training)} training examples",
+        )
     ]
 
 
@@ -57,7 +64,12 @@ def check_model(settings: Settings, content) -> list[Finding]:
                 "run leadbot model build where leadbot is installed (the Dockerfile does) to ship one",
             )
         ]
-    return [note("model", "cannot tell whether a fitted model matches this content (the diagnosis code names its cache differently)")]
+    return [
+        note(
+            "model",
+            "cannot tell whether a fitted model matches this content (the diagnosis code names its cache differently)",
+        )
+    ]
 
 
 # --- database -------------------------------------------------------------------------------
@@ -79,8 +91,16 @@ async def check_database(settings: Settings) -> tuple[object | None, list[Findin
         await engine.dispose()  # connecting would create the file: say so instead
         folder = Path(engine.url.database).resolve().parent
         if not folder.is_dir():
-            return None, [problem("database", f"the folder for the SQLite file {engine.url.database} does not exist", f"create {folder}, or point DATABASE_URL elsewhere")]
-        return None, [note("database", f"no SQLite file at {engine.url.database} yet: leadbot creates it when it first starts")]
+            return None, [
+                problem(
+                    "database",
+                    f"the folder for the SQLite file {engine.url.database} does not exist",
+                    f"create {folder}, or point DATABASE_URL elsewhere",
+                )
+            ]
+        return None, [
+            note("database", f"no SQLite file at {engine.url.database} yet: leadbot creates it when it first starts")
+        ]
 
     def revisions(connection) -> tuple[set[str], bool]:
         from alembic.runtime.migration import MigrationContext
@@ -93,13 +113,19 @@ async def check_database(settings: Settings) -> tuple[object | None, list[Findin
         async with asyncio.timeout(NETWORK_TIMEOUT):
             async with engine.connect() as conn:
                 current, exists = await conn.run_sync(revisions)
-    except Exception as exc:  # noqa: BLE001 - every way of not connecting is reported, never raised
+    except Exception as exc:
         await engine.dispose()
         explained = explain_failure(exc, settings.database_url)
         if explained is not None:
             return None, [from_setup_error("database", explained)]
         why = "no answer within 5 s" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}"
-        return None, [problem("database", f"cannot reach the database at DATABASE_URL ({location(settings.database_url)}): {why}", "check that it is running and reachable from here (host, port, firewall)")]
+        return None, [
+            problem(
+                "database",
+                f"cannot reach the database at DATABASE_URL ({location(settings.database_url)}): {why}",
+                "check that it is running and reachable from here (host, port, firewall)",
+            )
+        ]
     findings = [ok("database", f"answers at {location(settings.database_url)}")]
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -113,10 +139,21 @@ async def check_database(settings: Settings) -> tuple[object | None, list[Findin
     if current == heads:
         findings.append(ok("migrations", f"at {', '.join(sorted(current))}, the latest"))
     elif current - heads:
-        findings.append(problem("migrations", f"the database is at {', '.join(sorted(current))}, which this leadbot does not know", "run the leadbot version that migrated it, or a newer one"))
+        findings.append(
+            problem(
+                "migrations",
+                f"the database is at {', '.join(sorted(current))}, which this leadbot does not know",
+                "run the leadbot version that migrated it, or a newer one",
+            )
+        )
         return None, findings
     else:
-        findings.append(note("migrations", f"at {', '.join(sorted(current)) or 'none'}; leadbot serve migrates to {', '.join(sorted(heads))} when it starts"))
+        findings.append(
+            note(
+                "migrations",
+                f"at {', '.join(sorted(current)) or 'none'}; leadbot serve migrates to {', '.join(sorted(heads))} when it starts",
+            )
+        )
     return engine, findings
 
 
@@ -128,16 +165,34 @@ async def check_scheduler(engine, now: datetime | None = None) -> list[Finding]:
     from bot.storage.tables import nudge_deliveries, nudge_subscriptions
     from dialogs.nudges.schedule import Schedule, current_week, slot_at
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         async with asyncio.timeout(NETWORK_TIMEOUT):
             async with engine.connect() as conn:
                 if not await conn.run_sync(lambda c: inspect(c).has_table("nudge_subscriptions")):
                     return []
-                subs = (await conn.execute(select(nudge_subscriptions).where(nudge_subscriptions.c.enabled.is_(True), nudge_subscriptions.c.paused_at.is_(None)))).all()
+                subs = (
+                    await conn.execute(
+                        select(nudge_subscriptions).where(
+                            nudge_subscriptions.c.enabled.is_(True), nudge_subscriptions.c.paused_at.is_(None)
+                        )
+                    )
+                ).all()
                 last = (await conn.execute(select(func.max(nudge_deliveries.c.updated_at)))).scalar()
-                weeks = {(r.platform, r.workspace_id, r.channel_id, r.week) for r in (await conn.execute(select(nudge_deliveries.c.platform, nudge_deliveries.c.workspace_id, nudge_deliveries.c.channel_id, nudge_deliveries.c.week))).all()}
-    except Exception as exc:  # noqa: BLE001
+                weeks = {
+                    (r.platform, r.workspace_id, r.channel_id, r.week)
+                    for r in (
+                        await conn.execute(
+                            select(
+                                nudge_deliveries.c.platform,
+                                nudge_deliveries.c.workspace_id,
+                                nudge_deliveries.c.channel_id,
+                                nudge_deliveries.c.week,
+                            )
+                        )
+                    ).all()
+                }
+    except Exception as exc:
         return [problem("nudges", f"cannot read the nudge tables ({type(exc).__name__})")]
     if not subs:
         return [ok("nudges", "no channel has weekly nudges turned on")]
@@ -145,10 +200,17 @@ async def check_scheduler(engine, now: datetime | None = None) -> list[Finding]:
     for row in subs:
         schedule = Schedule(weekday=row.weekday, local_time=row.local_time, timezone=row.timezone, region=row.region)
         slot = slot_at(schedule, now)
-        turned_on = row.turned_on_at.replace(tzinfo=timezone.utc) if row.turned_on_at and row.turned_on_at.tzinfo is None else row.turned_on_at
+        turned_on = (
+            row.turned_on_at.replace(tzinfo=UTC)
+            if row.turned_on_at and row.turned_on_at.tzinfo is None
+            else row.turned_on_at
+        )
         if slot.due_at is None or turned_on is None or turned_on > slot.due_at:
             continue
-        if slot.due_at + OVERDUE < now < slot.day_ends_at and (row.platform, row.workspace_id, row.channel_id, current_week(schedule, now)) not in weeks:
+        if (
+            slot.due_at + OVERDUE < now < slot.day_ends_at
+            and (row.platform, row.workspace_id, row.channel_id, current_week(schedule, now)) not in weeks
+        ):
             overdue.append(row)
     last_text = f"; the nudge ledger last changed {_ago(last, now)}" if last is not None else "; nothing sent yet"
     channels = "1 channel" if len(subs) == 1 else f"{len(subs)} channels"
@@ -164,7 +226,7 @@ async def check_scheduler(engine, now: datetime | None = None) -> list[Finding]:
 
 
 def _ago(when: datetime, now: datetime) -> str:
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
     minutes = int((now - when).total_seconds() // 60)
     if minutes < 120:
         return f"{minutes} minutes ago"
@@ -178,32 +240,70 @@ def _ago(when: datetime, now: datetime) -> str:
 def check_teams_package(settings: Settings, package: Path | None) -> list[Finding]:
     """The uploaded package must name the bot this deployment authenticates as, and link to its pages."""
     if package is None:
-        return [note("teams package", "not checked: give --teams-package leadbot-teams.zip to compare its ids with these settings")]
+        return [
+            note(
+                "teams package",
+                "not checked: give --teams-package leadbot-teams.zip to compare its ids with these settings",
+            )
+        ]
     try:
         with zipfile.ZipFile(package) as zf:
             manifest = json.loads(zf.read("manifest.json"))
     except FileNotFoundError:
         return [problem("teams package", f"{package} does not exist", "build it with leadbot teams package")]
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return [problem("teams package", f"{package} is not a Teams app package (a zip with manifest.json)", "build it with leadbot teams package")]
+        return [
+            problem(
+                "teams package",
+                f"{package} is not a Teams app package (a zip with manifest.json)",
+                "build it with leadbot teams package",
+            )
+        ]
     findings: list[Finding] = []
     bot_ids = [b.get("botId") for b in manifest.get("bots", []) if isinstance(b, dict)]
     app_id = settings.microsoft_app_id
     if not app_id:
-        findings.append(problem("teams package", f"the package names bot {', '.join(map(str, bot_ids)) or '(none)'} but MICROSOFT_APP_ID is not set", "set MICROSOFT_APP_ID to the Azure Bot's Microsoft App ID"))
+        findings.append(
+            problem(
+                "teams package",
+                f"the package names bot {', '.join(map(str, bot_ids)) or '(none)'} but MICROSOFT_APP_ID is not set",
+                "set MICROSOFT_APP_ID to the Azure Bot's Microsoft App ID",
+            )
+        )
     elif bot_ids != [app_id]:
         findings.append(
-            problem("teams package", f"the package names bot {', '.join(map(str, bot_ids)) or '(none)'}, but MICROSOFT_APP_ID is {app_id}", f"rebuild it: leadbot teams package --app-id {app_id} --host YOUR-HOST, then upload it with a higher --version")
+            problem(
+                "teams package",
+                f"the package names bot {', '.join(map(str, bot_ids)) or '(none)'}, but MICROSOFT_APP_ID is {app_id}",
+                f"rebuild it: leadbot teams package --app-id {app_id} --host YOUR-HOST, then upload it with a higher --version",
+            )
         )
     else:
-        findings.append(ok("teams package", f"botId matches MICROSOFT_APP_ID ({app_id}); version {manifest.get('version')}"))
+        findings.append(
+            ok("teams package", f"botId matches MICROSOFT_APP_ID ({app_id}); version {manifest.get('version')}")
+        )
     developer = manifest.get("developer", {}) if isinstance(manifest.get("developer"), dict) else {}
-    for key, setting, path in (("privacyUrl", settings.privacy_url, "/privacy"), ("termsOfUseUrl", settings.terms_url, "/terms")):
+    for key, setting, path in (
+        ("privacyUrl", settings.privacy_url, "/privacy"),
+        ("termsOfUseUrl", settings.terms_url, "/terms"),
+    ):
         link = str(developer.get(key) or "")
         if "leadbot.invalid" in link:
-            findings.append(problem("teams package", f"{key} points at the placeholder {link}", "rebuild it with --host YOUR-HOST (or the link options)"))
+            findings.append(
+                problem(
+                    "teams package",
+                    f"{key} points at the placeholder {link}",
+                    "rebuild it with --host YOUR-HOST (or the link options)",
+                )
+            )
         elif setting and link != setting:
-            findings.append(note("teams package", f"{key} is {link}, not the {setting} leadbot's {path} sends people to", "rebuild it so both agree"))
+            findings.append(
+                note(
+                    "teams package",
+                    f"{key} is {link}, not the {setting} leadbot's {path} sends people to",
+                    "rebuild it so both agree",
+                )
+            )
     return findings
 
 

@@ -82,20 +82,29 @@ def score(cases: list[Case]) -> Scores:
             m["none accuracy"] = _ratio(tp, tp + fn)
     m["first_move macro-F1"] = sum(f1s) / len(f1s) if f1s else None
     with_problem = [c for c in cases if c.gold.get("problem")]
-    m["problem accuracy"] = _ratio(sum(c.pred.get("problem") == c.gold["problem"] for c in with_problem), len(with_problem))
+    m["problem accuracy"] = _ratio(
+        sum(c.pred.get("problem") == c.gold["problem"] for c in with_problem), len(with_problem)
+    )
     coaching = [c for c in cases if c.gold["first_move"] in ("lead", "manage")]
     tp = sum(bool(c.pred.get("both")) and bool(c.gold.get("both")) for c in coaching)
     m["both recall"] = _ratio(tp, sum(bool(c.gold.get("both")) for c in coaching))
     m["both precision"] = _ratio(tp, sum(bool(c.pred.get("both")) for c in coaching))
     with_pattern = [c for c in cases if c.gold.get("pattern")]
-    m["pattern accuracy"] = _ratio(sum(c.pred.get("pattern") == c.gold["pattern"] for c in with_pattern), len(with_pattern))
+    m["pattern accuracy"] = _ratio(
+        sum(c.pred.get("pattern") == c.gold["pattern"] for c in with_pattern), len(with_pattern)
+    )
     with_topics = [c for c in cases if c.gold["first_move"] == "escalate" and c.gold.get("topics")]
     m["escalations shown an acceptable topic"] = _ratio(
-        sum(c.pred["first_move"] == "escalate" and c.pred.get("topic") in c.gold["topics"] for c in with_topics), len(with_topics)
+        sum(c.pred["first_move"] == "escalate" and c.pred.get("topic") in c.gold["topics"] for c in with_topics),
+        len(with_topics),
     )
     committed = [c for c in cases if not c.asked]
     m["accuracy when committing"] = _ratio(
-        sum(c.pred["first_move"] == c.gold["first_move"] and c.pred.get("problem") == c.gold.get("problem") for c in committed), len(committed)
+        sum(
+            c.pred["first_move"] == c.gold["first_move"] and c.pred.get("problem") == c.gold.get("problem")
+            for c in committed
+        ),
+        len(committed),
     )
     m["asked rate"] = _ratio(sum(c.asked for c in cases), len(cases))
     for c in with_pattern:
@@ -106,7 +115,10 @@ def score(cases: list[Case]) -> Scores:
         shown = c.pred.get("topic") if c.pred["first_move"] == "escalate" else "(not escalated)"
         row = s.topics.setdefault(gold, {})
         row[shown or "(none)"] = row.get(shown or "(none)", 0) + 1
-    s.confusion = {g: {p: sum(c.gold["first_move"] == g and c.pred["first_move"] == p for c in cases) for p in MOVES} for g in MOVES}
+    s.confusion = {
+        g: {p: sum(c.gold["first_move"] == g and c.pred["first_move"] == p for c in cases) for p in MOVES}
+        for g in MOVES
+    }
     s.misread = [
         c
         for c in cases
@@ -158,7 +170,9 @@ def format_report(s: Scores, misread_limit: int = 30) -> str:
             out.append(f"{name:32} {shown:>8}   {op} {goal * 100:.0f}% {'ok' if ok else 'MISSED'}")
         else:
             out.append(f"{name:32} {shown:>8}")
-    out.append(f"{'per-message time p50 / p99':32} {s.p50_ms:6.2f} / {s.p99_ms:.2f} ms   p99 < 5 ms {'ok' if s.p99_ms < 5 else 'MISSED'}")
+    out.append(
+        f"{'per-message time p50 / p99':32} {s.p50_ms:6.2f} / {s.p99_ms:.2f} ms   p99 < 5 ms {'ok' if s.p99_ms < 5 else 'MISSED'}"
+    )
     out += ["", "first_move confusion (rows: label, columns: leadbot)", f"{'':10}" + "".join(f"{m:>10}" for m in MOVES)]
     for g in MOVES:
         out.append(f"{g:10}" + "".join(f"{s.confusion[g][p]:>10}" for p in MOVES))

@@ -47,7 +47,7 @@ def model_file_name(content: Content) -> str | None:
         return None
 
 
-def source_of(settings: "Settings", content: Content, packaged_dir: Path = PACKAGED_DIR) -> tuple[str, Path | None]:
+def source_of(settings: Settings, content: Content, packaged_dir: Path = PACKAGED_DIR) -> tuple[str, Path | None]:
     """("packaged" | "cached", its directory) when a fitted model is ready, ("fit", None) when one must be fitted,
     ("unknown", None) when the cache key cannot be told."""
     name = model_file_name(content)
@@ -78,13 +78,17 @@ def remember_timing(cache_dir: Path, seconds: float, examples: int) -> None:
         pass  # only the next estimate is less exact
 
 
-def write_packaged_model(content: Content, out_dir: Path = PACKAGED_DIR, ask_below: float = 0.85, force: bool = False) -> tuple[Path, bool]:
+def write_packaged_model(
+    content: Content, out_dir: Path = PACKAGED_DIR, ask_below: float = 0.85, force: bool = False
+) -> tuple[Path, bool]:
     """This content's model in `out_dir`, readable by everyone, with models for other content or code removed
     from there. A file already there under the same key is the same model (the key covers content and code)
     and is kept unless `force`. Returns (the model file, whether it was fitted now)."""
     name = model_file_name(content)
     if name is None:
-        raise RuntimeError("the diagnosis code no longer names its cached model by cache_key(); bot/fitted_model.py needs updating")
+        raise RuntimeError(
+            "the diagnosis code no longer names its cached model by cache_key(); bot/fitted_model.py needs updating"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / name
     fitted = force or not target.is_file()

@@ -43,7 +43,12 @@ def library_notices() -> frozenset[str]:
 def _shown(record: logging.LogRecord, ours: bool) -> str:
     if ours:
         return record.getMessage()
-    if record.name.startswith("slack_bolt") and isinstance(record.msg, str) and not record.args and record.msg in library_notices():
+    if (
+        record.name.startswith("slack_bolt")
+        and isinstance(record.msg, str)
+        and not record.args
+        and record.msg in library_notices()
+    ):
         return record.msg
     return WITHHELD
 
@@ -86,5 +91,19 @@ def setup(level: str = "INFO", stream=None) -> None:
     # Libraries are a step quieter than us (SQLAlchemy logs every statement at INFO);
     # what they do log is withheld anyway, so only its level and logger show.
     library_level = logging.INFO if logging.getLevelName(level) <= logging.DEBUG else logging.WARNING
-    for name in ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest", "msal", "aiohttp", "asyncio", "sqlalchemy", "alembic", "urllib3", "asyncpg", "aiosqlite"):
+    for name in (
+        "slack_bolt",
+        "slack_sdk",
+        "botbuilder",
+        "botframework",
+        "msrest",
+        "msal",
+        "aiohttp",
+        "asyncio",
+        "sqlalchemy",
+        "alembic",
+        "urllib3",
+        "asyncpg",
+        "aiosqlite",
+    ):
         logging.getLogger(name).setLevel(max(logging.getLevelName(level), library_level))

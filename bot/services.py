@@ -63,6 +63,10 @@ async def build_services(
         raise
     store = SqlStore(db)
     nudge_store = SqlNudgeStore(db)
-    conversations = Conversations(Dialog(content, diagnoser, settings.retention_days, settings.audit_days), store, settings.language)
-    nudges = NudgeTurns(content, nudge_store, settings.timezone, settings.language, events=store, min_votes=settings.poll_min_votes)
+    conversations = Conversations(
+        Dialog(content, diagnoser, settings.retention_days, settings.audit_days), store, settings.language
+    )
+    nudges = NudgeTurns(
+        content, nudge_store, settings.timezone, settings.language, events=store, min_votes=settings.poll_min_votes
+    )
     return Services(settings, content, diagnoser, db, store, nudge_store, conversations, nudges, AuditLog(db))

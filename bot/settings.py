@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     # (see README, "Capacity"). About 10 ms of database time each: 64 queue for well under a second.
     max_turns_in_flight: int = Field(default=64, ge=1, le=10000, validation_alias="LEADBOT_MAX_TURNS_IN_FLIGHT")
     # Where the fitted diagnosis model is cached between starts (it is refitted when content changes).
-    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "leadbot", validation_alias="LEADBOT_CACHE_DIR")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "leadbot", validation_alias="LEADBOT_CACHE_DIR"
+    )
     # Below this confidence the bot asks the quick test rather than guess.
     ask_below: float = Field(default=0.85, ge=0.0, le=1.0, validation_alias="LEADBOT_ASK_BELOW")
     # Serve /metrics on this port only (not on the public one), for a scraper on a private network.
@@ -113,7 +115,11 @@ class Settings(BaseSettings):
     @property
     def slack_configured(self) -> bool:
         single = self.slack_bot_token is not None and self.slack_signing_secret is not None
-        oauth = bool(self.slack_client_id) and self.slack_client_secret is not None and self.slack_signing_secret is not None
+        oauth = (
+            bool(self.slack_client_id)
+            and self.slack_client_secret is not None
+            and self.slack_signing_secret is not None
+        )
         return single or oauth
 
     @property

@@ -9,10 +9,7 @@ WIDTH = 10
 
 def bar(value: int | float, maximum: int | float, width: int = WIDTH) -> str:
     """`width` cells, filled in proportion to value/maximum; never empty for a value above 0."""
-    if maximum <= 0 or value <= 0:
-        filled = 0
-    else:
-        filled = max(1, round(width * min(value, maximum) / maximum))
+    filled = 0 if maximum <= 0 or value <= 0 else max(1, round(width * min(value, maximum) / maximum))
     return FULL * filled + EMPTY * (width - filled)
 
 

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 Kind = Literal["conversation", "nudge_command", "poll_vote"]
 
 
-
 @dataclass
 class Routed:
     kind: Kind
@@ -107,7 +106,9 @@ class TurnRouter:
                 log.exception("poll counts not refreshed", extra={"platform": inbound.key.platform})
         return Routed("poll_vote" if result.vote else "nudge_command", result.replies, result.event)
 
-    def busy(self, platform: str, surface: str, text: str | None = None, locale: str | None = None, stored: str | None = None) -> Reply:
+    def busy(
+        self, platform: str, surface: str, text: str | None = None, locale: str | None = None, stored: str | None = None
+    ) -> Reply:
         """The answer to a message not taken because the process is at its bound (LEADBOT_MAX_TURNS_IN_FLIGHT),
         or is shutting down: counted as event "busy". Nothing is read from the database, so the language is
         what the message, a choice already in memory (`stored`) or the locale says, else the default."""

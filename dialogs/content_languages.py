@@ -132,7 +132,13 @@ def _entries(english: list, translated: Any, section: str, spec: Entries, merged
             continue
         given = set(_fields({k: v for k, v in item.items() if k != "id"}))
         for extra in sorted(given - set(spec.fields)):
-            gaps.append(Gap(f"{section} {eid}", extra, "extra field: only words are translated here; the rest stays in the English file"))
+            gaps.append(
+                Gap(
+                    f"{section} {eid}",
+                    extra,
+                    "extra field: only words are translated here; the rest stays in the English file",
+                )
+            )
         for field in spec.fields:
             value = _get(item, field)
             if _wanted(by_id[eid], field):
@@ -168,7 +174,9 @@ def overlay(name: str, english: dict, translated: dict) -> tuple[dict, list[Gap]
     merged = copy.deepcopy(english)
     for key in translated:
         if key not in spec:
-            gaps.append(Gap("-", key, "extra field: only words are translated here; the rest stays in the English file"))
+            gaps.append(
+                Gap("-", key, "extra field: only words are translated here; the rest stays in the English file")
+            )
     for section, part in spec.items():
         if section not in english:
             continue

@@ -22,7 +22,6 @@ from dialogs.content_languages import TRANSLATED, TRANSLATIONS, overlay
 from dialogs.quotations import quotation_problem, source_problems
 from dialogs.terms import term_error
 
-
 # libyaml's C loader when present: several times faster on the training files, same results.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -69,9 +68,9 @@ class Content:
     wording: dict[str, str] = field(default_factory=dict)  # the phrases around the content (wording.yaml)
     language: str = "en"
     # This content in every language it has, itself included: {"en": ..., "cy": ...}.
-    translations: dict[str, "Content"] = field(default_factory=dict)
+    translations: dict[str, Content] = field(default_factory=dict)
 
-    def in_language(self, code: str | None) -> "Content":
+    def in_language(self, code: str | None) -> Content:
         """The same content in another language, or this one if it has no such translation."""
         return self.translations.get(code or "", self)
 
@@ -205,23 +204,36 @@ def load_content(directory: Path | str | None = None) -> Content:
             if tf is not None:
                 if tf.near_misses:
                     tf.examples = [
-                        ex if ex.first_move == "escalate" else ex.model_copy(update={"near_miss": True}) for ex in tf.examples
+                        ex if ex.first_move == "escalate" else ex.model_copy(update={"near_miss": True})
+                        for ex in tf.examples
                     ]
                 training.extend(tf.examples)
                 training_places.extend((rel, i) for i in range(len(tf.examples)))
 
-    principles = _unique(parsed["principles.yaml"].principles, "principles.yaml", errors) if parsed.get("principles.yaml") else {}
+    principles = (
+        _unique(parsed["principles.yaml"].principles, "principles.yaml", errors)
+        if parsed.get("principles.yaml")
+        else {}
+    )
     pf = parsed.get("problems.yaml")
     problems = _unique(pf.problems, "problems.yaml", errors) if pf else {}
     patterns = _unique(parsed["patterns.yaml"].patterns, "patterns.yaml", errors) if parsed.get("patterns.yaml") else {}
-    steps = _unique(parsed["next_steps.yaml"].next_steps, "next_steps.yaml", errors) if parsed.get("next_steps.yaml") else {}
+    steps = (
+        _unique(parsed["next_steps.yaml"].next_steps, "next_steps.yaml", errors)
+        if parsed.get("next_steps.yaml")
+        else {}
+    )
     nudges = _unique(parsed["nudges.yaml"].nudges, "nudges.yaml", errors) if parsed.get("nudges.yaml") else {}
     esc = parsed.get("escalation.yaml")
     topics = _unique(esc.topics, "escalation.yaml", errors) if esc else {}
     routes = _unique(esc.routes, "escalation.yaml", errors) if esc else {}
     cues = _unique(parsed["cues.yaml"].cues, "cues.yaml", errors) if parsed.get("cues.yaml") else {}
     sources = _unique(parsed["sources.yaml"].sources, "sources.yaml", errors) if parsed.get("sources.yaml") else {}
-    situations = _unique(parsed["situations.yaml"].situations, "situations.yaml", errors) if parsed.get("situations.yaml") else {}
+    situations = (
+        _unique(parsed["situations.yaml"].situations, "situations.yaml", errors)
+        if parsed.get("situations.yaml")
+        else {}
+    )
     for where, terms in _term_lists(esc, cues, situations):
         for i, term in enumerate(terms):
             problem = term_error(term)
@@ -235,7 +247,9 @@ def load_content(directory: Path | str | None = None) -> Content:
     _check_situations(principles, steps, patterns, situations, parsed, errors)
     _check_quotations(root, principles, sources, parsed, errors)
 
-    translated = {code: _translation(root, code, raw, digest, errors) for code in TRANSLATIONS if (root / code).is_dir()}
+    translated = {
+        code: _translation(root, code, raw, digest, errors) for code in TRANSLATIONS if (root / code).is_dir()
+    }
 
     if errors:
         raise ContentInvalid(errors)
@@ -273,7 +287,11 @@ def _translation(root: Path, code: str, raw: dict[str, Any], digest, errors: lis
     out: dict[str, Any] = {}
     for path in sorted(folder.glob("*.yaml")):
         if path.name not in TRANSLATED:
-            errors.append(ContentError(f"{code}/{path.name}", "-", "-", f"extra file: only these are translated: {', '.join(TRANSLATED)}"))
+            errors.append(
+                ContentError(
+                    f"{code}/{path.name}", "-", "-", f"extra file: only these are translated: {', '.join(TRANSLATED)}"
+                )
+            )
     for name in TRANSLATED:
         rel = f"{code}/{name}"
         path = folder / name
@@ -336,25 +354,52 @@ def _check_situations(principles, steps, patterns, situations, parsed, errors) -
         for field_name in ("needs", "suits"):
             for i, sid in enumerate(getattr(item, field_name)):
                 if sid not in situations:
-                    errors.append(ContentError(file, entry, f"{field_name}.{i}", f"names a missing situation {sid!r} (situations.yaml)"))
+                    errors.append(
+                        ContentError(
+                            file, entry, f"{field_name}.{i}", f"names a missing situation {sid!r} (situations.yaml)"
+                        )
+                    )
     for situation in situations.values():
         for i, sid in enumerate(situation.implies):
             if sid not in situations:
-                errors.append(ContentError("situations.yaml", f"situations {situation.id}", f"implies.{i}", f"names a missing situation {sid!r}"))
+                errors.append(
+                    ContentError(
+                        "situations.yaml",
+                        f"situations {situation.id}",
+                        f"implies.{i}",
+                        f"names a missing situation {sid!r}",
+                    )
+                )
     for pattern in patterns.values():
         for i, sid in enumerate(pattern.implies):
             if sid not in situations:
-                errors.append(ContentError("patterns.yaml", f"patterns {pattern.id}", f"implies.{i}", f"names a missing situation {sid!r} (situations.yaml)"))
+                errors.append(
+                    ContentError(
+                        "patterns.yaml",
+                        f"patterns {pattern.id}",
+                        f"implies.{i}",
+                        f"names a missing situation {sid!r} (situations.yaml)",
+                    )
+                )
     if parsed.get("next_steps.yaml") is not None:
         # When a message says nothing specific, the bot still needs something true to suggest.
         for pid in ("uncertainty", "confidence", "inconsistency", "control"):
             n = sum(1 for st in steps.values() if pid in st.problems and not st.needs)
             if n < 3:
-                errors.append(ContentError("next_steps.yaml", "-", "needs", f"problem {pid} has {n} general next steps (with no needs); at least 3 are needed"))
+                errors.append(
+                    ContentError(
+                        "next_steps.yaml",
+                        "-",
+                        "needs",
+                        f"problem {pid} has {n} general next steps (with no needs); at least 3 are needed",
+                    )
+                )
     if parsed.get("principles.yaml") is not None:
         for pid in ("uncertainty", "confidence", "inconsistency", "control"):
             if not any(pid in p.problems and not p.needs for p in principles.values()):
-                errors.append(ContentError("principles.yaml", "-", "needs", f"no principle with no needs serves problem {pid}"))
+                errors.append(
+                    ContentError("principles.yaml", "-", "needs", f"no principle with no needs serves problem {pid}")
+                )
 
 
 def _check_quotations(root: Path, principles, sources, parsed, errors) -> None:
@@ -377,25 +422,33 @@ def _check_references(principles, problems, patterns, steps, nudges, topics, rou
         return  # already reported; every reference would be a second, misleading error
     for step in steps.values():
         if step.principle and step.principle not in principles:
-            errors.append(ContentError("next_steps.yaml", step.id, "principle", f"names a missing principle {step.principle!r}"))
+            errors.append(
+                ContentError("next_steps.yaml", step.id, "principle", f"names a missing principle {step.principle!r}")
+            )
     for nudge in nudges.values():
         if nudge.principle not in principles:
-            errors.append(ContentError("nudges.yaml", nudge.id, "principle", f"names a missing principle {nudge.principle!r}"))
+            errors.append(
+                ContentError("nudges.yaml", nudge.id, "principle", f"names a missing principle {nudge.principle!r}")
+            )
     if parsed.get("escalation.yaml") is not None:
         for topic in topics.values():
             for i, route in enumerate(topic.routes):
                 if route not in routes:
-                    errors.append(ContentError("escalation.yaml", topic.id, f"routes.{i}", f"names a missing route {route!r}"))
+                    errors.append(
+                        ContentError("escalation.yaml", topic.id, f"routes.{i}", f"names a missing route {route!r}")
+                    )
 
 
 def _check_training_topics(training, places, topics, errors) -> None:
     """Every sensitive-matter example names the escalation topic it belongs to, so the bot learns whom to send it to."""
-    for example, (file, index) in zip(training, places):
+    for example, (file, index) in zip(training, places, strict=False):
         if example.first_move != "escalate":
             continue
         entry = f"#{index + 1} ({example.text[:40]!r})"
         if example.topic is None:
-            errors.append(ContentError(file, entry, "topic", "an escalate example needs a topic (an id from escalation.yaml)"))
+            errors.append(
+                ContentError(file, entry, "topic", "an escalate example needs a topic (an id from escalation.yaml)")
+            )
         elif example.topic not in topics:
             errors.append(ContentError(file, entry, "topic", f"names a missing escalation topic {example.topic!r}"))
 
@@ -414,7 +467,11 @@ def _check_coverage(principles, steps, problems, patterns, parsed, errors) -> No
         for pid in ("uncertainty", "confidence", "inconsistency", "control"):
             n = sum(1 for st in steps.values() if pid in st.problems)
             if n < 4:
-                errors.append(ContentError("next_steps.yaml", "-", "problems", f"problem {pid} has {n} next steps; at least 4 are needed"))
+                errors.append(
+                    ContentError(
+                        "next_steps.yaml", "-", "problems", f"problem {pid} has {n} next steps; at least 4 are needed"
+                    )
+                )
         for pid in s.PatternId.__args__:
             if not any(pid in st.patterns for st in steps.values()):
                 errors.append(ContentError("next_steps.yaml", "-", "patterns", f"pattern {pid} has no next step"))
@@ -423,4 +480,11 @@ def _check_coverage(principles, steps, problems, patterns, parsed, errors) -> No
             if not any(pid in p.problems for p in principles.values()):
                 errors.append(ContentError("principles.yaml", "-", "problems", f"no principle serves problem {pid}"))
     if parsed.get("nudges.yaml") is not None and len(parsed["nudges.yaml"].nudges) < 52:
-        errors.append(ContentError("nudges.yaml", "-", "nudges", f"{len(parsed['nudges.yaml'].nudges)} nudges; at least 52 are needed for a year without repeats"))
+        errors.append(
+            ContentError(
+                "nudges.yaml",
+                "-",
+                "nudges",
+                f"{len(parsed['nudges.yaml'].nudges)} nudges; at least 52 are needed for a year without repeats",
+            )
+        )

@@ -50,13 +50,15 @@ class Source(Entry):
     id: str = Slug
     # The title exactly as the source gives it; leave it out when the source has none (never make one up).
     title: str | None = Field(default=None, min_length=3, max_length=200)
-    site: str | None = Field(default=None, min_length=2, max_length=80)  # the website or publisher, as the source names itself
+    site: str | None = Field(
+        default=None, min_length=2, max_length=80
+    )  # the website or publisher, as the source names itself
     # How to credit a source with no title: "an untitled article on ...". Used only when there is no title.
     description: str | None = Field(default=None, min_length=10, max_length=160)
     text: str = Field(min_length=3, max_length=200)  # path of the source's full text, relative to the content folder
 
     @model_validator(mode="after")
-    def can_be_credited(self) -> "Source":
+    def can_be_credited(self) -> Source:
         if not self.title and not self.description:
             raise ValueError("a source needs its real title or, if it has none, a description to credit it by")
         return self
@@ -96,7 +98,7 @@ class Principle(Entry):
     suits: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def serves_something(self) -> "Principle":
+    def serves_something(self) -> Principle:
         if not (self.problems or self.first_moves or self.patterns):
             raise ValueError("a principle must serve at least one problem, first move or pattern")
         return self
@@ -119,7 +121,7 @@ class Problem(Entry):
     choice_label: str = Field(min_length=3, max_length=60)  # the button that picks this problem
 
     @model_validator(mode="after")
-    def move_matches(self) -> "Problem":
+    def move_matches(self) -> Problem:
         if PROBLEM_MOVE[self.id] != self.first_move:
             raise ValueError(f"{self.id} is a {PROBLEM_MOVE[self.id]} problem, not {self.first_move}")
         return self
@@ -180,7 +182,7 @@ class NextStep(Entry):
     suits: list[str] = Field(default_factory=list)  # situations that make it a better pick, not required
 
     @model_validator(mode="after")
-    def targets_something(self) -> "NextStep":
+    def targets_something(self) -> NextStep:
         if not (self.problems or self.patterns):
             raise ValueError("a next step must name at least one problem or pattern")
         return self
@@ -327,7 +329,7 @@ class TrainingExample(Entry):
     near_miss: bool = False
 
     @model_validator(mode="after")
-    def labels_agree(self) -> "TrainingExample":
+    def labels_agree(self) -> TrainingExample:
         if self.topic is not None and self.first_move != "escalate":
             raise ValueError("only an escalate example has a topic")
         if self.near_miss and self.first_move == "escalate":
@@ -395,7 +397,9 @@ class Messages(Entry):
     @classmethod
     def says_how_many(cls, v: str) -> str:
         if "{records}" not in v:
-            raise ValueError("must keep {records}: the bot puts the number of records deleted there, e.g. '(3 records)'")
+            raise ValueError(
+                "must keep {records}: the bot puts the number of records deleted there, e.g. '(3 records)'"
+            )
         return v
 
     @field_validator("move_names")
@@ -432,6 +436,7 @@ class PagesFile(Entry):
     privacy_after_table: list[str] = Field(default_factory=list)
     terms: Page
 
+
 # --- wording.yaml --------------------------------------------------------------
 
 # Every phrase the code puts around the content, with the {names} the code fills in.
@@ -443,39 +448,39 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "headline_both_manage": (),
     "then_lead": (),
     "then_manage": (),
-    "trap": ('name', 'advice'),
+    "trap": ("name", "advice"),
     "next_step": (),
     "another_step": (),
-    "quoted_in": ('said_by', 'source'),
-    "translation": ('text',),
+    "quoted_in": ("said_by", "source"),
+    "translation": ("text",),
     "why_title": (),
-    "quiz_said": ('answers',),
+    "quiz_said": ("answers",),
     "quiz_join": (),
     "quiz_join_last": (),
     "quiz_side_lead": (),
     "quiz_side_manage": (),
     "quiz_side_both": (),
     "quiz_side_unsure": (),
-    "quiz_order": ('label',),
-    "quiz_told": ('problem',),
-    "cue": ('says', 'means'),
-    "no_cue": ('problem',),
-    "problem_is_lead": ('problem', 'problem_lower', 'why'),
-    "problem_is_manage": ('problem', 'problem_lower', 'why'),
-    "trap_marks": ('name', 'looks_like'),
+    "quiz_order": ("label",),
+    "quiz_told": ("problem",),
+    "cue": ("says", "means"),
+    "no_cue": ("problem",),
+    "problem_is_lead": ("problem", "problem_lower", "why"),
+    "problem_is_manage": ("problem", "problem_lower", "why"),
+    "trap_marks": ("name", "looks_like"),
     "general_step": (),
-    "step_because": ('reasons',),
-    "because_mentioned": ('things',),
-    "because_pattern": ('name',),
+    "step_because": ("reasons",),
+    "because_mentioned": ("things",),
+    "because_pattern": ("name",),
     "and": (),
     "reasons_join": (),
-    "principle_in_my_words": ('text',),
-    "quiz_title": ('n',),
+    "principle_in_my_words": ("text",),
+    "quiz_title": ("n",),
     "not_filled_in": (),
     "record_one": (),
-    "records": ('n',),
+    "records": ("n",),
     "switched": (),
-    "nudge_preview": ('title',),
+    "nudge_preview": ("title",),
     "poll_meaning": (),
     "poll_structure": (),
     "poll_about_right": (),
@@ -484,11 +489,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "poll_name_about_right": (),
     "poll_prompt": (),
     "poll_no_votes": (),
-    "poll_results": ('parts', 'votes'),
+    "poll_results": ("parts", "votes"),
     "poll_one_vote": (),
-    "poll_votes": ('n',),
-    "poll_waiting": ('n',),
-    "vote_counted": ('option',),
+    "poll_votes": ("n",),
+    "poll_waiting": ("n",),
+    "vote_counted": ("option",),
     "vote_private": (),
     "already_voted": (),
     "poll_closed": (),
@@ -497,7 +502,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "slack_continue_privately": (),
     "slack_continued_privately": (),
     "slack_nothing_to_continue": (),
-    "slack_chosen": ('label',),
+    "slack_chosen": ("label",),
     "slack_shortened": (),
     "slack_home_title": (),
     "slack_home_what": (),
@@ -521,7 +526,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "teams_nothing_to_move": (),
     "teams_cannot_message_privately": (),
     "nudge_title": (),
-    "nudge_every": ('day', 'time', 'timezone', 'region', 'language'),
+    "nudge_every": ("day", "time", "timezone", "region", "language"),
     "nudge_language_en": (),
     "nudge_language_cy": (),
     "nudge_language_bilingual": (),
@@ -547,21 +552,21 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "month_10": (),
     "month_11": (),
     "month_12": (),
-    "nudge_day": ('weekday', 'day', 'month'),
-    "nudge_date": ('day', 'month', 'year'),
-    "nudge_slot": ('day', 'time'),
-    "nudge_moved": ('when', 'day', 'holiday'),
-    "nudge_updated": ('schedule',),
-    "nudge_turned_on": ('schedule',),
-    "nudge_next": ('when',),
+    "nudge_day": ("weekday", "day", "month"),
+    "nudge_date": ("day", "month", "year"),
+    "nudge_slot": ("day", "time"),
+    "nudge_moved": ("when", "day", "holiday"),
+    "nudge_updated": ("schedule",),
+    "nudge_turned_on": ("schedule",),
+    "nudge_next": ("when",),
     "nudge_anyone": (),
     "nudge_off_was_off": (),
     "nudge_off": (),
     "nudge_not_on": (),
-    "nudge_how": ('schedule',),
-    "nudge_are_on": ('schedule',),
-    "nudge_paused": ('date', 'why'),
-    "nudge_turned_on_by": ('who', 'date'),
+    "nudge_how": ("schedule",),
+    "nudge_are_on": ("schedule",),
+    "nudge_paused": ("date", "why"),
+    "nudge_turned_on_by": ("who", "date"),
     "nudge_someone": (),
     "pause_channel_not_found": (),
     "pause_is_archived": (),
@@ -571,12 +576,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "nudge_channel_only_how": (),
     "nudge_usage": (),
     "nudge_error_off": (),
-    "nudge_error_unknown": ('action',),
+    "nudge_error_unknown": ("action",),
     "nudge_error_weekend": (),
-    "nudge_error_token": ('token',),
+    "nudge_error_token": ("token",),
     "nudge_unavailable": (),
     "busy": (),
-    "holiday_observed": ('name',),
+    "holiday_observed": ("name",),
     "holiday_battle_of_the_boyne": (),
     "holiday_boxing_day": (),
     "holiday_christmas_day": (),
@@ -624,7 +629,9 @@ class WordingFile(Entry):
                 problems.append(f"phrase {key}: must keep one of {{{'}, {'.join(sorted(wanted & OPTIONAL_NAMES))}}}")
             wanted -= OPTIONAL_NAMES
             if used - set(PHRASES[key]):
-                problems.append(f"phrase {key}: {{{', '.join(sorted(used - set(PHRASES[key])))}}} is not something the bot fills in here")
+                problems.append(
+                    f"phrase {key}: {{{', '.join(sorted(used - set(PHRASES[key])))}}} is not something the bot fills in here"
+                )
             if wanted - used:
                 problems.append(f"phrase {key}: must keep {{{'}, {'.join(sorted(wanted - used))}}}")
         if problems:

@@ -16,9 +16,9 @@ from dialogs import language
 from dialogs.content_loader import Content
 from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
+from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread
 from dialogs.flows.info import help_reply
 from dialogs.models import ConversationKey, Inbound, Reply
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread
 from dialogs.state import ConversationState
 from dialogs.store import StateConflict, Store, StoreUnavailable
 
@@ -42,7 +42,9 @@ class Conversations:
         self.content = dialog.content
         # One dialog per language the content has, sharing the diagnoser (see dialogs.language).
         self.dialogs = {
-            code: dialog if code == dialog.content.language else Dialog(translated, dialog.diagnoser, dialog.retention_days, dialog.audit_days)
+            code: dialog
+            if code == dialog.content.language
+            else Dialog(translated, dialog.diagnoser, dialog.retention_days, dialog.audit_days)
             for code, translated in (dialog.content.translations or {dialog.content.language: dialog.content}).items()
         }
         self.default_language = default_language if default_language in self.dialogs else dialog.content.language
@@ -53,11 +55,15 @@ class Conversations:
     def guess(self, text: str | None, locale: str | None, stored: str | None = None) -> Content:
         """The content to answer in without reading the store (it may be down, or the turn refused):
         a message written in Welsh, else the person's choice if already known, their locale, the default."""
-        code = "cy" if language.looks_welsh(text) else language.fallback(stored=stored, locale=locale, default=self.default_language)
+        code = (
+            "cy"
+            if language.looks_welsh(text)
+            else language.fallback(stored=stored, locale=locale, default=self.default_language)
+        )
         return self._dialog(code).content
 
     def _sorry(self, inbound: Inbound) -> Reply:
-        """"Try again in a minute", in the language the message or the platform suggests: the store may be down."""
+        """ "Try again in a minute", in the language the message or the platform suggests: the store may be down."""
         content = self.guess(inbound.text, inbound.locale)
         return Reply(kind="error", lines=[content.messages.unavailable], language=content.language)
 
@@ -113,11 +119,15 @@ class Conversations:
                 return TurnResult(_in(self._dialog(state.language).resume(state), state.language).replies, "moved")
             state, _ = _parse(stored.data)
             decided = _in(self._dialog(state.language).resume(state), state.language or self.default_language)
-            await self.store.save_state(target, decided.state.model_dump(mode="json"), existing.version if existing else None)
+            await self.store.save_state(
+                target, decided.state.model_dump(mode="json"), existing.version if existing else None
+            )
             await self.store.delete_state(source)
             return TurnResult(decided.replies, "moved")
         except (StoreUnavailable, StateConflict):
-            return TurnResult([Reply(kind="error", lines=[self._dialog(None).content.messages.unavailable])], "unavailable")
+            return TurnResult(
+                [Reply(kind="error", lines=[self._dialog(None).content.messages.unavailable])], "unavailable"
+            )
 
     async def _turn(self, inbound: Inbound, read: Diagnosis | None = None) -> TurnResult:
         async with self.store.turn(inbound.key, inbound.event_id) as turn:
@@ -133,7 +143,9 @@ class Conversations:
             else:
                 code = language.carried(text=inbound.text, pressed=pressed, conversation=state.language)
                 if code not in self.dialogs:
-                    code = language.fallback(stored=await turn.language(), locale=inbound.locale, default=self.default_language)
+                    code = language.fallback(
+                        stored=await turn.language(), locale=inbound.locale, default=self.default_language
+                    )
             dialog = self._dialog(code)
             content = dialog.content
             if lost and pressed:
@@ -148,7 +160,11 @@ class Conversations:
 
             if any(isinstance(e, ForgetUser) for e in decided.effects):
                 count = await turn.forget_user()
-                reply = Reply(kind="notice", lines=[content.messages.forget_done.replace("{records}", _records(content, count))], language=content.language)
+                reply = Reply(
+                    kind="notice",
+                    lines=[content.messages.forget_done.replace("{records}", _records(content, count))],
+                    language=content.language,
+                )
                 return TurnResult([reply], "forget")
 
             await turn.save(decided.state.model_dump(mode="json"))

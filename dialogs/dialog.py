@@ -12,10 +12,17 @@ import re
 
 from dialogs.content_loader import Content
 from dialogs.diagnosis.types import Diagnoser, Diagnosis
+from dialogs.dialog_result import (
+    DialogResult,
+    ForgetUser,
+    RecordEscalation,
+    RecordFeedback,
+    RecordMisread,
+    with_choices,
+)
 from dialogs.flows import coach, info, quiz
 from dialogs.flows.escalation import escalation_reply
 from dialogs.models import Choice, Inbound, Reply
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread, with_choices
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
 
@@ -23,7 +30,13 @@ DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
 class Dialog:
-    def __init__(self, content: Content, diagnoser: Diagnoser, retention_days: int = 30, audit_days: int = info.DEFAULT_AUDIT_DAYS):
+    def __init__(
+        self,
+        content: Content,
+        diagnoser: Diagnoser,
+        retention_days: int = 30,
+        audit_days: int = info.DEFAULT_AUDIT_DAYS,
+    ):
         self.content = content
         self.diagnoser = diagnoser
         self.retention_days = retention_days
@@ -63,7 +76,9 @@ class Dialog:
             reply = coach.replay_reply(self.content, state.snapshot)
             state.stage, state.quiz = "offered", None
             return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event="resume")
-        return DialogResult([Reply(kind="info", lines=[self.content.messages.greeting])], ConversationState(), event="resume")
+        return DialogResult(
+            [Reply(kind="info", lines=[self.content.messages.greeting])], ConversationState(), event="resume"
+        )
 
     def switched(self, state: ConversationState) -> DialogResult:
         """The person chose this dialog's language: say so, and show where the conversation is, in it."""
@@ -104,7 +119,9 @@ class Dialog:
         # What the message says about the team's circumstances, as ids: the advice is fitted to it.
         situations = situations_in(self.content, text)
         if d.confidence < self.diagnoser.ask_below:
-            return self._start_quiz(state, first_guess=None, pattern=d.pattern, seed=d.seed, unsure=True, situations=situations)
+            return self._start_quiz(
+                state, first_guess=None, pattern=d.pattern, seed=d.seed, unsure=True, situations=situations
+            )
         snap = Snapshot(
             first_move=d.first_move,
             problem=d.problem,  # type: ignore[arg-type]
@@ -122,7 +139,9 @@ class Dialog:
             return DialogResult([], ConversationState(), [ForgetUser()], event="forget")
         if d.intent == "vague":
             situations = situations_in(self.content, text)
-            return self._start_quiz(state, first_guess=None, pattern=None, seed=d.seed, unsure=True, situations=situations)
+            return self._start_quiz(
+                state, first_guess=None, pattern=None, seed=d.seed, unsure=True, situations=situations
+            )
         reply = info.none_reply(self.content, d.intent, self.retention_days, self.audit_days)
         # Greetings and thanks leave a live prompt alone: the manager can still press its buttons.
         return DialogResult([reply], state, event="info", first_move="none")
@@ -138,7 +157,14 @@ class Dialog:
         if value == "done" and snap:
             return self._done(state)
         if value == "not_quite" and snap:
-            return self._start_quiz(state, first_guess=_label(snap), pattern=snap.pattern, seed=snap.seed, unsure=False, situations=snap.situations)
+            return self._start_quiz(
+                state,
+                first_guess=_label(snap),
+                pattern=snap.pattern,
+                seed=snap.seed,
+                unsure=False,
+                situations=snap.situations,
+            )
         if value == "another_step" and snap:
             return self._another(state)
         if value == "why" and snap:
@@ -163,7 +189,10 @@ class Dialog:
     def _done(self, state: ConversationState) -> DialogResult:
         labels = self.content.messages.choice_labels
         reply = Reply(kind="notice", lines=[self.content.messages.done, self.content.messages.feedback_question])
-        choices = [Choice(label=labels["useful_yes"], value="useful:yes"), Choice(label=labels["useful_no"], value="useful:no")]
+        choices = [
+            Choice(label=labels["useful_yes"], value="useful:yes"),
+            Choice(label=labels["useful_no"], value="useful:no"),
+        ]
         state.stage = "feedback"
         return DialogResult([self._live(reply, state, choices)], state, event="done")
 
@@ -175,7 +204,9 @@ class Dialog:
             state.rated.append(snap.step_ids[-1])
         state.stage = "idle"
         state.prompt, state.live = None, []
-        return DialogResult([Reply(kind="notice", lines=[self.content.messages.feedback_thanks])], state, effects, event="feedback")
+        return DialogResult(
+            [Reply(kind="notice", lines=[self.content.messages.feedback_thanks])], state, effects, event="feedback"
+        )
 
     def _another(self, state: ConversationState) -> DialogResult:
         snap = state.snapshot
@@ -186,15 +217,25 @@ class Dialog:
             reply = Reply(kind="notice", lines=[self.content.messages.no_more_steps])
             choices = [Choice(label=labels["not_quite"], value="not_quite"), Choice(label=labels["done"], value="done")]
             return DialogResult([self._live(reply, state, choices)], state, event="another_step")
-        return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event="another_step")
+        return DialogResult(
+            [self._live(reply, state, coach.coaching_choices(self.content))], state, event="another_step"
+        )
 
     # --- the quick test ----------------------------------------------------
 
     def _start_quiz(
-        self, state: ConversationState, first_guess: str | None, pattern: str | None, seed: int, unsure: bool, situations: list[str]
+        self,
+        state: ConversationState,
+        first_guess: str | None,
+        pattern: str | None,
+        seed: int,
+        unsure: bool,
+        situations: list[str],
     ) -> DialogResult:
         started = Quiz(first_guess=first_guess, pattern=pattern, seed=seed, situations=list(situations))
-        new = ConversationState(stage="quiz", quiz=started, snapshot=state.snapshot if not unsure else None, rated=state.rated)
+        new = ConversationState(
+            stage="quiz", quiz=started, snapshot=state.snapshot if not unsure else None, rated=state.rated
+        )
         q = quiz.question(self.content, started)
         return DialogResult([self._live(q, new, q.choices)], new, event="quiz")
 
@@ -223,7 +264,9 @@ class Dialog:
         before = state.snapshot if guess else None
         lead_in: list[str] = []
         if guess:
-            lead_in = [self.content.messages.quiz_confirms if guess == _label(snap) else self.content.messages.quiz_changes]
+            lead_in = [
+                self.content.messages.quiz_confirms if guess == _label(snap) else self.content.messages.quiz_changes
+            ]
         out = self._offer(
             snap,
             ConversationState(rated=state.rated),
@@ -248,7 +291,12 @@ class Dialog:
     ) -> DialogResult:
         reply = coach.first_reply(self.content, snap, lead_in, list(shown_steps), list(shown_principles))
         state.stage, state.snapshot, state.quiz = "offered", snap, None
-        return DialogResult([self._live(reply, state, coach.coaching_choices(self.content))], state, event=event, first_move=snap.first_move)
+        return DialogResult(
+            [self._live(reply, state, coach.coaching_choices(self.content))],
+            state,
+            event=event,
+            first_move=snap.first_move,
+        )
 
     def _live(self, reply: Reply, state: ConversationState, choices: list[Choice]) -> Reply:
         state.live = [LiveChoice(value=c.value, label=c.label) for c in choices]

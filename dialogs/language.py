@@ -37,32 +37,225 @@ WORD = re.compile(r"[a-zâêîôûŵŷáéíóúàèìòùäëïöüẁẃẅỳ
 
 # Small words that are Welsh and not English: their count is the evidence.
 WELSH = frozenset(
-    """
-    yn yr y mae maen ydy ydw ydyn ydych yw oes oedd roedd roeddwn roedden bydd fydd fyddai
-    wedi ddim dim nid nad nac ni nhw chi fi ti fy dy eich ein eu ei fe fo
-    gyda efo gan heb hefyd ond neu os pan pam beth sut pwy ble lle sydd bod fod
-    hyn hynny yma yna iawn diolch helo shwmae
-    angen eisiau isio gallu medru gwneud wneud dweud ddweud gweld weld gwybod wybod
-    cael gael mynd fynd dod ddod rhaid gormod llawer pawb bawb neb rhywun rhywbeth
-    rydw rydyn rwy rwyf dwi dw dyw dydy dydw dydyn does doedd
-    ac ar o â ag wrth dros drwy trwy rhwng achos oherwydd felly eto nawr rŵan
-    tîm gwaith rheolwr newid amser wythnos heddiw yfory prynhawn
-    r n
-    """.split()
+    [
+        "yn",
+        "yr",
+        "y",
+        "mae",
+        "maen",
+        "ydy",
+        "ydw",
+        "ydyn",
+        "ydych",
+        "yw",
+        "oes",
+        "oedd",
+        "roedd",
+        "roeddwn",
+        "roedden",
+        "bydd",
+        "fydd",
+        "fyddai",
+        "wedi",
+        "ddim",
+        "dim",
+        "nid",
+        "nad",
+        "nac",
+        "ni",
+        "nhw",
+        "chi",
+        "fi",
+        "ti",
+        "fy",
+        "dy",
+        "eich",
+        "ein",
+        "eu",
+        "ei",
+        "fe",
+        "fo",
+        "gyda",
+        "efo",
+        "gan",
+        "heb",
+        "hefyd",
+        "ond",
+        "neu",
+        "os",
+        "pan",
+        "pam",
+        "beth",
+        "sut",
+        "pwy",
+        "ble",
+        "lle",
+        "sydd",
+        "bod",
+        "fod",
+        "hyn",
+        "hynny",
+        "yma",
+        "yna",
+        "iawn",
+        "diolch",
+        "helo",
+        "shwmae",
+        "angen",
+        "eisiau",
+        "isio",
+        "gallu",
+        "medru",
+        "gwneud",
+        "wneud",
+        "dweud",
+        "ddweud",
+        "gweld",
+        "weld",
+        "gwybod",
+        "wybod",
+        "cael",
+        "gael",
+        "mynd",
+        "fynd",
+        "dod",
+        "ddod",
+        "rhaid",
+        "gormod",
+        "llawer",
+        "pawb",
+        "bawb",
+        "neb",
+        "rhywun",
+        "rhywbeth",
+        "rydw",
+        "rydyn",
+        "rwy",
+        "rwyf",
+        "dwi",
+        "dw",
+        "dyw",
+        "dydy",
+        "dydw",
+        "dydyn",
+        "does",
+        "doedd",
+        "ac",
+        "ar",
+        "o",
+        "â",
+        "ag",
+        "wrth",
+        "dros",
+        "drwy",
+        "trwy",
+        "rhwng",
+        "achos",
+        "oherwydd",
+        "felly",
+        "eto",
+        "nawr",
+        "rŵan",
+        "tîm",
+        "gwaith",
+        "rheolwr",
+        "newid",
+        "amser",
+        "wythnos",
+        "heddiw",
+        "yfory",
+        "prynhawn",
+        "r",
+        "n",
+    ]
 )
 ENGLISH = frozenset(
-    """
-    the and is are was were to of in it its that this they we you he she have has had
-    not with for on but what who how why do does did don be been being my our their your
-    can will would should could there about just so all because if or from by an me us
-    them than then when which some any no yes get got keep keeps still really
-    """.split()
+    [
+        "the",
+        "and",
+        "is",
+        "are",
+        "was",
+        "were",
+        "to",
+        "of",
+        "in",
+        "it",
+        "its",
+        "that",
+        "this",
+        "they",
+        "we",
+        "you",
+        "he",
+        "she",
+        "have",
+        "has",
+        "had",
+        "not",
+        "with",
+        "for",
+        "on",
+        "but",
+        "what",
+        "who",
+        "how",
+        "why",
+        "do",
+        "does",
+        "did",
+        "don",
+        "be",
+        "been",
+        "being",
+        "my",
+        "our",
+        "their",
+        "your",
+        "can",
+        "will",
+        "would",
+        "should",
+        "could",
+        "there",
+        "about",
+        "just",
+        "so",
+        "all",
+        "because",
+        "if",
+        "or",
+        "from",
+        "by",
+        "an",
+        "me",
+        "us",
+        "them",
+        "than",
+        "then",
+        "when",
+        "which",
+        "some",
+        "any",
+        "no",
+        "yes",
+        "get",
+        "got",
+        "keep",
+        "keeps",
+        "still",
+        "really",
+    ]
 )
 # Whole short messages that are Welsh: greetings and thanks.
-WELSH_SHORT = frozenset({"diolch", "diolch yn fawr", "shwmae", "helo", "bore da", "prynhawn da", "noswaith dda", "hwyl", "iawn", "ia", "ie"})
+WELSH_SHORT = frozenset(
+    {"diolch", "diolch yn fawr", "shwmae", "helo", "bore da", "prynhawn da", "noswaith dda", "hwyl", "iawn", "ia", "ie"}
+)
 
 SWITCH_TO = {
-    "cy": frozenset({"cymraeg", "yn gymraeg", "welsh", "in welsh", "cymraeg plis", "cymraeg os gwelwch yn dda", "siarad cymraeg"}),
+    "cy": frozenset(
+        {"cymraeg", "yn gymraeg", "welsh", "in welsh", "cymraeg plis", "cymraeg os gwelwch yn dda", "siarad cymraeg"}
+    ),
     "en": frozenset({"english", "in english", "saesneg", "yn saesneg", "english please", "speak english"}),
 }
 
@@ -77,7 +270,7 @@ def _words(text: str) -> list[str]:
 
 
 def switch_request(text: str | None) -> str | None:
-    """"Cymraeg" or "English" on its own (give or take "please"): the language asked for, else None."""
+    """ "Cymraeg" or "English" on its own (give or take "please"): the language asked for, else None."""
     if not text or len(text) > 60:
         return None
     said = " ".join(_words(text))
@@ -104,7 +297,7 @@ def looks_welsh(text: str | None) -> bool | None:
 
 
 def from_locale(locale: str | None) -> str | None:
-    """"cy", "cy-GB", "cy_GB" -> "cy". Any other locale is not a choice (see the module's note)."""
+    """ "cy", "cy-GB", "cy_GB" -> "cy". Any other locale is not a choice (see the module's note)."""
     if not locale:
         return None
     return "cy" if locale.strip().lower().replace("_", "-").split("-")[0] == "cy" else None

@@ -7,7 +7,7 @@ crosses this line.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,8 +47,10 @@ class Inbound(BaseModel):
     user_name: str | None = None  # display name, only for attributions the user asked for (nudge on)
     in_channel: bool = False  # said where others can see it (a channel, a group chat), not in a direct message
     message_ref: str | None = None  # for a button press: the platform's id of the message the button was on
-    locale: str | None = Field(default=None, max_length=32)  # the platform's locale for the person ("cy-GB", "en-US"), if known
-    received_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    locale: str | None = Field(
+        default=None, max_length=32
+    )  # the platform's locale for the person ("cy-GB", "en-US"), if known
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def model_post_init(self, __context: object) -> None:
         if self.text is not None and len(self.text) > MAX_TEXT:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from dialogs.content_schema import Quotation, Source
 
-TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+TYPOGRAPHY = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+)
 SPACE = re.compile(r"\s+")
 ELLIPSIS = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
 
@@ -59,7 +61,9 @@ def credit(source: Source) -> str:
     return f"{name} ({source.site})" if source.site else name
 
 
-def attribution(quotation: Quotation, sources: dict[str, Source], quoted_in: str = "{said_by}; quoted in {source}") -> str:
+def attribution(
+    quotation: Quotation, sources: dict[str, Source], quoted_in: str = "{said_by}; quoted in {source}"
+) -> str:
     """Who said it and where: `quoted_in` is the phrase from wording.yaml in the reply's language."""
     where = credit(sources[quotation.source])
     return quoted_in.replace("{said_by}", quotation.said_by).replace("{source}", where) if quotation.said_by else where
@@ -82,7 +86,9 @@ def source_problems(root: Path, source: Source) -> list[tuple[str, str]]:
     for field in ("title", "site"):
         value = getattr(source, field)
         if value and normalise(value) not in normalise(text):
-            out.append((field, f"{value!r} does not appear in {source.text}: give the source's real {field}, as it gives it"))
+            out.append(
+                (field, f"{value!r} does not appear in {source.text}: give the source's real {field}, as it gives it")
+            )
     return out
 
 
@@ -95,5 +101,8 @@ def quotation_problem(root: Path, quotation: Quotation, sources: dict[str, Sourc
     if text is None:
         return "text", f"cannot be checked: the text of source {source.id!r} ({source.text}) cannot be read"
     if not is_verbatim(quotation.text, text):
-        return "text", f"not found word for word in {source.text}; the nearest passage is {closest(quotation.text, text)!r}"
+        return (
+            "text",
+            f"not found word for word in {source.text}; the nearest passage is {closest(quotation.text, text)!r}",
+        )
     return None

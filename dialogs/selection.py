@@ -31,8 +31,18 @@ class Fit:
     known: frozenset[str] = field(default_factory=frozenset)  # situations plus what the pattern implies
 
     @classmethod
-    def of(cls, content: Content, first_move: str, problem: str, pattern: str | None, both: bool, situations, seed: int) -> "Fit":
-        return cls(first_move, problem, pattern, both, tuple(situations), seed, frozenset(implied(content, list(situations), pattern)))
+    def of(
+        cls, content: Content, first_move: str, problem: str, pattern: str | None, both: bool, situations, seed: int
+    ) -> Fit:
+        return cls(
+            first_move,
+            problem,
+            pattern,
+            both,
+            tuple(situations),
+            seed,
+            frozenset(implied(content, list(situations), pattern)),
+        )
 
 
 def _rotate(items: list, seed: int) -> list:
@@ -115,13 +125,19 @@ def ranked_principles(content: Content, fit: Fit, step: NextStep | None = None) 
             points += 2
         return points
 
-    allowed = [p for p in content.principles.values() if fits(p, fit) and (fit.problem in p.problems or (pattern and pattern in p.patterns))]
+    allowed = [
+        p
+        for p in content.principles.values()
+        if fits(p, fit) and (fit.problem in p.problems or (pattern and pattern in p.patterns))
+    ]
     if not allowed:  # content check guarantees a general principle for every problem; this is belt and braces
         allowed = [p for p in content.principles.values() if not p.needs]
     return _ranked(allowed, score, fit.seed)
 
 
-def principle_for(content: Content, fit: Fit, step: NextStep | None = None, avoid: list[str] | tuple[str, ...] = ()) -> Principle:
+def principle_for(
+    content: Content, fit: Fit, step: NextStep | None = None, avoid: list[str] | tuple[str, ...] = ()
+) -> Principle:
     """The best-fitting principle, skipping any in `avoid` (already shown) while another is left."""
     ranked = ranked_principles(content, fit, step)
     fresh = [p for p in ranked if p.id not in avoid]

@@ -17,7 +17,9 @@ READ_CHARS = 6000
 
 class SituationReader:
     def __init__(self, content: Content):
-        self.matcher = TermMatcher([(s.id, term) for s in content.situations.values() for term in s.terms], normalise=expand)
+        self.matcher = TermMatcher(
+            [(s.id, term) for s in content.situations.values() for term in s.terms], normalise=expand
+        )
 
     def read(self, text: str) -> list[str]:
         """Situation ids the message mentions, in the order they first appear."""
@@ -52,4 +54,6 @@ def said_for(content: Content, need: str, situations: list[str]) -> str | None:
     """The situation the message mentioned that gives `need`: itself, or one that always is it; None if neither."""
     if need in situations:
         return need
-    return next((sid for sid in situations if sid in content.situations and need in content.situations[sid].implies), None)
+    return next(
+        (sid for sid in situations if sid in content.situations and need in content.situations[sid].implies), None
+    )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncContextManager, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from dialogs.models import ConversationKey
 
@@ -91,11 +92,11 @@ class Store(Protocol):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _MemoryTurn:
-    def __init__(self, store: "MemoryStore", key: ConversationKey):
+    def __init__(self, store: MemoryStore, key: ConversationKey):
         self.store, self.key = store, key
         self.state = store.states.get(key)
         self.writes: list = []
@@ -109,11 +110,15 @@ class _MemoryTurn:
 
     async def add_feedback(self, step_id: str, useful: bool) -> None:
         k = self.key
-        self.writes.append(lambda: self.store._count(self.store.feedback, (k.platform, k.workspace_id, step_id, useful)))
+        self.writes.append(
+            lambda: self.store._count(self.store.feedback, (k.platform, k.workspace_id, step_id, useful))
+        )
 
     async def add_misread(self, first_guess: str, final: str) -> None:
         k = self.key
-        self.writes.append(lambda: self.store._count(self.store.misreads, (k.platform, k.workspace_id, first_guess, final)))
+        self.writes.append(
+            lambda: self.store._count(self.store.misreads, (k.platform, k.workspace_id, first_guess, final))
+        )
 
     async def add_escalation(self, topic: str) -> None:
         k = self.key
@@ -190,7 +195,9 @@ class MemoryStore:
         self.states.pop(key, None)
 
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
-        doomed = [k for k in self.states if (k.platform, k.workspace_id, k.user_id) == (platform, workspace_id, user_id)]
+        doomed = [
+            k for k in self.states if (k.platform, k.workspace_id, k.user_id) == (platform, workspace_id, user_id)
+        ]
         for k in doomed:
             del self.states[k]
         if self.languages.pop((platform, workspace_id, user_id), None) is not None:

@@ -136,7 +136,7 @@ def pg_database():
     name = f"leadbot_test_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means the same thing
+    except Exception as exc:
         message = f"PostgreSQL not reachable at {PG_ADMIN}: {type(exc).__name__}: {exc}"
         if IN_CI:
             pytest.fail(message + " (CI=true: a skipped PostgreSQL test would hide a failure)")
@@ -145,7 +145,7 @@ def pg_database():
     yield f"{base}/{name}"
     try:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    except Exception:  # noqa: BLE001 - leave it for the server's owner rather than fail teardown
+    except Exception:
         pass
 
 
@@ -206,7 +206,9 @@ async def teams(tmp_path, cache_dir, connector):
     from bot.settings import Settings
     from tests.fakes.teams_client import TeamsClient, running_leadbot
 
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", LEADBOT_CACHE_DIR=str(cache_dir))
+    settings = Settings(
+        _env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", LEADBOT_CACHE_DIR=str(cache_dir)
+    )
     async with running_leadbot(settings) as bot:
         client = TeamsClient(bot, connector)
         yield client

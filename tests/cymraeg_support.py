@@ -16,11 +16,64 @@ from __future__ import annotations
 import re
 
 ENGLISH_WORDS = frozenset(
-    """
-    the and is are was were to of you your with for this that what why how not will can it in on
-    we they have has or if from by our their there about which who would should please thanks
-    yes next step team work because but more first then only when been being into
-    """.split()
+    [
+        "the",
+        "and",
+        "is",
+        "are",
+        "was",
+        "were",
+        "to",
+        "of",
+        "you",
+        "your",
+        "with",
+        "for",
+        "this",
+        "that",
+        "what",
+        "why",
+        "how",
+        "not",
+        "will",
+        "can",
+        "it",
+        "in",
+        "on",
+        "we",
+        "they",
+        "have",
+        "has",
+        "or",
+        "if",
+        "from",
+        "by",
+        "our",
+        "their",
+        "there",
+        "about",
+        "which",
+        "who",
+        "would",
+        "should",
+        "please",
+        "thanks",
+        "yes",
+        "next",
+        "step",
+        "team",
+        "work",
+        "because",
+        "but",
+        "more",
+        "first",
+        "then",
+        "only",
+        "when",
+        "been",
+        "being",
+        "into",
+    ]
 )
 PLACEHOLDER = re.compile(r"\{\{?[a-zA-Z_]+\}?\}")  # {names} the bot fills in, {{CONTACTS}} an organisation does
 QUOTED = re.compile(r"\u201c[^\u201d]*\u201d")  # “...”

@@ -18,7 +18,15 @@ from sqlalchemy import func, select
 from bot.storage.tables import metadata
 from tests.fakes import slack_requests as rq
 from tests.fakes.slack_harness import SECRET, alice, leadbot, workspace, world  # noqa: F401
-from tests.fakes.teams_client import TeamsChannel, TeamsClient, channel_mention, installation_update, personal_message, running_leadbot, submit
+from tests.fakes.teams_client import (
+    TeamsChannel,
+    TeamsClient,
+    channel_mention,
+    installation_update,
+    personal_message,
+    running_leadbot,
+    submit,
+)
 from tests.test_teams_auth import CHRIS, SINGLE_TENANT, TENANT, identity, settings_for  # noqa: F401
 
 
@@ -36,11 +44,26 @@ async def rows_everywhere(db) -> dict[str, int]:
 
 def slack_requests(alice, world) -> dict[str, tuple[str, str]]:
     """One of each kind of request Slack makes, as (body, content type)."""
-    dm = rq.event_envelope(alice.team, rq.dm_event(alice.team, alice.user, alice.dm_channel, "my team keeps missing deadlines"), alice.workspace.bot_user_id)
-    mention = rq.event_envelope(alice.team, rq.mention_event(alice.team, alice.user, "C0LEADS", "help", alice.workspace.bot_user_id), alice.workspace.bot_user_id)
+    dm = rq.event_envelope(
+        alice.team,
+        rq.dm_event(alice.team, alice.user, alice.dm_channel, "my team keeps missing deadlines"),
+        alice.workspace.bot_user_id,
+    )
+    mention = rq.event_envelope(
+        alice.team,
+        rq.mention_event(alice.team, alice.user, "C0LEADS", "help", alice.workspace.bot_user_id),
+        alice.workspace.bot_user_id,
+    )
     slash = rq.slash_form(alice.team, alice.user, "C0LEADS", "forget me", world.fake.response_url("replayed"))
     button = {"action_id": "leadbot_choice:0", "value": "tok|why", "text": {"type": "plain_text", "text": "Why?"}}
-    press = rq.block_actions(alice.team, alice.user, alice.dm_channel, button, world.fake.response_url("replayed"), message={"type": "message", "ts": "1.5", "blocks": []})
+    press = rq.block_actions(
+        alice.team,
+        alice.user,
+        alice.dm_channel,
+        button,
+        world.fake.response_url("replayed"),
+        message={"type": "message", "ts": "1.5", "blocks": []},
+    )
     home = rq.home_block_actions(alice.team, alice.user, {"action_id": "leadbot_quotes", "value": "off"})
     return {
         "dm": (json.dumps(dm), "application/json"),
@@ -52,7 +75,13 @@ def slack_requests(alice, world) -> dict[str, tuple[str, str]]:
 
 
 def tampered(body: str) -> str:
-    return body.replace("deadlines", "deadlinez").replace("help", "hElp").replace("forget", "forgot").replace("why", "who").replace("off", "on")
+    return (
+        body.replace("deadlines", "deadlinez")
+        .replace("help", "hElp")
+        .replace("forget", "forgot")
+        .replace("why", "who")
+        .replace("off", "on")
+    )
 
 
 FORGERIES = {
@@ -60,8 +89,14 @@ FORGERIES = {
     "dated-6-minutes-ahead": lambda body, ts: rq.signed_headers(SECRET, body, "", ts + 6 * 60),
     "another-secret": lambda body, ts: rq.signed_headers("a-guessed-signing-secret", body, "", ts),
     "signature-of-another-body": lambda body, ts: rq.signed_headers(SECRET, tampered(body), "", ts),
-    "timestamp-changed-after-signing": lambda body, ts: {**rq.signed_headers(SECRET, body, "", ts - 400), "X-Slack-Request-Timestamp": str(ts)},
-    "v1-scheme": lambda body, ts: {**rq.signed_headers(SECRET, body, "", ts), "X-Slack-Signature": rq.signed_headers(SECRET, body, "", ts)["X-Slack-Signature"].replace("v0=", "v1=")},
+    "timestamp-changed-after-signing": lambda body, ts: {
+        **rq.signed_headers(SECRET, body, "", ts - 400),
+        "X-Slack-Request-Timestamp": str(ts),
+    },
+    "v1-scheme": lambda body, ts: {
+        **rq.signed_headers(SECRET, body, "", ts),
+        "X-Slack-Signature": rq.signed_headers(SECRET, body, "", ts)["X-Slack-Signature"].replace("v0=", "v1="),
+    },
     "empty-signature": lambda body, ts: {**rq.signed_headers(SECRET, body, "", ts), "X-Slack-Signature": ""},
     "no-signature": lambda body, ts: {"X-Slack-Request-Timestamp": str(ts)},
 }
@@ -78,7 +113,9 @@ async def test_slack_requests_not_signed_by_slack_just_now_are_refused_on_every_
     await alice.settle()
     assert [c.method for c in world.fake.calls if c.method != "auth.test"] == [], "nothing posted, no response_url used"
     assert await rows_everywhere(leadbot.services.db) == before, "no row written"
-    assert sum(s.value for m in leadbot.metrics.turns.collect() for s in m.samples if s.name.endswith("_total")) == 0, "no turn ran"
+    assert sum(s.value for m in leadbot.metrics.turns.collect() for s in m.samples if s.name.endswith("_total")) == 0, (
+        "no turn ran"
+    )
 
 
 async def test_a_captured_request_replayed_later_is_refused_although_it_worked_the_first_time(alice, world, leadbot):
@@ -125,7 +162,7 @@ def teams_requests(service_url: str) -> dict[str, dict]:
 
 
 @pytest.fixture
-async def secured(tmp_path, cache_dir, connector, identity):  # noqa: F811
+async def secured(tmp_path, cache_dir, connector, identity):
     connector.check_token = identity.check_bot_token
     async with running_leadbot(settings_for(tmp_path, cache_dir, **SINGLE_TENANT), identity=identity) as bot:
         teams = TeamsClient(bot, connector, identity)
@@ -141,11 +178,17 @@ async def secured(tmp_path, cache_dir, connector, identity):  # noqa: F811
         pytest.param(lambda ident, url: "Bearer not.a.token", id="not-a-jwt"),
         pytest.param(lambda ident, url: ident.channel_token(url, audience="another-bot"), id="for-another-bot"),
         pytest.param(lambda ident, url: ident.channel_token(url, expires_in=-3600), id="expired"),
-        pytest.param(lambda ident, url: ident.channel_token("http://127.0.0.1:9/elsewhere"), id="for-another-service-url"),
-        pytest.param(lambda ident, url: "Bearer " + ident.channel_token(url)[7:].rsplit(".", 1)[0] + ".", id="signature-stripped"),
+        pytest.param(
+            lambda ident, url: ident.channel_token("http://127.0.0.1:9/elsewhere"), id="for-another-service-url"
+        ),
+        pytest.param(
+            lambda ident, url: "Bearer " + ident.channel_token(url)[7:].rsplit(".", 1)[0] + ".", id="signature-stripped"
+        ),
     ],
 )
-async def test_teams_requests_without_a_valid_token_are_refused_on_every_surface(secured, connector, identity, authorization):
+async def test_teams_requests_without_a_valid_token_are_refused_on_every_surface(
+    secured, connector, identity, authorization
+):
     teams = secured
     before = await rows_everywhere(teams.bot.services.db)  # start-up's own audit entries (settings, content) aside
     for kind, activity in teams_requests(connector.service_url).items():

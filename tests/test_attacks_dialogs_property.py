@@ -23,12 +23,11 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
 from dialogs.conversation import Conversations
+from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
 from dialogs.state import ConversationState
 from dialogs.store import MemoryStore
 
@@ -49,7 +48,7 @@ PROBLEMS = [
 ]
 TEXTS = st.one_of(
     st.sampled_from(PROBLEMS),
-    st.sampled_from(PROBLEMS + ["help", "forget me", "1", "2", "3"]),
+    st.sampled_from([*PROBLEMS, "help", "forget me", "1", "2", "3"]),
     st.sampled_from(
         [
             "",
@@ -82,7 +81,12 @@ TEXTS = st.one_of(
     ),
     st.text(max_size=200),
 )
-RANDOM_VALUES = st.one_of(st.sampled_from(["", "why", "done", "not_quite", "another_step", "useful:yes", "quiz:lead", "poll:2025-W14:meaning"]), st.text(max_size=200))
+RANDOM_VALUES = st.one_of(
+    st.sampled_from(
+        ["", "why", "done", "not_quite", "another_step", "useful:yes", "quiz:lead", "poll:2025-W14:meaning"]
+    ),
+    st.text(max_size=200),
+)
 RANDOM_TOKENS = st.one_of(st.none(), st.text(max_size=64))
 
 LIVE = st.tuples(st.just("live"), st.integers(0, 9))  # a choice the bot is offering now, pressed
@@ -103,7 +107,12 @@ ACTIONS = st.tuples(
     st.sampled_from([None] * 8 + ["ev-1", "ev-2"]),  # a platform delivery id, repeated now and then
 )
 
-PROPERTY = settings(max_examples=25, stateful_step_count=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=25,
+    stateful_step_count=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def keys(namespace: str) -> list[ConversationKey]:
@@ -144,19 +153,36 @@ class Run:
         if kind in ("live", "typed") and state.prompt and state.live:
             choice = state.live[action[1] % len(state.live)]
             if kind == "live":
-                return Inbound(key=key, surface="button", choice=ChoicePress(value=choice.value, token=state.prompt), event_id=event_id), True
+                return Inbound(
+                    key=key,
+                    surface="button",
+                    choice=ChoicePress(value=choice.value, token=state.prompt),
+                    event_id=event_id,
+                ), True
             typed = str(state.live.index(choice) + 1) if action[2] else choice.label
             return Inbound(key=key, surface="dm", text=typed, event_id=event_id), True
         if kind == "earlier" and self.shown:
             old = self.shown[action[1] % len(self.shown)].reply
             choice = old.choices[action[2] % len(old.choices)]
             live = state.prompt == old.choice_token and any(c.value == choice.value for c in state.live)
-            return Inbound(key=key, surface="button", choice=ChoicePress(value=choice.value, token=old.choice_token), event_id=event_id), live
+            return Inbound(
+                key=key,
+                surface="button",
+                choice=ChoicePress(value=choice.value, token=old.choice_token),
+                event_id=event_id,
+            ), live
         if kind == "random":
             _, value, token, use_live_token = action
             token = state.prompt if use_live_token else token
-            return Inbound(key=key, surface="button", choice=ChoicePress(value=value[:200], token=token[:64] if token else None), event_id=event_id), False
-        return Inbound(key=key, surface="dm", text="", event_id=event_id), False  # nothing live to press: an empty message
+            return Inbound(
+                key=key,
+                surface="button",
+                choice=ChoicePress(value=value[:200], token=token[:64] if token else None),
+                event_id=event_id,
+            ), False
+        return Inbound(
+            key=key, surface="dm", text="", event_id=event_id
+        ), False  # nothing live to press: an empty message
 
     async def step(self, key_index: int, action: tuple, event_id: str | None) -> None:
         key = self.keys[key_index]
@@ -171,7 +197,9 @@ class Run:
         if event_id is not None:
             self.claimed.add(claim)
         if repeat:
-            assert result.event == "duplicate" and result.replies == [] and after == before, "a repeated delivery does nothing"
+            assert result.event == "duplicate" and result.replies == [] and after == before, (
+                "a repeated delivery does nothing"
+            )
             return
         assert result.replies, f"no reply to {action[0]!r} (event {result.event})"
         if pressing_live:
@@ -186,7 +214,7 @@ class Run:
                 assert len({c.value for c in reply.choices}) == len(reply.choices)
                 self.shown.append(Shown(key, reply))
 
-        for k, data in after.items():
+        for data in after.values():
             if data is not None:
                 ConversationState.model_validate(data)  # every stored state still reads back
         with_buttons = [r for r in result.replies if r.choices]
@@ -225,15 +253,29 @@ async def test_any_sequence_of_messages_and_presses_with_the_sql_store(dialog, s
 
 
 @settings(PROPERTY, max_examples=15)
-@given(value=st.text(max_size=300), token=st.one_of(st.none(), st.text(max_size=100)), text=st.one_of(st.none(), st.text(max_size=300)))
+@given(
+    value=st.text(max_size=300),
+    token=st.one_of(st.none(), st.text(max_size=100)),
+    text=st.one_of(st.none(), st.text(max_size=300)),
+)
 async def test_a_press_is_never_mistaken_for_typing_and_never_fails(dialog, value, token, text):
     """An Inbound with both a press and text (an adapter that filled both) is answered as a press."""
     store = MemoryStore()
     conversations = Conversations(dialog, store)
     key = ConversationKey(platform="slack", workspace_id="W", user_id="U", conversation_id="C")
-    [first] = (await conversations.handle(Inbound(key=key, surface="dm", text="my team keeps missing deadlines and nobody owns the backlog"))).replies
-    result = await conversations.handle(Inbound(key=key, surface="button", text=text, choice=ChoicePress(value=value[:200], token=token[:64] if token else None)))
+    [_first] = (
+        await conversations.handle(
+            Inbound(key=key, surface="dm", text="my team keeps missing deadlines and nobody owns the backlog")
+        )
+    ).replies
+    result = await conversations.handle(
+        Inbound(
+            key=key,
+            surface="button",
+            text=text,
+            choice=ChoicePress(value=value[:200], token=token[:64] if token else None),
+        )
+    )
     assert result.event not in ("error", "conflict")
     assert result.replies and all(r.plain_text().strip() for r in result.replies)
     ConversationState.model_validate(store.states[key].data)
-

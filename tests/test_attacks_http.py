@@ -57,7 +57,9 @@ class Both:
             return resp.status
 
     async def teams_raw(self, body: bytes | str | dict, content_type: str = "application/json") -> int:
-        status, _ = await self.teams.post(body if not isinstance(body, dict) else json.dumps(body), content_type=content_type)
+        status, _ = await self.teams.post(
+            body if not isinstance(body, dict) else json.dumps(body), content_type=content_type
+        )
         return status
 
     def posted(self) -> int:
@@ -85,7 +87,9 @@ async def both(tmp_path, cache_dir):
     world = await SlackWorld().start()
     world.fake.add_workspace(TEAM, T1_TOKEN, bot_user_id=BOT_USER, bot_id="B0BOTF")
     connector = await FakeConnector().start()
-    bot = await world.add_leadbot(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'both.db'}", world.fake, cache_dir, token=T1_TOKEN))
+    bot = await world.add_leadbot(
+        slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'both.db'}", world.fake, cache_dir, token=T1_TOKEN)
+    )
     teams = TeamsClient(RunningLeadbot(bot.url, bot.app, bot.services), connector)
     yield Both(world, connector, teams)
     await teams.close()
@@ -106,7 +110,9 @@ def slack_mention(text: str = "help") -> dict:
 
 def slack_press(world: SlackWorld) -> dict:
     button = {"action_id": "leadbot_choice:0", "value": "t0k3n|why", "text": {"type": "plain_text", "text": "Why?"}}
-    return rq.block_actions(TEAM, USER, DM, button, world.fake.response_url("fuzz"), message={"type": "message", "ts": "1.5", "blocks": []})
+    return rq.block_actions(
+        TEAM, USER, DM, button, world.fake.response_url("fuzz"), message={"type": "message", "ts": "1.5", "blocks": []}
+    )
 
 
 def teams_message(connector: FakeConnector, text: str = "help") -> dict:
@@ -144,13 +150,41 @@ DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
         (lambda w: json.dumps(_with(slack_dm(), ("team_id",), 7)), "application/json", 400),
         (lambda w: json.dumps(_with(slack_dm(), ("event_id",), {"id": "Ev1"})), "application/json", 400),
         (lambda w: json.dumps(_with(slack_dm(), ("type",), ["event_callback"])), "application/json", 400),
-        (lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("actions", 0, "action_id"), 5))}), "application/x-www-form-urlencoded", 400),
-        (lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("actions", 0, "value"), 5))}), "application/x-www-form-urlencoded", 400),
-        (lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("actions",), []))}), "application/x-www-form-urlencoded", 400),
-        (lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("user", "id"), ["U0FUZZ"]))}), "application/x-www-form-urlencoded", 400),
-        (lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("response_url",), 5))}), "application/x-www-form-urlencoded", 400),
-        (lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("trigger_id",), 5))}), "application/x-www-form-urlencoded", 400),
-        (lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("type",), {}))}), "application/x-www-form-urlencoded", 400),
+        (
+            lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("actions", 0, "action_id"), 5))}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (
+            lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("actions", 0, "value"), 5))}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (
+            lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("actions",), []))}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (
+            lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("user", "id"), ["U0FUZZ"]))}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (
+            lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("response_url",), 5))}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (
+            lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("trigger_id",), 5))}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
+        (
+            lambda w: urlencode({"payload": json.dumps(_with(slack_press(w), ("type",), {}))}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
         (lambda w: urlencode({"payload": "null"}), "application/x-www-form-urlencoded", 400),
         (lambda w: urlencode({"payload": "5"}), "application/x-www-form-urlencoded", 400),
         (lambda w: urlencode({"payload": ""}), "application/x-www-form-urlencoded", 400),
@@ -162,19 +196,70 @@ DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
         (lambda w: '{"type": "event_callback", "event": ' + DEEP_OBJECT + "}", "application/json", 400),
         (lambda w: urlencode({"payload": DEEP_ARRAY}), "application/x-www-form-urlencoded", 400),
         # Signed payload types no listener handles, with shapes Bolt's own matchers trip over (were 503s)
-        (lambda w: urlencode({"payload": json.dumps({"type": "view_submission", "team": {"id": TEAM}, "user": {"id": USER}, "view": {"callback_id": 5}})}), "application/x-www-form-urlencoded", 200),
-        (lambda w: urlencode({"payload": json.dumps({"type": "block_suggestion", "team": {"id": TEAM}, "user": {"id": USER}, "action_id": 5})}), "application/x-www-form-urlencoded", 200),
+        (
+            lambda w: urlencode(
+                {
+                    "payload": json.dumps(
+                        {
+                            "type": "view_submission",
+                            "team": {"id": TEAM},
+                            "user": {"id": USER},
+                            "view": {"callback_id": 5},
+                        }
+                    )
+                }
+            ),
+            "application/x-www-form-urlencoded",
+            200,
+        ),
+        (
+            lambda w: urlencode(
+                {
+                    "payload": json.dumps(
+                        {"type": "block_suggestion", "team": {"id": TEAM}, "user": {"id": USER}, "action_id": 5}
+                    )
+                }
+            ),
+            "application/x-www-form-urlencoded",
+            200,
+        ),
         (lambda w: json.dumps(slack_dm()), "text/plain", 415),
         (lambda w: json.dumps(slack_dm()), None, 415),
         (lambda w: json.dumps(slack_dm()), "multipart/form-data; boundary=x", 415),
         (lambda w: urlencode(rq.slash_form(TEAM, USER, "C0FUZZ", "help", "http://127.0.0.1:9/x")), "text/html", 415),
     ],
     ids=[
-        "event-text-int", "event-user-object", "event-channel-list", "event-thread-ts-float", "mention-text-object", "team-id-int",
-        "event-id-object", "type-a-list", "action-id-int", "action-value-int", "actions-empty", "user-id-list", "response-url-int",
-        "trigger-id-int", "payload-type-object", "payload-null", "payload-number", "payload-empty", "form-without-payload",
-        "empty-json", "empty-form", "empty-object", "json-nested-100k-deep", "event-nested-50k-deep", "payload-nested-100k-deep",
-        "view-submission-odd", "block-suggestion-odd", "json-as-text-plain", "no-content-type", "multipart", "form-as-html",
+        "event-text-int",
+        "event-user-object",
+        "event-channel-list",
+        "event-thread-ts-float",
+        "mention-text-object",
+        "team-id-int",
+        "event-id-object",
+        "type-a-list",
+        "action-id-int",
+        "action-value-int",
+        "actions-empty",
+        "user-id-list",
+        "response-url-int",
+        "trigger-id-int",
+        "payload-type-object",
+        "payload-null",
+        "payload-number",
+        "payload-empty",
+        "form-without-payload",
+        "empty-json",
+        "empty-form",
+        "empty-object",
+        "json-nested-100k-deep",
+        "event-nested-50k-deep",
+        "payload-nested-100k-deep",
+        "view-submission-odd",
+        "block-suggestion-odd",
+        "json-as-text-plain",
+        "no-content-type",
+        "multipart",
+        "form-as-html",
     ],
 )
 async def test_slack_malformed_but_signed_requests_get_a_4xx_and_nothing_is_posted(both, make, content_type, status):
@@ -188,7 +273,11 @@ async def test_slack_malformed_but_signed_requests_get_a_4xx_and_nothing_is_post
 @pytest.mark.parametrize("timestamp", ["", "abc", "1e9", "12.5", " 1700000000", "-1", "\u0661\u0662\u0663"])
 async def test_slack_timestamps_that_are_not_a_number_are_refused_not_a_server_error(both, timestamp):
     body = json.dumps(slack_dm())
-    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": rq.signature(SECRET, timestamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": rq.signature(SECRET, timestamp, body),
+    }
     async with both.world.session.post(f"{both.url}/slack/events", data=body.encode(), headers=headers) as resp:
         assert resp.status == 401, "was a 503 from inside slack_sdk's verifier"
     await both.settle()
@@ -197,11 +286,25 @@ async def test_slack_timestamps_that_are_not_a_number_are_refused_not_a_server_e
 
 
 def _teams_cases():
-    cases = [(("text",), 5), (("text",), {}), (("text",), ["help"]), (("type",), 5), (("id",), {}), (("serviceUrl",), {"url": "http://127.0.0.1"})]
+    cases = [
+        (("text",), 5),
+        (("text",), {}),
+        (("text",), ["help"]),
+        (("type",), 5),
+        (("id",), {}),
+        (("serviceUrl",), {"url": "http://127.0.0.1"}),
+    ]
     cases += [
-        (("from",), "Pat"), (("from", "id"), 5), (("from", "aadObjectId"), {}), (("recipient", "id"), 5),
-        (("conversation", "id"), 7), (("conversation", "id"), {"id": "a:1"}), (("conversation", "tenantId"), 5),
-        (("conversation", "isGroup"), "yes"), (("entities",), [5]), (("attachments",), "x"),
+        (("from",), "Pat"),
+        (("from", "id"), 5),
+        (("from", "aadObjectId"), {}),
+        (("recipient", "id"), 5),
+        (("conversation", "id"), 7),
+        (("conversation", "id"), {"id": "a:1"}),
+        (("conversation", "tenantId"), 5),
+        (("conversation", "isGroup"), "yes"),
+        (("entities",), [5]),
+        (("attachments",), "x"),
     ]
     return cases
 
@@ -227,7 +330,16 @@ async def test_teams_wrongly_typed_fields_get_a_400_and_nothing_is_sent(both, pa
         ('{"type": "message", "id": NaN}', "application/json", 400),
         ('{"type": "message", "id": ' + "9" * 5000 + "}", "application/json", 400),
     ],
-    ids=["nested-array", "nested-object", "nested-conversation", "invalid-utf8", "form", "no-content-type", "nan", "huge-integer"],
+    ids=[
+        "nested-array",
+        "nested-object",
+        "nested-conversation",
+        "invalid-utf8",
+        "form",
+        "no-content-type",
+        "nan",
+        "huge-integer",
+    ],
 )
 async def test_teams_odd_bodies_are_a_4xx(both, body, content_type, status):
     assert await both.teams_raw(body, content_type=content_type) == status
@@ -239,7 +351,13 @@ async def test_teams_odd_bodies_are_a_4xx(both, body, content_type, status):
 async def test_bodies_over_one_mebibyte_are_413_on_both_endpoints_and_nothing_is_posted(both):
     huge = "x" * (MIB + 1)
     assert await both.slack_raw(json.dumps(slack_dm(huge)), "application/json") == 413
-    assert await both.slack_raw(urlencode({"payload": json.dumps(slack_press(both.world) | {"pad": huge})}), "application/x-www-form-urlencoded") == 413
+    assert (
+        await both.slack_raw(
+            urlencode({"payload": json.dumps(slack_press(both.world) | {"pad": huge})}),
+            "application/x-www-form-urlencoded",
+        )
+        == 413
+    )
     assert await both.teams_raw(teams_message(both.connector, huge)) == 413
     assert await both.teams_raw(b"[" * (MIB + 1)) == 413, "even before it is parsed"
     await both.settle()
@@ -249,21 +367,80 @@ async def test_bodies_over_one_mebibyte_are_413_on_both_endpoints_and_nothing_is
 
 # --- 2. generated: wrong types in the fields the bot reads, truncation, broken UTF-8 ---------------
 
-WRONG_FOR_STR = st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+WRONG_FOR_STR = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.lists(st.text(max_size=3), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 WRONG_FOR_OBJECT = st.one_of(st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.booleans())
 
 # Fields leadbot (or Bolt) reads, per request kind: a wrong type in any of them is a 400.
-SLACK_EVENT_FIELDS = [("event", "text"), ("event", "user"), ("event", "channel"), ("event", "ts"), ("event", "channel_type"), ("event", "subtype"), ("event", "type"), ("team_id",), ("event_id",), ("type",), ("api_app_id",)]
-SLACK_PRESS_FIELDS = [("actions", 0, "action_id"), ("actions", 0, "value"), ("actions", 0, "block_id"), ("user", "id"), ("team", "id"), ("container", "channel_id"), ("container", "message_ts"), ("channel", "id"), ("trigger_id",), ("response_url",), ("type",)]
-SLACK_OBJECTS = [("event",), ("user",), ("team",), ("container",), ("message",), ("actions",), ("actions", 0), ("channel",)]
-TEAMS_FIELDS = [("text",), ("type",), ("id",), ("channelId",), ("serviceUrl",), ("from", "id"), ("from", "aadObjectId"), ("conversation", "id"), ("conversation", "tenantId"), ("conversation", "conversationType"), ("recipient", "id"), ("replyToId",)]
+SLACK_EVENT_FIELDS = [
+    ("event", "text"),
+    ("event", "user"),
+    ("event", "channel"),
+    ("event", "ts"),
+    ("event", "channel_type"),
+    ("event", "subtype"),
+    ("event", "type"),
+    ("team_id",),
+    ("event_id",),
+    ("type",),
+    ("api_app_id",),
+]
+SLACK_PRESS_FIELDS = [
+    ("actions", 0, "action_id"),
+    ("actions", 0, "value"),
+    ("actions", 0, "block_id"),
+    ("user", "id"),
+    ("team", "id"),
+    ("container", "channel_id"),
+    ("container", "message_ts"),
+    ("channel", "id"),
+    ("trigger_id",),
+    ("response_url",),
+    ("type",),
+]
+SLACK_OBJECTS = [
+    ("event",),
+    ("user",),
+    ("team",),
+    ("container",),
+    ("message",),
+    ("actions",),
+    ("actions", 0),
+    ("channel",),
+]
+TEAMS_FIELDS = [
+    ("text",),
+    ("type",),
+    ("id",),
+    ("channelId",),
+    ("serviceUrl",),
+    ("from", "id"),
+    ("from", "aadObjectId"),
+    ("conversation", "id"),
+    ("conversation", "tenantId"),
+    ("conversation", "conversationType"),
+    ("recipient", "id"),
+    ("replyToId",),
+]
 TEAMS_OBJECTS = [("from",), ("recipient",), ("conversation",)]
-WRONG_FOR_LIST = st.one_of(st.integers(), st.text(max_size=5), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.lists(st.one_of(st.integers(), st.text(max_size=3)), min_size=1, max_size=2))
+WRONG_FOR_LIST = st.one_of(
+    st.integers(),
+    st.text(max_size=5),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.lists(st.one_of(st.integers(), st.text(max_size=3)), min_size=1, max_size=2),
+)
 
 
 def _slack_body(world: SlackWorld, kind: str, path: tuple, value: Any) -> tuple[str, str]:
     if kind == "press":
-        return urlencode({"payload": json.dumps(_with(slack_press(world), path, value))}), "application/x-www-form-urlencoded"
+        return urlencode(
+            {"payload": json.dumps(_with(slack_press(world), path, value))}
+        ), "application/x-www-form-urlencoded"
     base = slack_dm() if kind == "dm" else slack_mention()
     return json.dumps(_with(base, path, value)), "application/json"
 
@@ -291,7 +468,9 @@ async def test_fuzz_slack_wrong_types_in_fields_it_reads(both, choice):
     choice=st.one_of(
         st.tuples(st.sampled_from(["dm", "mention"]), st.sampled_from(TEAMS_FIELDS), WRONG_FOR_STR),
         st.tuples(st.sampled_from(["dm", "mention"]), st.sampled_from(TEAMS_OBJECTS), WRONG_FOR_OBJECT),
-        st.tuples(st.sampled_from(["dm", "mention"]), st.sampled_from([("entities",), ("attachments",)]), WRONG_FOR_LIST),
+        st.tuples(
+            st.sampled_from(["dm", "mention"]), st.sampled_from([("entities",), ("attachments",)]), WRONG_FOR_LIST
+        ),
     )
 )
 async def test_fuzz_teams_wrong_types_in_fields_it_reads(both, choice):
@@ -310,7 +489,18 @@ def _valid_bodies(both: Both) -> list[tuple[str, bytes, str]]:
         ("slack", json.dumps(slack_mention("our rota is a mess")).encode(), "application/json"),
         ("slack", press.encode(), "application/x-www-form-urlencoded"),
         ("teams", json.dumps(teams_message(both.connector, "our rota is a mess")).encode(), "application/json"),
-        ("teams", json.dumps(submit(both.connector.service_url, PAT, _FakeCard(PAT.personal_conversation), {"leadbot": "choice", "value": "why", "token": "t"})).encode(), "application/json"),
+        (
+            "teams",
+            json.dumps(
+                submit(
+                    both.connector.service_url,
+                    PAT,
+                    _FakeCard(PAT.personal_conversation),
+                    {"leadbot": "choice", "value": "why", "token": "t"},
+                )
+            ).encode(),
+            "application/json",
+        ),
         ("teams", json.dumps(teams_mention(both.connector)).encode(), "application/json"),
     ]
 
@@ -323,7 +513,12 @@ class _FakeCard:
 
 
 @FUZZ
-@given(which=st.integers(0, 5), cut=st.floats(0, 1, exclude_max=True), junk=st.sampled_from([b"", b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\x00"]), where=st.floats(0, 1))
+@given(
+    which=st.integers(0, 5),
+    cut=st.floats(0, 1, exclude_max=True),
+    junk=st.sampled_from([b"", b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\x00"]),
+    where=st.floats(0, 1),
+)
 async def test_fuzz_truncated_and_broken_utf8_bodies_on_both_endpoints(both, which, cut, junk, where):
     before = both.posted()
     platform, body, content_type = _valid_bodies(both)[which]
@@ -340,7 +535,20 @@ async def test_fuzz_truncated_and_broken_utf8_bodies_on_both_endpoints(both, whi
 
 
 @FUZZ
-@given(body=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode), st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8), lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3), max_leaves=12).map(lambda v: json.dumps(v).encode())), content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream"]))
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(str.encode),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+            max_leaves=12,
+        ).map(lambda v: json.dumps(v).encode()),
+    ),
+    content_type=st.sampled_from(
+        ["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream"]
+    ),
+)
 async def test_fuzz_arbitrary_bodies_never_get_a_5xx(both, body, content_type):
     before = both.posted()
     for status in (await both.slack_raw(body, content_type), await both.teams_raw(body, content_type)):
@@ -355,6 +563,8 @@ async def test_after_all_that_both_platforms_still_answer(both):
     await both.still_serving()
     assert await both.slack_raw(json.dumps(slack_dm("help")), "application/json") == 200
     await both.settle()
-    assert [c.method for c in both.world.fake.calls if c.method not in ("auth.test", "users.info")] == ["chat.postMessage"]  # users.info: the locale
+    assert [c.method for c in both.world.fake.calls if c.method not in ("auth.test", "users.info")] == [
+        "chat.postMessage"
+    ]  # users.info: the locale
     (reply,) = await both.teams.say(PAT, "help")
     assert reply.texts[0] == "How leadbot works"

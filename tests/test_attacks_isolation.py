@@ -18,11 +18,19 @@ from bot.storage.nudge_store import SqlNudgeStore
 from bot.storage.tables import conversation_state, teams_conversations, user_settings
 from dialogs.models import ChoicePress, ConversationKey, Inbound
 from tests.fakes import slack_requests as rq
-from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, channel_mention, installation_update, personal_message, running_leadbot
+from tests.fakes.teams_client import (
+    TeamsChannel,
+    TeamsClient,
+    TeamsUser,
+    channel_mention,
+    installation_update,
+    personal_message,
+    running_leadbot,
+)
 from tests.nudge_support import Nudges, utc
 from tests.test_slack_conversation import home_text, labels, reach_diagnosis, turn_quotations_off
 from tests.test_slack_oauth import install, oauth_world  # noqa: F401
-from tests.test_teams_conversation import settings_for  # noqa: F401
+from tests.test_teams_conversation import settings_for
 
 NOW = utc(2025, 4, 2, 15, 0)
 
@@ -31,13 +39,15 @@ NOW = utc(2025, 4, 2, 15, 0)
 
 
 async def _home(manager, world) -> str:
-    await manager.slack.event(rq.event_envelope(manager.team, rq.home_opened_event(manager.user), manager.workspace.bot_user_id))
+    await manager.slack.event(
+        rq.event_envelope(manager.team, rq.home_opened_event(manager.user), manager.workspace.bot_user_id)
+    )
     await manager.settle()
     mine = [c for c in world.fake.of("views.publish") if c.team_id == manager.team]
     return home_text(mine[-1])
 
 
-async def test_slack_settings_and_forget_me_stay_in_their_workspace(oauth_world, content):  # noqa: F811
+async def test_slack_settings_and_forget_me_stay_in_their_workspace(oauth_world, content):
     world = oauth_world
     await install(world, "code-aaa")
     await install(world, "code-bbb")
@@ -61,11 +71,14 @@ async def test_slack_settings_and_forget_me_stay_in_their_workspace(oauth_world,
     assert content.messages.stale_choice not in carried_on.all_text(), "A's buttons still work"
     async with world.bots[0].services.db.connect() as conn:
         for table in (conversation_state, user_settings):
-            left = {r.workspace_id for r in await conn.execute(select(table.c.workspace_id).where(table.c.user_id == "U0SAME"))}
+            left = {
+                r.workspace_id
+                for r in await conn.execute(select(table.c.workspace_id).where(table.c.user_id == "U0SAME"))
+            }
             assert left == {"T0AAA"}, f"{table.name}: only A's rows remain"
 
 
-async def test_slack_a_press_from_workspace_b_on_a_slash_answer_from_workspace_a_is_stale(oauth_world, content):  # noqa: F811
+async def test_slack_a_press_from_workspace_b_on_a_slash_answer_from_workspace_a_is_stale(oauth_world, content):
     world = oauth_world
     await install(world, "code-aaa")
     await install(world, "code-bbb")
@@ -94,7 +107,7 @@ SAME = "8d9e0f1a-2b3c-4d5e-8f6a-7b8c9d0e1f2a"
 
 
 @pytest.fixture
-async def teams(tmp_path, cache_dir, connector):  # noqa: F811
+async def teams(tmp_path, cache_dir, connector):
     async with running_leadbot(settings_for(f"sqlite+aiosqlite:///{tmp_path / 'tenants.db'}", cache_dir)) as bot:
         client = TeamsClient(bot, connector)
         yield client
@@ -106,14 +119,19 @@ async def _references(teams) -> set[tuple[str, str]]:
         return {(r.workspace_id, r.conversation_id) for r in await conn.execute(select(teams_conversations))}
 
 
-async def test_teams_references_and_forget_me_stay_in_their_tenant(teams, connector):  # noqa: F811
+async def test_teams_references_and_forget_me_stay_in_their_tenant(teams, connector):
     in_a, in_b = TeamsUser(TENANT_A, SAME), TeamsUser(TENANT_B, SAME)
     channel_a, channel_b = TeamsChannel(TENANT_A), TeamsChannel(TENANT_B)  # the same team and channel ids
     for user, channel in ((in_a, channel_a), (in_b, channel_b)):
-        for activity in (installation_update(connector.service_url, user, "add"), installation_update(connector.service_url, user, "add", channel)):
+        for activity in (
+            installation_update(connector.service_url, user, "add"),
+            installation_update(connector.service_url, user, "add", channel),
+        ):
             assert (await teams.post(activity))[0] in (200, 202)
         await teams.bot.settle()
-        b_personal = personal_message(connector.service_url, user, "my team keeps missing deadlines and nobody owns the backlog")
+        b_personal = personal_message(
+            connector.service_url, user, "my team keeps missing deadlines and nobody owns the backlog"
+        )
         b_personal["conversation"]["id"] = in_a.personal_conversation  # same personal chat id in both tenants, too
         await teams.send(b_personal)
     refs = await _references(teams)
@@ -128,7 +146,12 @@ async def test_teams_references_and_forget_me_stay_in_their_tenant(teams, connec
     assert {r for r in after if r[0] == TENANT_A} == before_a, "tenant A's references are all still there"
     assert (TENANT_B, in_a.personal_conversation) not in after, "B's personal chat reference went"
     async with teams.bot.services.db.connect() as conn:
-        left = {r.workspace_id for r in await conn.execute(select(conversation_state.c.workspace_id).where(conversation_state.c.user_id == SAME))}
+        left = {
+            r.workspace_id
+            for r in await conn.execute(
+                select(conversation_state.c.workspace_id).where(conversation_state.c.user_id == SAME)
+            )
+        }
     assert left == {TENANT_A}
 
     # A channel mention from tenant B's user does not reach tenant A's channel conversation either.
@@ -139,9 +162,18 @@ async def test_teams_references_and_forget_me_stay_in_their_tenant(teams, connec
 # --- Nudges: subscriptions, votes and names follow the workspace -------------------------------------------
 
 
-def said(platform: str, workspace: str, text: str, user: str = "U_SAME", name: str | None = "Alex Smith", channel: str = "C_SAME") -> Inbound:
+def said(
+    platform: str,
+    workspace: str,
+    text: str,
+    user: str = "U_SAME",
+    name: str | None = "Alex Smith",
+    channel: str = "C_SAME",
+) -> Inbound:
     key = ConversationKey(platform=platform, workspace_id=workspace, user_id=user, conversation_id=channel)
-    return Inbound(key=key, surface="slash" if platform == "slack" else "mention", text=text, user_name=name, in_channel=True)
+    return Inbound(
+        key=key, surface="slash" if platform == "slack" else "mention", text=text, user_name=name, in_channel=True
+    )
 
 
 def pressed(platform: str, workspace: str, value: str, user: str) -> Inbound:

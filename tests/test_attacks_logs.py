@@ -66,7 +66,9 @@ async def serve(tmp_path, cache_dir):
     fake.add_workspace(TEAM, T1_TOKEN, bot_user_id=BOT_USER, bot_id="B0BOTL")
     connector = await FakeConnector().start()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "LEADBOT_", "DATABASE_URL"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "LEADBOT_", "DATABASE_URL"))
+    }
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'logs.db'}",
         SLACK_BOT_TOKEN=T1_TOKEN,
@@ -76,12 +78,23 @@ async def serve(tmp_path, cache_dir):
         LEADBOT_CACHE_DIR=str(cache_dir),
     )
     proc = await asyncio.create_subprocess_exec(
-        LEADBOT, "serve", "--host", "127.0.0.1", "--port", str(port), cwd=str(tmp_path), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        LEADBOT,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        cwd=str(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     # Read its output as it comes: at DEBUG it writes more than a pipe holds, and a full pipe would stall it.
     proc.logged = [bytearray(), bytearray()]
-    proc.readers = [asyncio.create_task(_drain(stream, buf)) for stream, buf in zip((proc.stdout, proc.stderr), proc.logged)]
+    proc.readers = [
+        asyncio.create_task(_drain(stream, buf))
+        for stream, buf in zip((proc.stdout, proc.stderr), proc.logged, strict=False)
+    ]
     url = f"http://127.0.0.1:{port}"
     session = aiohttp.ClientSession()
     try:
@@ -92,7 +105,9 @@ async def serve(tmp_path, cache_dir):
                         break
             except aiohttp.ClientConnectionError:
                 if proc.returncode is not None:
-                    raise AssertionError(f"leadbot serve exited: {(await proc.stderr.read()).decode()[-2000:]}")
+                    raise AssertionError(
+                        f"leadbot serve exited: {(await proc.stderr.read()).decode()[-2000:]}"
+                    ) from None
                 await asyncio.sleep(0.1)
         else:
             raise AssertionError("leadbot serve did not come up")
@@ -103,7 +118,7 @@ async def serve(tmp_path, cache_dir):
             proc.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(proc.wait(), 30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 proc.kill()
                 await proc.wait()
         await connector.stop()
@@ -127,7 +142,9 @@ class SlackPerson:
         return await self.posted_after(lambda: self.sender.event(envelope))
 
     async def press(self, message: Call, label: str) -> Call:
-        payload = rq.block_actions(TEAM, USER, DM, message.button(label), self.fake.response_url("press"), message=rq.message_of(message))
+        payload = rq.block_actions(
+            TEAM, USER, DM, message.button(label), self.fake.response_url("press"), message=rq.message_of(message)
+        )
         return await self.posted_after(lambda: self.sender.interaction(payload))
 
     async def command(self, text: str) -> Call:
@@ -157,16 +174,31 @@ async def slack_flows(url: str, fake: FakeSlackApi, session: aiohttp.ClientSessi
         if msgs[label] in labels(reply):
             reply = await alice.press(reply, msgs[label])
     await alice.dm(f"{MARKER} my team is struggling and I don't know where to start")  # vague: the quick test
-    await alice.dm(f"{MARKER} one of my team says a colleague is bullying her and I don't know what to do")  # escalation
+    await alice.dm(
+        f"{MARKER} one of my team says a colleague is bullying her and I don't know what to do"
+    )  # escalation
     await alice.dm("help")
     await alice.dm(f"{MARKER} 2")
     # forged button values carrying the marker: answered as stale (in the DM), or privately if unreadable
-    forged = {"action_id": "leadbot_choice:0", "value": json.dumps({"t": MARKER, "v": SAID}), "text": {"type": "plain_text", "text": SAID}}
-    payload = rq.block_actions(TEAM, USER, DM, forged, fake.response_url("forged"), message={"type": "message", "ts": "1.5", "text": SAID, "blocks": []})
+    forged = {
+        "action_id": "leadbot_choice:0",
+        "value": json.dumps({"t": MARKER, "v": SAID}),
+        "text": {"type": "plain_text", "text": SAID},
+    }
+    payload = rq.block_actions(
+        TEAM,
+        USER,
+        DM,
+        forged,
+        fake.response_url("forged"),
+        message={"type": "message", "ts": "1.5", "text": SAID, "blocks": []},
+    )
     stale = await alice.posted_after(lambda: alice.sender.interaction(payload))
     assert content.messages.stale_choice in stale.all_text()
     garbled = {"action_id": "leadbot_choice:9", "value": SAID, "text": {"type": "plain_text", "text": SAID}}
-    payload = rq.block_actions(TEAM, USER, DM, garbled, fake.response_url("garbled"), message={"type": "message", "ts": "1.6", "blocks": []})
+    payload = rq.block_actions(
+        TEAM, USER, DM, garbled, fake.response_url("garbled"), message={"type": "message", "ts": "1.6", "blocks": []}
+    )
     assert (await alice.sender.interaction(payload)).status == 200
     await fake.wait_for("respond", 1, timeout=20, _name="garbled")
     mention = rq.event_envelope(TEAM, rq.mention_event(TEAM, USER, "C0LOGS", SAID, BOT_USER), BOT_USER)
@@ -180,7 +212,9 @@ async def slack_flows(url: str, fake: FakeSlackApi, session: aiohttp.ClientSessi
     await alice.command("nudge on friday 9am")
     await alice.command("nudge off")
     # events nobody answers, and requests refused as malformed, still carrying the marker
-    edited = rq.event_envelope(TEAM, rq.dm_event(TEAM, USER, DM, SAID, subtype="message_changed", message={"text": SAID}), BOT_USER)
+    edited = rq.event_envelope(
+        TEAM, rq.dm_event(TEAM, USER, DM, SAID, subtype="message_changed", message={"text": SAID}), BOT_USER
+    )
     assert (await alice.sender.event(edited)).status == 200
     home = rq.event_envelope(TEAM, rq.home_opened_event(USER), BOT_USER)
     assert (await alice.sender.event(home)).status == 200
@@ -189,10 +223,16 @@ async def slack_flows(url: str, fake: FakeSlackApi, session: aiohttp.ClientSessi
     bad_event["user"] = {"name": SAID}
     bad = json.dumps(rq.event_envelope(TEAM, bad_event, BOT_USER))
     assert (await alice.sender.post_raw(bad, "application/json")).status == 400
-    assert (await alice.sender.post_raw(urlencode({"payload": "{" + SAID}), "application/x-www-form-urlencoded")).status == 400
+    assert (
+        await alice.sender.post_raw(urlencode({"payload": "{" + SAID}), "application/x-www-form-urlencoded")
+    ).status == 400
     assert (await alice.sender.post_raw(SAID, "text/plain")).status == 415
     unsigned = json.dumps(rq.event_envelope(TEAM, rq.dm_event(TEAM, USER, DM, SAID), BOT_USER))
-    async with session.post(f"{url}/slack/events", data=unsigned, headers={"Content-Type": "application/json", "X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"}) as resp:
+    async with session.post(
+        f"{url}/slack/events",
+        data=unsigned,
+        headers={"Content-Type": "application/json", "X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"},
+    ) as resp:
         assert resp.status == 401
     done = await alice.dm("forget me")
     assert "deleted everything" in done.all_text()
@@ -206,12 +246,17 @@ async def teams_flows(url: str, connector: FakeConnector) -> None:
         titles = [a["title"] for a in card.actions]
         assert titles, "the first reply has buttons"
         (card,) = await teams.press(LEE, card, titles[0])
-        (stale,) = await teams.send(submit(connector.service_url, LEE, card, {"leadbot": "choice", "value": SAID, "token": MARKER}))
+        (stale,) = await teams.send(
+            submit(connector.service_url, LEE, card, {"leadbot": "choice", "value": SAID, "token": MARKER})
+        )
         assert stale.texts[0].startswith("That button belongs")
-        (other,) = await teams.send(submit(connector.service_url, LEE, card, {"note": SAID}))
+        (_other,) = await teams.send(submit(connector.service_url, LEE, card, {"note": SAID}))
         channel = TeamsChannel(TENANT)
         (short,) = await teams.send(channel_mention(connector.service_url, LEE, channel, SAID))
-        await teams.send(submit(connector.service_url, LEE, short, short.action("Continue in a private chat")["data"]), conversation_id=LEE.personal_conversation)
+        await teams.send(
+            submit(connector.service_url, LEE, short, short.action("Continue in a private chat")["data"]),
+            conversation_id=LEE.personal_conversation,
+        )
         await teams.say(LEE, f"{MARKER} one of my team says a colleague is bullying her")
         await teams.say(LEE, "help")
         malformed = personal_message(connector.service_url, LEE, SAID)
@@ -242,7 +287,9 @@ async def test_no_message_text_in_any_log_line_and_every_line_is_json_with_a_req
     await teams_flows(url, connector)
     marked = json.dumps(rq.event_envelope(TEAM, rq.dm_event(TEAM, USER, DM, "help"), BOT_USER))
     headers = rq.signed_headers(SECRET, marked, "application/json")
-    async with session.post(f"{url}/slack/events", data=marked, headers={**headers, "X-Request-Id": "trace-me-0001"}) as resp:
+    async with session.post(
+        f"{url}/slack/events", data=marked, headers={**headers, "X-Request-Id": "trace-me-0001"}
+    ) as resp:
         assert resp.status == 200 and resp.headers["X-Request-Id"] == "trace-me-0001"
     await fake.wait_for("chat.postMessage", len(fake.of("chat.postMessage", channel=DM)) or 1, timeout=20, channel=DM)
 
@@ -274,9 +321,20 @@ async def test_no_message_text_in_any_log_line_and_every_line_is_json_with_a_req
     # The database, the audit log included, holds none of it either.
     tables = database_rows(tmp_path / "logs.db")
     for word in WORDS:
-        stored = [f"{name}: {row}"[:300] for name, rows in tables.items() for row in rows if word.casefold() in str(row).casefold()]
+        stored = [
+            f"{name}: {row}"[:300]
+            for name, rows in tables.items()
+            for row in rows
+            if word.casefold() in str(row).casefold()
+        ]
         assert not stored, f"{word!r} was stored: {stored[:3]}"
     kinds = {f"{row['kind']}/{row['action']}" for row in tables["audit_events"]}
-    assert {"subscription/nudge_on", "subscription/schedule_changed", "subscription/nudge_off", "forget_me/ran",
-            "settings/first_recorded", "content/first_recorded"} <= kinds, kinds
+    assert {
+        "subscription/nudge_on",
+        "subscription/schedule_changed",
+        "subscription/nudge_off",
+        "forget_me/ran",
+        "settings/first_recorded",
+        "content/first_recorded",
+    } <= kinds, kinds
     assert tables["escalation_counts"], "the escalations were counted (per day and topic)"

@@ -48,7 +48,9 @@ async def test_turning_a_channels_nudges_on_changing_and_off_says_who_and_when(n
     await nudges.command(said("nudge off", user="U_JO"), now + timedelta(minutes=3))  # already off: nothing changed
     events = await audit.events(kind="subscription")
     assert [(e["action"], e["actor"]) for e in events] == [
-        ("nudge_on", "U_ALEX"), ("schedule_changed", "U_SAM"), ("nudge_off", "U_JO"),
+        ("nudge_on", "U_ALEX"),
+        ("schedule_changed", "U_SAM"),
+        ("nudge_off", "U_JO"),
     ]
     assert all((e["platform"], e["workspace_id"], e["channel_id"]) == CHANNEL for e in events)
     assert events[1]["detail"] == {"weekday": 3, "time": "14:00", "timezone": "Europe/London", "region": "scotland"}
@@ -60,7 +62,9 @@ async def test_a_channel_paused_by_the_platform_is_recorded_with_its_error_code(
     await nudges.command(said("nudge on"), now)
     await nudges.store.pause(CHANNEL, "channel_not_found", now)
     paused = (await audit.events(kind="subscription"))[-1]
-    assert paused["action"] == "paused" and paused["actor"] is None and paused["detail"] == {"reason": "channel_not_found"}
+    assert (
+        paused["action"] == "paused" and paused["actor"] is None and paused["detail"] == {"reason": "channel_not_found"}
+    )
 
 
 async def test_forget_me_is_counted_not_named_and_removes_the_person_from_earlier_events(nudges, sql_store, audit):
@@ -77,17 +81,26 @@ async def test_forget_me_is_counted_not_named_and_removes_the_person_from_earlie
 
 async def test_settings_changes_at_start_up_name_the_setting_and_never_a_secret(tmp_path, audit, content):
     url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
-    first = Settings(_env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-very-secret-1", SLACK_SIGNING_SECRET="sig-secret-1")
+    first = Settings(
+        _env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-very-secret-1", SLACK_SIGNING_SECRET="sig-secret-1"
+    )
     assert await record_startup(audit, first, content) == ["settings", "content"]
     assert await record_startup(audit, first, content) == [], "nothing changed: nothing recorded"
     second = Settings(
-        _env_file=None, DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-very-secret-2", SLACK_SIGNING_SECRET="sig-secret-1",
-        LEADBOT_RETENTION_DAYS=45, LEADBOT_POLL_MIN_VOTES=5,
+        _env_file=None,
+        DATABASE_URL=url,
+        SLACK_BOT_TOKEN="xoxb-very-secret-2",
+        SLACK_SIGNING_SECRET="sig-secret-1",
+        LEADBOT_RETENTION_DAYS=45,
+        LEADBOT_POLL_MIN_VOTES=5,
     )
     assert await record_startup(audit, second, content) == ["settings"]
     first_seen, change = await audit.events(kind="settings")
     assert first_seen["action"] == "first_recorded"
-    assert change["action"] == "changed" and change["detail"]["changed"] == ["LEADBOT_POLL_MIN_VOTES", "LEADBOT_RETENTION_DAYS"]
+    assert change["action"] == "changed" and change["detail"]["changed"] == [
+        "LEADBOT_POLL_MIN_VOTES",
+        "LEADBOT_RETENTION_DAYS",
+    ]
     assert change["detail"]["settings"]["LEADBOT_RETENTION_DAYS"] == 45
     assert change["detail"]["settings"]["SLACK_BOT_TOKEN"] == "set"
     everything = json.dumps(await audit.events())
@@ -110,7 +123,10 @@ async def test_a_content_change_is_recorded_with_both_fingerprints(tmp_path, aud
     assert await record_startup(audit, settings, edited) == ["content"]
     first, change = await audit.events(kind="content")
     assert first["detail"] == {"fingerprint": content.fingerprint, "previous": None}
-    assert change["action"] == "changed" and change["detail"] == {"fingerprint": "f" * 64, "previous": content.fingerprint}
+    assert change["action"] == "changed" and change["detail"] == {
+        "fingerprint": "f" * 64,
+        "previous": content.fingerprint,
+    }
 
 
 async def test_retention_runs_are_recorded_with_what_they_deleted_and_quiet_runs_once_a_day(sql_store, nudges, audit):
@@ -132,9 +148,17 @@ async def test_retention_runs_are_recorded_with_what_they_deleted_and_quiet_runs
 async def test_the_audit_log_is_kept_for_its_days_then_purged_by_the_retention_job(sql_store, audit):
     now = datetime.now(UTC)
     async with sql_store.engine.begin() as conn:
-        await conn.execute(insert(audit_events).values(at=now - timedelta(days=400), kind="forget_me", action="ran", count=1))
-        await conn.execute(insert(audit_events).values(at=now - timedelta(days=100), kind="forget_me", action="ran", count=2))
-        await conn.execute(insert(escalation_counts).values(day=(now - timedelta(days=400)).date(), platform="slack", topic="bullying", count=3))
+        await conn.execute(
+            insert(audit_events).values(at=now - timedelta(days=400), kind="forget_me", action="ran", count=1)
+        )
+        await conn.execute(
+            insert(audit_events).values(at=now - timedelta(days=100), kind="forget_me", action="ran", count=2)
+        )
+        await conn.execute(
+            insert(escalation_counts).values(
+                day=(now - timedelta(days=400)).date(), platform="slack", topic="bullying", count=3
+            )
+        )
     purged = await sql_store.purge(30, now, audit_days=365)
     assert purged["audit_events"] == 1 and purged["escalation_counts"] == 1
     assert [e["count"] for e in await audit.events(kind="forget_me")] == [2]
@@ -142,7 +166,9 @@ async def test_the_audit_log_is_kept_for_its_days_then_purged_by_the_retention_j
     assert (await audit.last("retention"))["action"] == "audit"
 
 
-async def test_escalations_are_counted_per_day_and_topic_without_the_person_or_the_words(sql_store, content, diagnoser, audit):
+async def test_escalations_are_counted_per_day_and_topic_without_the_person_or_the_words(
+    sql_store, content, diagnoser, audit
+):
     conversations = Conversations(Dialog(content, diagnoser), sql_store)
     words = "one of my team says a colleague keeps bullying her and I don't know what to do"
     for user in ("U_A", "U_B"):
@@ -169,8 +195,16 @@ def test_leadbot_audit_lists_events_as_text_and_json_and_since_filters(tmp_path)
         try:
             log = AuditLog(db)
             await log.record("forget_me", "ran", at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC), platform="teams", count=4)
-            await log.record("subscription", "nudge_on", at=datetime(2026, 2, 1, 9, 0, tzinfo=UTC), platform="slack",
-                             workspace_id="T1", channel_id="C1", actor="U_ALEX", detail={"weekday": 0})
+            await log.record(
+                "subscription",
+                "nudge_on",
+                at=datetime(2026, 2, 1, 9, 0, tzinfo=UTC),
+                platform="slack",
+                workspace_id="T1",
+                channel_id="C1",
+                actor="U_ALEX",
+                detail={"weekday": 0},
+            )
         finally:
             await db.dispose()
 
@@ -182,8 +216,16 @@ def test_leadbot_audit_lists_events_as_text_and_json_and_since_filters(tmp_path)
     text = subprocess.run([LEADBOT, "audit"], capture_output=True, text=True, timeout=60, env={**base, **env})
     assert text.returncode == 0, text.stderr
     assert "forget_me/ran" in text.stdout and "4 rows" in text.stdout and "by U_ALEX" in text.stdout
-    as_json = subprocess.run([LEADBOT, "audit", "--json", "--since", "2026-01-31"], capture_output=True, text=True, timeout=60, env={**base, **env})
+    as_json = subprocess.run(
+        [LEADBOT, "audit", "--json", "--since", "2026-01-31"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, **env},
+    )
     data = json.loads(as_json.stdout)
     assert [e["action"] for e in data["events"]] == ["nudge_on"] and data["escalations"] == []
-    bad = subprocess.run([LEADBOT, "audit", "--since", "last tuesday"], capture_output=True, text=True, timeout=60, env={**base, **env})
+    bad = subprocess.run(
+        [LEADBOT, "audit", "--since", "last tuesday"], capture_output=True, text=True, timeout=60, env={**base, **env}
+    )
     assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr

@@ -25,7 +25,11 @@ async def test_a_slack_burst_of_dms_and_nudge_commands_is_all_answered_or_told_t
     try:
         ws = world.fake.add_workspace("T0BURST", "xoxb-burst", bot_user_id="U0BOTB")
         settings = slack_settings(
-            f"sqlite+aiosqlite:///{tmp_path / 'burst.db'}", world.fake, cache_dir, token="xoxb-burst", LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT
+            f"sqlite+aiosqlite:///{tmp_path / 'burst.db'}",
+            world.fake,
+            cache_dir,
+            token="xoxb-burst",
+            LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
         )
         bot = await world.add_leadbot(settings)
         world.fake.slow["chat.postMessage"] = 0.3  # the admitted turns are still sending while the rest arrive
@@ -58,7 +62,9 @@ async def test_a_slack_burst_of_dms_and_nudge_commands_is_all_answered_or_told_t
         assert bot.metrics.turns.labels("slack", "error")._value.get() == 0
         # Every command answered "on" really turned nudges on; every "busy" one changed nothing.
         subscribed = len(await bot.services.nudge_store.subscriptions())
-        assert subscribed == sum(1 for i in range(PEOPLE) if BUSY not in world.fake.of("respond", _name=f"cmd{i}")[0].args["text"])
+        assert subscribed == sum(
+            1 for i in range(PEOPLE) if BUSY not in world.fake.of("respond", _name=f"cmd{i}")[0].args["text"]
+        )
     finally:
         await world.stop()
 
@@ -67,15 +73,21 @@ async def test_a_teams_burst_is_all_answered_or_told_to_retry(tmp_path, cache_di
     from bot.settings import Settings
 
     settings = Settings(
-        _env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}", LEADBOT_CACHE_DIR=str(cache_dir),
+        _env_file=None,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}",
+        LEADBOT_CACHE_DIR=str(cache_dir),
         LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
     )
     connector.send_delay = 0.3
-    people = [TeamsUser("4f8b5c7d-0000-4000-8000-0000000000aa", f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)]
+    people = [
+        TeamsUser("4f8b5c7d-0000-4000-8000-0000000000aa", f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)
+    ]
     async with running_leadbot(settings) as bot:
         teams = TeamsClient(bot, connector)
         try:
-            results = await asyncio.gather(*(teams.post(personal_message(connector.service_url, p, "help")) for p in people))
+            results = await asyncio.gather(
+                *(teams.post(personal_message(connector.service_url, p, "help")) for p in people)
+            )
             assert all(status == 202 for status, _ in results)
             await bot.settle()
             busy = answered = 0
@@ -95,11 +107,16 @@ async def test_at_shutdown_accepted_slack_turns_are_finished_not_dropped(tmp_pat
     world = await SlackWorld().start()
     try:
         ws = world.fake.add_workspace("T0STOP", "xoxb-stop", bot_user_id="U0BOTS")
-        settings = slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", world.fake, cache_dir, token="xoxb-stop")
+        settings = slack_settings(
+            f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", world.fake, cache_dir, token="xoxb-stop"
+        )
         bot = await world.add_leadbot(settings)
         world.fake.slow["chat.postMessage"] = 0.5
         sender = world.sender(bot)
-        envelopes = [rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i:04d}", f"D{i:04d}", "help"), ws.bot_user_id) for i in range(10)]
+        envelopes = [
+            rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i:04d}", f"D{i:04d}", "help"), ws.bot_user_id)
+            for i in range(10)
+        ]
         responses = await asyncio.gather(*(sender.event(e) for e in envelopes))
         assert all(r.status == 200 for r in responses)
         assert bot.runtime.inflight.count > 0, "still sending when the shutdown starts"
@@ -121,7 +138,11 @@ async def test_a_welsh_slack_burst_is_told_to_retry_in_welsh(tmp_path, cache_dir
     try:
         ws = world.fake.add_workspace("T0BRST2", "xoxb-burst-cy", bot_user_id="U0BOTC")
         settings = slack_settings(
-            f"sqlite+aiosqlite:///{tmp_path / 'cy.db'}", world.fake, cache_dir, token="xoxb-burst-cy", LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT
+            f"sqlite+aiosqlite:///{tmp_path / 'cy.db'}",
+            world.fake,
+            cache_dir,
+            token="xoxb-burst-cy",
+            LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
         )
         bot = await world.add_leadbot(settings)
         world.fake.slow["chat.postMessage"] = 0.3
@@ -145,11 +166,15 @@ async def test_a_teams_burst_with_a_welsh_locale_is_told_to_retry_in_welsh(tmp_p
     from bot.settings import Settings
 
     settings = Settings(
-        _env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams-cy.db'}", LEADBOT_CACHE_DIR=str(cache_dir),
+        _env_file=None,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams-cy.db'}",
+        LEADBOT_CACHE_DIR=str(cache_dir),
         LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
     )
     connector.send_delay = 0.3
-    people = [TeamsUser("4f8b5c7d-0000-4000-8000-0000000000ab", f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)]
+    people = [
+        TeamsUser("4f8b5c7d-0000-4000-8000-0000000000ab", f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)
+    ]
 
     def welsh_locale(activity: dict) -> dict:
         activity["locale"] = "cy-GB"
@@ -159,7 +184,9 @@ async def test_a_teams_burst_with_a_welsh_locale_is_told_to_retry_in_welsh(tmp_p
     async with running_leadbot(settings) as bot:
         teams = TeamsClient(bot, connector)
         try:
-            results = await asyncio.gather(*(teams.post(welsh_locale(personal_message(connector.service_url, p, "help"))) for p in people))
+            results = await asyncio.gather(
+                *(teams.post(welsh_locale(personal_message(connector.service_url, p, "help"))) for p in people)
+            )
             assert all(status == 202 for status, _ in results)
             await bot.settle()
             said = [" ".join(connector.messages(p.personal_conversation)[0].texts) for p in people]

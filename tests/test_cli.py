@@ -17,7 +17,9 @@ TIMEOUT = 120
 
 def run(args: list[str], stdin: str = "", env_extra: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([LEADBOT, *args], input=stdin, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=cwd)
+    return subprocess.run(
+        [LEADBOT, *args], input=stdin, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=cwd
+    )
 
 
 @pytest.fixture
@@ -57,7 +59,17 @@ def test_diagnose_jsonl_contract_and_bad_lines(tmp_path):
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 7, "one output per input line (blank lines are not inputs)"
     assert out[0]["id"] == "a" and out[0]["first_move"] == "escalate"
-    assert set(out[0]) == {"id", "first_move", "problem", "both", "pattern", "topic", "confidence", "principle", "next_step"}
+    assert set(out[0]) == {
+        "id",
+        "first_move",
+        "problem",
+        "both",
+        "pattern",
+        "topic",
+        "confidence",
+        "principle",
+        "next_step",
+    }
     assert out[0]["topic"] == "whistleblowing", "being told to alter records goes to the speak-up route"
     assert out[0]["problem"] is None and out[0]["both"] is False and out[0]["pattern"] is None
     assert out[1] == {"id": None, "error": "line 2: not valid JSON (Expecting value)"}
@@ -73,7 +85,10 @@ def test_diagnose_jsonl_contract_and_bad_lines(tmp_path):
 
 
 def test_diagnose_jsonl_is_deterministic_across_runs():
-    text = "\n".join(json.dumps({"id": str(i), "text": t}) for i, t in enumerate(["the team don't get why we merged", "letters go out late", "cheers"]))
+    text = "\n".join(
+        json.dumps({"id": str(i), "text": t})
+        for i, t in enumerate(["the team don't get why we merged", "letters go out late", "cheers"])
+    )
     first, second = run(["diagnose", "--jsonl"], stdin=text), run(["diagnose", "--jsonl"], stdin=text)
     assert first.returncode == 0 and first.stdout == second.stdout
 

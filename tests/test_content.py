@@ -40,17 +40,41 @@ def test_packaged_content_meets_the_brief(content):
         assert sum(problem in s.problems for s in content.next_steps.values()) >= 4, problem
     for pattern in content.patterns:
         assert any(pattern in s.patterns for s in content.next_steps.values()), pattern
-    drucker = [p.quote for p in content.principles.values() if p.quote and p.quote.said_by and "Drucker" in p.quote.said_by]
-    assert drucker and all(q.said_by.startswith("often attributed to Peter Drucker") and "Bennis and" in q.said_by for q in drucker)
+    drucker = [
+        p.quote for p in content.principles.values() if p.quote and p.quote.said_by and "Drucker" in p.quote.said_by
+    ]
+    assert drucker and all(
+        q.said_by.startswith("often attributed to Peter Drucker") and "Bennis and" in q.said_by for q in drucker
+    )
     topics = " ".join(content.topics).lower()
-    for sensitive in ("bullying", "harassment", "discrimination", "self-harm", "safeguarding", "whistleblowing", "grievance", "disciplinary"):
+    for sensitive in (
+        "bullying",
+        "harassment",
+        "discrimination",
+        "self-harm",
+        "safeguarding",
+        "whistleblowing",
+        "grievance",
+        "disciplinary",
+    ):
         assert sensitive.split("-")[0] in topics, f"no escalation topic for {sensitive}"
     # Routes carry placeholders an organisation fills in.
     assert any(PLACEHOLDER.search(r.contact) for r in content.routes.values())
 
 
 def test_british_spelling_in_what_the_bot_says(content):
-    american = ("organize", "prioritize", "color", "behavior", "center ", "program ", "recognize", "apologize", "favor", "analyze")
+    american = (
+        "organize",
+        "prioritize",
+        "color",
+        "behavior",
+        "center ",
+        "program ",
+        "recognize",
+        "apologize",
+        "favor",
+        "analyze",
+    )
     texts = [content.messages.model_dump_json()]
     texts += [p.text for p in content.principles.values()] + [s.text + s.follow_up for s in content.next_steps.values()]
     texts += [n.text + n.question + n.title for n in content.nudges.values()]
@@ -90,7 +114,10 @@ def test_dangling_reference_is_reported(content_copy):
     _edit(content_copy / "next_steps.yaml", lambda d: d["next_steps"][0].update(principle="no-such-principle"))
     _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][2].update(principle="also-missing"))
     errors = _errors(content_copy)
-    assert any(e.startswith("next_steps.yaml: entry") and "field principle: names a missing principle 'no-such-principle'" in e for e in errors), errors
+    assert any(
+        e.startswith("next_steps.yaml: entry") and "field principle: names a missing principle 'no-such-principle'" in e
+        for e in errors
+    ), errors
     assert any(e.startswith("nudges.yaml: entry") and "'also-missing'" in e for e in errors), errors
 
 
@@ -113,7 +140,9 @@ def test_bad_regular_expression_in_terms_is_reported(content_copy):
 @pytest.mark.process
 def test_content_check_command_exits_nonzero_listing_errors(content_copy):
     _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
-    result = subprocess.run([LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert "nudges.yaml: entry nudges" in result.stderr and "field theme" in result.stderr
 
@@ -162,8 +191,13 @@ def test_a_poll_that_is_neither_true_nor_false_is_an_error(content_copy):
     _edit(content_copy / "nudges.yaml", perhaps)
     result = _check(str(content_copy))
     assert result.returncode == 1
-    assert f"nudges.yaml: entry nudges {first}: field poll: Value error, must be true or false, not 'perhaps'" in result.stderr
-    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(poll="yes"))  # in quotes: a word, not YAML's yes
+    assert (
+        f"nudges.yaml: entry nudges {first}: field poll: Value error, must be true or false, not 'perhaps'"
+        in result.stderr
+    )
+    _edit(
+        content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(poll="yes")
+    )  # in quotes: a word, not YAML's yes
     assert "field poll" in _check(str(content_copy)).stderr
 
 

@@ -40,7 +40,11 @@ def _values(data) -> list[str]:
 def _welsh_texts(cy) -> list[str]:
     """Everything the Welsh content says, as a manager would meet it."""
     texts = _values(cy.messages.model_dump())
-    texts += [t for p in cy.principles.values() for t in (p.title, p.text, p.quote.translation if p.quote else "", p.quote.said_by or "" if p.quote else "")]
+    texts += [
+        t
+        for p in cy.principles.values()
+        for t in (p.title, p.text, p.quote.translation if p.quote else "", p.quote.said_by or "" if p.quote else "")
+    ]
     texts += [t for s in cy.next_steps.values() for t in (s.text, s.follow_up)]
     texts += [t for n in cy.nudges.values() for t in (n.title, n.text, n.question)]
     texts += [t for x in cy.topics.values() for t in (x.name, x.reply)]
@@ -58,7 +62,17 @@ def _welsh_texts(cy) -> list[str]:
 def test_every_english_entry_has_its_welsh(content):
     cy = content.in_language("cy")
     assert cy.language == "cy" and cy.in_language("en") is content
-    for name in ("principles", "next_steps", "nudges", "topics", "routes", "problems", "patterns", "cues", "situations"):
+    for name in (
+        "principles",
+        "next_steps",
+        "nudges",
+        "topics",
+        "routes",
+        "problems",
+        "patterns",
+        "cues",
+        "situations",
+    ):
         english, welsh = getattr(content, name), getattr(cy, name)
         assert set(welsh) == set(english), name
         assert all(welsh[k] != english[k] for k in english), f"{name}: an entry is still in English"
@@ -89,7 +103,9 @@ def test_the_samaritans_welsh_language_line_is_given(content):
 def test_the_english_checker_can_fail():
     assert english_in("Next step: tell the team what you know") == ["Next", "step", "the", "team", "what", "you"]
     assert english_in("Y cam nesaf: dywedwch wrth y tîm beth rydych chi'n ei wybod") == []
-    assert english_in("\u201cManagement is doing things right\u201d") == [], "quotations stay in their source's language"
+    assert english_in("\u201cManagement is doing things right\u201d") == [], (
+        "quotations stay in their source's language"
+    )
     assert english_in("Teipiwch 'what do you store?' i weld") == [], "a command the bot understands is not a sentence"
     assert english_in("\u2014 Leadership vs Management in Local Government: Why Both Matter") == [], "a real title"
 
@@ -113,11 +129,16 @@ def test_content_check_names_every_gap_between_the_languages(content_copy):
     _edit(content_copy / "cy" / "principles.yaml", drop_translation_add_terms)
     _edit(content_copy / "cy" / "messages.yaml", drop_greeting)
     (content_copy / "cy" / "training.yaml").write_text("examples: []\n")
-    result = subprocess.run([LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     err = result.stderr
     assert "cy/next_steps.yaml: entry next_steps weekly-review: field -: missing entry: not translated" in err
-    assert "cy/nudges.yaml: entry nudges no-such-nudge: field id: extra entry: there is no English entry with this id" in err
+    assert (
+        "cy/nudges.yaml: entry nudges no-such-nudge: field id: extra entry: there is no English entry with this id"
+        in err
+    )
     assert "cy/principles.yaml: entry principles drucker-right-things: field quote.translation: missing" in err
     assert "cy/principles.yaml: entry principles meaning-or-structure: field terms: extra field" in err
     assert "cy/messages.yaml: entry -: field greeting: missing" in err
@@ -127,7 +148,11 @@ def test_content_check_names_every_gap_between_the_languages(content_copy):
 
 def test_a_welsh_phrase_must_keep_what_the_bot_fills_in(content_copy):
     path = content_copy / "cy" / "wording.yaml"
-    path.write_text(path.read_text().replace('quiz_title: "Prawf cyflym, cwestiwn {n}"', 'quiz_title: "Prawf cyflym, cwestiwn {rhif}"'))
+    path.write_text(
+        path.read_text().replace(
+            'quiz_title: "Prawf cyflym, cwestiwn {n}"', 'quiz_title: "Prawf cyflym, cwestiwn {rhif}"'
+        )
+    )
     with pytest.raises(ContentInvalid) as info:
         load_content(content_copy)
     [error] = [str(e) for e in info.value.errors]
@@ -172,7 +197,9 @@ def test_english_and_undecided_messages(text, expected):
     assert language.looks_welsh(text) is expected
 
 
-@pytest.mark.parametrize("text, code", [("Cymraeg", "cy"), ("cymraeg plis", "cy"), ("In Welsh", "cy"), ("English", "en"), ("Saesneg!", "en")])
+@pytest.mark.parametrize(
+    "text, code", [("Cymraeg", "cy"), ("cymraeg plis", "cy"), ("In Welsh", "cy"), ("English", "en"), ("Saesneg!", "en")]
+)
 def test_saying_the_language_switches(text, code):
     assert language.switch_request(text) == code
 
@@ -189,7 +216,9 @@ def test_the_order_of_choice():
     c = language.carried
     assert c(text="Mae'r gwaith yn hwyr eto", pressed=False, conversation="en") == "cy", "Welsh is answered in Welsh"
     assert c(text="2", pressed=False, conversation="cy") == "cy", "a typed choice carries on in its buttons' language"
-    assert c(text="the rota is a mess again", pressed=False, conversation="cy") is None, "English text asks the person's setting"
+    assert c(text="the rota is a mess again", pressed=False, conversation="cy") is None, (
+        "English text asks the person's setting"
+    )
     assert c(text=None, pressed=True, conversation="cy") == "cy"
 
 
@@ -217,7 +246,9 @@ def test_nudge_schedules_and_bank_holidays_are_described_in_welsh(content):
 
     cy = content.in_language("cy")
     said = describe_schedule(cy, Schedule(weekday=3, region="northern-ireland", language="bilingual"))
-    assert said.startswith("bob dydd Iau am 09:00") and "yng Ngogledd Iwerddon" in said and "y Gymraeg yn gyntaf" in said
+    assert (
+        said.startswith("bob dydd Iau am 09:00") and "yng Ngogledd Iwerddon" in said and "y Gymraeg yn gyntaf" in said
+    )
     assert_no_english([said])
     assert describe_day(cy, date(2025, 4, 21)) == "dydd Llun 21 Ebrill"
     assert holiday_name(cy, "Easter Monday") == "Dydd Llun y Pasg"

@@ -52,7 +52,12 @@ async def _slack_whole_conversation(alice, cy) -> list:
     [another] = await alice.press(why, lab["another_step"])
     [question] = await alice.press(another, lab["not_quite"])
     assert question.header() == cy.say("quiz_title", n=1)
-    assert _labels(question) == [cy.quick_test.side_lead_label, cy.quick_test.side_manage_label, cy.quick_test.side_both_label, cy.quick_test.side_unsure_label]
+    assert _labels(question) == [
+        cy.quick_test.side_lead_label,
+        cy.quick_test.side_manage_label,
+        cy.quick_test.side_both_label,
+        cy.quick_test.side_unsure_label,
+    ]
     seen += [why, another, question]
     reply = question
     while lab["why"] not in _labels(reply):
@@ -63,7 +68,7 @@ async def _slack_whole_conversation(alice, cy) -> list:
     assert cy.messages.feedback_thanks in thanks.all_text()
     escalation = await alice.dm(SENSITIVE)
     assert "Samariaid" in escalation.all_text() and "0808 164 0123" in escalation.all_text()
-    return seen + [done, thanks, escalation]
+    return [*seen, done, thanks, escalation]
 
 
 async def test_a_welsh_locale_slack_user_meets_no_english(world, workspace, leadbot, alice, content):
@@ -89,7 +94,9 @@ async def test_on_slack_saying_english_or_cymraeg_switches_and_is_remembered(wor
     assert english_in(english.all_text()), "answered in English although Slack says Welsh"
 
     async with leadbot.services.db.connect() as conn:
-        [row] = (await conn.execute(select(user_settings.c.settings).where(user_settings.c.user_id == alice.user))).all()
+        [row] = (
+            await conn.execute(select(user_settings.c.settings).where(user_settings.c.user_id == alice.user))
+        ).all()
     assert row.settings == {"language": "en"}, "only the language code is kept"
 
     # A message in Welsh is answered in Welsh whatever the setting, and the setting stays.
@@ -110,12 +117,16 @@ async def test_on_slack_saying_english_or_cymraeg_switches_and_is_remembered(wor
         assert (await conn.execute(select(user_settings).where(user_settings.c.user_id == alice.user))).all() == []
 
 
-async def test_the_slack_home_tab_is_in_the_persons_language_and_can_change_it(world, workspace, leadbot, alice, content):
+async def test_the_slack_home_tab_is_in_the_persons_language_and_can_change_it(
+    world, workspace, leadbot, alice, content
+):
     from tests.fakes import slack_requests as rq
 
     cy = content.in_language("cy")
     world.fake.locales[alice.user] = "cy-GB"
-    resp = await alice.slack.event(rq.event_envelope(alice.team, rq.home_opened_event(alice.user), workspace.bot_user_id))
+    resp = await alice.slack.event(
+        rq.event_envelope(alice.team, rq.home_opened_event(alice.user), workspace.bot_user_id)
+    )
     assert resp.status == 200
     await alice.settle()
     [view] = world.fake.of("views.publish", user_id=alice.user)
@@ -134,7 +145,9 @@ async def test_the_slack_home_tab_is_in_the_persons_language_and_can_change_it(w
 
 def _strings(node) -> list[str]:
     if isinstance(node, dict):
-        return ([node["text"]] if isinstance(node.get("text"), str) else []) + [t for v in node.values() for t in _strings(v)]
+        return ([node["text"]] if isinstance(node.get("text"), str) else []) + [
+            t for v in node.values() for t in _strings(v)
+        ]
     if isinstance(node, list):
         return [t for v in node for t in _strings(v)]
     return []
@@ -219,7 +232,11 @@ async def test_a_bilingual_slack_nudge_puts_welsh_first(world, workspace, leadbo
     text = nudge.all_text()
     assert text.index(cy.nudges[nid].text) < text.index(content.nudges[nid].text), "Welsh first"
     assert text.index(cy.say("poll_prompt")) < text.index(content.say("poll_prompt"))
-    assert _labels(nudge) == ["Mwy o ystyr / More meaning", "Mwy o strwythur / More structure", "Tua'n iawn / About right"]
+    assert _labels(nudge) == [
+        "Mwy o ystyr / More meaning",
+        "Mwy o strwythur / More structure",
+        "Tua'n iawn / About right",
+    ]
     waiting_cy, waiting_en = "Bydd y canlyniadau'n ymddangos ar ôl 3 pleidlais", "Results appear after 3 votes"
     assert text.index(waiting_cy) < text.index(waiting_en), "when the results will show, in both, Welsh first"
     await alice.press(nudge, "Mwy o ystyr / More meaning")
@@ -227,7 +244,9 @@ async def test_a_bilingual_slack_nudge_puts_welsh_first(world, workspace, leadbo
     assert "Diolch, mae eich pleidlais dros ystyr wedi'i chyfrif" in thanks, "the voter is thanked in Welsh"
     await alice.press(nudge, "Mwy o strwythur / More structure")
     again = alice.responses(f"press-{workspace.team_id}-{alice.user}")[-1].all_text()
-    assert "Rydych chi eisoes wedi pleidleisio yn y pôl hwn" in again and not english_in(again), "a second vote refused, in Welsh"
+    assert "Rydych chi eisoes wedi pleidleisio yn y pôl hwn" in again and not english_in(again), (
+        "a second vote refused, in Welsh"
+    )
     bob = world.manager(workspace, user="U0BOB", dm_channel="D0BOB")
     await bob.press(nudge, "Mwy o strwythur / More structure")
     for below in world.fake.of("chat.update", channel="C0TIM"):  # two votes: below the minimum of 3
@@ -254,21 +273,32 @@ async def test_a_welsh_teams_channel_gets_its_nudge_in_welsh(teams, connector, c
     [nudge] = [s for s in connector.sent if s.kind == "send" and s.conversation_id == channel.channel_id]
     assert _titles(nudge) == ["Mwy o ystyr", "Mwy o strwythur", "Tua'n iawn"]
     assert "Bydd y canlyniadau'n ymddangos ar ôl 3 pleidlais." in " ".join(nudge.texts), "k-anonymous, said in Welsh"
-    assert_no_english(nudge.texts + [nudge.card["fallbackText"]], "a Welsh nudge")
+    assert_no_english([*nudge.texts, nudge.card["fallbackText"]], "a Welsh nudge")
 
 
 # --- the terminal --------------------------------------------------------------------------
 
 
 def test_leadbot_chat_in_welsh_and_remembered(tmp_path, cache_dir):
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", "LEADBOT_CACHE_DIR": str(cache_dir)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        "LEADBOT_CACHE_DIR": str(cache_dir),
+    }
     first = subprocess.run(
-        [LEADBOT, "chat", "--language", "cy", "--user", "nia"], input=f"{PROBLEM}\n4\nquit\n", capture_output=True, text=True, env=env, timeout=300
+        [LEADBOT, "chat", "--language", "cy", "--user", "nia"],
+        input=f"{PROBLEM}\n4\nquit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("Helo, leadbot ydw i.") and "(Teipiwch quit i adael.)" in first.stdout
     # The source's credit is indented four spaces; the quotation, however it wraps, is in curly quotes.
     ours = "\n".join(line for line in first.stdout.splitlines() if not line.startswith("    "))
     assert_no_english([re.sub("\u201c.*?\u201d", " ", ours, flags=re.S)], "leadbot chat --language cy")
-    again = subprocess.run([LEADBOT, "chat", "--user", "nia"], input="quit\n", capture_output=True, text=True, env=env, timeout=300)
+    again = subprocess.run(
+        [LEADBOT, "chat", "--user", "nia"], input="quit\n", capture_output=True, text=True, env=env, timeout=300
+    )
     assert again.stdout.startswith("Helo, leadbot ydw i."), "the choice is remembered for the next session"

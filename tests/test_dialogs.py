@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 
 from bot.console.render import render
+from dialogs.conversation import Conversations
 from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
 from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
-from dialogs.conversation import Conversations
 from dialogs.situations import situations_in
 from dialogs.store import MemoryStore
 
@@ -31,7 +31,16 @@ class FixedDiagnoser:
 
     def diagnose(self, text: str) -> Diagnosis:
         d = self.real.diagnose(text)
-        if d.first_move in ("escalate",) or d.intent in ("help", "privacy", "forget", "about", "empty", "unclear", "greeting", "thanks"):
+        if d.first_move in ("escalate",) or d.intent in (
+            "help",
+            "privacy",
+            "forget",
+            "about",
+            "empty",
+            "unclear",
+            "greeting",
+            "thanks",
+        ):
             return d
         return Diagnosis(**{"confidence": 0.9, "seed": 7, **self.reading})
 
@@ -47,7 +56,11 @@ async def say(conversations, text: str, key: ConversationKey = KEY) -> list[Repl
 
 async def press(conversations, reply: Reply, label_or_value: str, key: ConversationKey = KEY) -> list[Reply]:
     choice = next(c for c in reply.choices if label_or_value in (c.label, c.value))
-    return (await conversations.handle(Inbound(key=key, surface="button", choice=ChoicePress(value=choice.value, token=reply.choice_token)))).replies
+    return (
+        await conversations.handle(
+            Inbound(key=key, surface="button", choice=ChoicePress(value=choice.value, token=reply.choice_token))
+        )
+    ).replies
 
 
 def values(reply: Reply) -> list[str]:
@@ -58,7 +71,9 @@ def values(reply: Reply) -> list[str]:
 
 
 async def test_diagnosis_reply_has_move_reason_quote_step_and_four_choices(content, diagnoser):
-    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", signals=["work-out-of-sight"]))
+    conversations, _ = make(
+        content, FixedDiagnoser(diagnoser, first_move="manage", problem="control", signals=["work-out-of-sight"])
+    )
     [reply] = await say(conversations, "half the requests get worked on paper so we can't tell what's done")
     assert reply.kind == "diagnosis"
     assert reply.title == "Management first"
@@ -99,7 +114,9 @@ async def test_another_step_gives_a_different_step_each_time_until_none_left(con
 
 
 async def test_why_names_what_pointed_where(content, diagnoser):
-    conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty", signals=["asking-why"]))
+    conversations, _ = make(
+        content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty", signals=["asking-why"])
+    )
     [reply] = await say(conversations, "they keep asking why we changed it")
     [why] = await press(conversations, reply, "why")
     cue = content.cues["asking-why"]
@@ -132,7 +149,12 @@ async def test_not_quite_runs_the_quick_test_and_counts_the_misread(content, dia
     conversations, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
     [reply] = await say(conversations, "the team are all over the place")
     [q1] = await press(conversations, reply, "not_quite")
-    assert q1.kind == "question" and values(q1) == ["quiz:side:lead", "quiz:side:manage", "quiz:side:both", "quiz:side:unsure"]
+    assert q1.kind == "question" and values(q1) == [
+        "quiz:side:lead",
+        "quiz:side:manage",
+        "quiz:side:both",
+        "quiz:side:unsure",
+    ]
     [q2] = await press(conversations, q1, "quiz:side:manage")
     assert values(q2) == ["quiz:problem:inconsistency", "quiz:problem:control"]
     [result] = await press(conversations, q2, "quiz:problem:control")
@@ -142,7 +164,7 @@ async def test_not_quite_runs_the_quick_test_and_counts_the_misread(content, dia
 
 
 async def test_quick_test_both_asks_four_questions_at_most_and_orders(content, diagnoser):
-    conversations, store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
+    conversations, _store = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="uncertainty"))
     [reply] = await say(conversations, "it's a mess")
     asked = 0
     [q] = await press(conversations, reply, "not_quite")
@@ -180,7 +202,10 @@ async def test_not_quite_never_gives_the_same_reply_twice(content, diagnoser):
         seen.append((reply.quote, reply.next_step))
     assert store.misreads == {}
     [why] = await press(service, reply, "why")
-    assert why.lines[0] == "In the quick test you said the trouble is mainly delivery, and that work is drifting, duplicated or hidden."
+    assert (
+        why.lines[0]
+        == "In the quick test you said the trouble is mainly delivery, and that work is drifting, duplicated or hidden."
+    )
 
 
 async def test_not_quite_with_a_different_reading_offers_nothing_already_shown(content, diagnoser):
@@ -259,7 +284,10 @@ async def test_sensitive_matters_are_routed_not_coached(content, diagnoser, topi
 
 async def test_escalation_buried_in_an_ordinary_complaint_wins(content, diagnoser):
     conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, "the rota's a mess again and deadlines keep slipping, oh and one of the lads has been shoving a colleague about in the depot")
+    [reply] = await say(
+        conversations,
+        "the rota's a mess again and deadlines keep slipping, oh and one of the lads has been shoving a colleague about in the depot",
+    )
     assert reply.kind == "escalation"
 
 
@@ -267,13 +295,23 @@ async def test_escalation_interrupts_a_quick_test(content, diagnoser):
     conversations, _ = make(content, FixedDiagnoser(diagnoser, first_move="lead", problem="confidence"))
     [reply] = await say(conversations, "they doubt the new system")
     [q] = await press(conversations, reply, "not_quite")
-    [esc] = await say(conversations, "sorry, more urgent: a resident threatened to stab one of my housing officers today")
+    [esc] = await say(
+        conversations, "sorry, more urgent: a resident threatened to stab one of my housing officers today"
+    )
     assert esc.kind == "escalation"
     [stale] = await press(conversations, q, "quiz:side:lead")
     assert stale.lines[0] == content.messages.stale_choice
 
 
-@pytest.mark.parametrize("text", ["we're killing it this quarter", "the deadline is murder this week", "I'm drowning in DFG referrals", "the rota is a car crash"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we're killing it this quarter",
+        "the deadline is murder this week",
+        "I'm drowning in DFG referrals",
+        "the rota is a car crash",
+    ],
+)
 async def test_figures_of_speech_are_not_escalated(content, diagnoser, text):
     assert diagnoser.diagnose(text).first_move != "escalate"
 
@@ -299,7 +337,13 @@ async def test_help_greeting_thanks_and_about(content, diagnoser):
     assert about.lines == content.messages.about
 
 
-@pytest.mark.parametrize("text", ["help! half my team still don't get the new triage", "help me sort out who covers the late shifts, the same two always do"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "help! half my team still don't get the new triage",
+        "help me sort out who covers the late shifts, the same two always do",
+    ],
+)
 async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_text(content, diagnoser, text):
     conversations, _ = make(content, diagnoser)
     [reply] = await say(conversations, text)
@@ -308,8 +352,16 @@ async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_t
 
 @pytest.mark.parametrize(
     "text, intent",
-    [("anghofia fi", "forget"), ("beth ydych chi'n ei gadw?", "privacy"), ("help", "help"), ("sut mae hwn yn gweithio?", "help"),
-     ("shwmae", "greeting"), ("bore da", "greeting"), ("diolch yn fawr", "thanks"), ("pwy wyt ti?", "about")],
+    [
+        ("anghofia fi", "forget"),
+        ("beth ydych chi'n ei gadw?", "privacy"),
+        ("help", "help"),
+        ("sut mae hwn yn gweithio?", "help"),
+        ("shwmae", "greeting"),
+        ("bore da", "greeting"),
+        ("diolch yn fawr", "thanks"),
+        ("pwy wyt ti?", "about"),
+    ],
 )
 async def test_welsh_requests_about_the_bot_are_understood(diagnoser, text, intent):
     assert diagnoser.diagnose(text).intent == intent
@@ -319,7 +371,9 @@ async def test_what_do_you_store_lists_the_table_with_retention_filled(content, 
     conversations, _ = make(content, diagnoser)
     [reply] = await say(conversations, "what do you store?")
     assert reply.table and len(reply.table) == len(content.messages.stored)
-    assert all(how_long.startswith("Kept ") and "Kept" not in how_long[4:] for _, _, how_long in reply.table), "said once, and said the same way"
+    assert all(how_long.startswith("Kept ") and "Kept" not in how_long[4:] for _, _, how_long in reply.table), (
+        "said once, and said the same way"
+    )
     assert "Kept: Kept" not in render(reply) and "Kept indefinitely." in render(reply)
     assert any("30 days" in row[2] for row in reply.table)
     assert not any("{retention_days}" in row[2] for row in reply.table)
@@ -380,7 +434,11 @@ async def test_state_that_no_longer_parses_recovers(content, diagnoser):
     [reply] = await say(conversations, "nobody owns the queue")
     stored = store.states[KEY]
     stored.data = {"v": 1, "stage": "offered", "snapshot": {"first_move": "teleport"}}  # written by older code
-    replies = (await conversations.handle(Inbound(key=KEY, surface="button", choice=ChoicePress(value="why", token=reply.choice_token)))).replies
+    replies = (
+        await conversations.handle(
+            Inbound(key=KEY, surface="button", choice=ChoicePress(value="why", token=reply.choice_token))
+        )
+    ).replies
     assert replies[0].lines == [content.messages.state_reset]
     [fresh] = await say(conversations, "nobody owns the queue")
     assert fresh.kind == "diagnosis", "the conversation carries on"

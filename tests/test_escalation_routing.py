@@ -153,7 +153,10 @@ def test_suicidal_words_are_caught_whoever_they_are_about(content, diagnoser, wh
 
 @pytest.mark.parametrize(
     "message",
-    ["not about work really. i just think everyone would be better off without me", "sori, dim byd am y gwaith. dw i jyst yn teimlo fod pawb yn well eu byd hebdda i"],
+    [
+        "not about work really. i just think everyone would be better off without me",
+        "sori, dim byd am y gwaith. dw i jyst yn teimlo fod pawb yn well eu byd hebdda i",
+    ],
 )
 def test_a_term_where_a_life_may_be_at_risk_escalates_on_its_own(diagnoser, message):
     """Short, flat wording gives the model little to go on; a term of an urgent topic is enough."""
@@ -161,7 +164,13 @@ def test_a_term_where_a_life_may_be_at_risk_escalates_on_its_own(diagnoser, mess
     assert d.first_move == "escalate" and d.topic == "self-harm-suicide", (message, d.first_move, d.topic)
 
 
-@pytest.mark.parametrize("message", ["the whole team are killing themselves to hit the month-end target", "we're killing ourselves trying to clear the backlog before audit"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the whole team are killing themselves to hit the month-end target",
+        "we're killing ourselves trying to clear the backlog before audit",
+    ],
+)
 def test_killing_ourselves_to_hit_a_target_is_a_figure_of_speech(diagnoser, message):
     assert diagnoser.diagnose(message).first_move != "escalate"
 
@@ -194,7 +203,11 @@ def test_an_unsure_reply_says_so_and_gives_shared_and_likely_routes(content):
     reply = escalation_reply(content, "fraud-bribery", sure=False, alternatives=["fraud-bribery", "whistleblowing"])
     shown = "\n".join(reply.lines)
     assert reply.title == content.escalation.unsure.title and content.escalation.unsure.reply in reply.lines
-    for route in content.escalation.unsure.routes + content.topics["fraud-bribery"].routes + content.topics["whistleblowing"].routes:
+    for route in (
+        content.escalation.unsure.routes
+        + content.topics["fraud-bribery"].routes
+        + content.topics["whistleblowing"].routes
+    ):
         assert content.routes[route].name in shown
     assert "If it is about fraud and bribery:" in shown
     assert content.escalation.urgent_line not in reply.lines, "neither likely topic is urgent"

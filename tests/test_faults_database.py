@@ -93,8 +93,20 @@ async def nudge_db(private_pg):
 async def _send_due(database_url: str, fake_url: str, at, *extra: str) -> tuple[int, dict | None, str]:
     """One OS process running the weekly fan-out (tests/fakes/send_due_main.py) against the fake platform API."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.send_due_main", "--database-url", database_url, "--fake", fake_url, "--at", at.isoformat(), *extra,
-        cwd=str(ROOT), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=os.environ.copy(),
+        sys.executable,
+        "-m",
+        "tests.fakes.send_due_main",
+        "--database-url",
+        database_url,
+        "--fake",
+        fake_url,
+        "--at",
+        at.isoformat(),
+        *extra,
+        cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=os.environ.copy(),
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     lines = out.decode().strip().splitlines()
@@ -106,9 +118,15 @@ async def test_send_due_while_the_database_is_down_says_so_plainly(private_pg, n
     private_pg.stop()
     env = serve_env(private_pg.url)
     proc = await asyncio.create_subprocess_exec(
-        LEADBOT, "nudge", "send-due", cwd=str(tmp_path), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        LEADBOT,
+        "nudge",
+        "send-due",
+        cwd=str(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    _out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 1
     assert "cannot reach the database" in err.decode()
     assert "Traceback" not in err.decode()
@@ -131,7 +149,7 @@ async def test_the_database_stopping_mid_fan_out_loses_no_nudge_and_doubles_none
     assert in_flight, "some sends were under way when the database went: their outcome could not be recorded"
 
     # Straight after the outage: the channels never claimed are sent; claims left in flight wait for their lease.
-    code, soon, err = await _send_due(private_pg.url, nudge_api.url, MONDAY + timedelta(minutes=2))
+    code, _soon, err = await _send_due(private_pg.url, nudge_api.url, MONDAY + timedelta(minutes=2))
     assert code == 0, err[-2000:]
     assert not nudge_api.duplicates()
     # After the lease: in-flight claims are looked up on the platform; found ones recorded, lost ones sent.
@@ -146,12 +164,19 @@ async def test_the_database_stopping_mid_fan_out_loses_no_nudge_and_doubles_none
     assert code == 0 and again["due"] == 0 and len(nudge_api.posts) == len(keys)
 
 
-async def test_the_scheduler_loop_rides_out_an_outage_and_sends_each_nudge_once_after_it(private_pg, nudge_db, nudge_api, content):
+async def test_the_scheduler_loop_rides_out_an_outage_and_sends_each_nudge_once_after_it(
+    private_pg, nudge_db, nudge_api, content
+):
     keys = channels(40, workspaces=4)
     await subscribe(nudge_db, keys, on_at=MONDAY - timedelta(days=1))
     private_pg.stop()
     messengers = {p: HttpMessenger(p, nudge_api.url) for p in ("slack", "teams")}
-    scheduler = NudgeScheduler(NudgeSender(SqlNudgeStore(nudge_db), content), messengers, every=0.2, clock=lambda: MONDAY + timedelta(minutes=1))
+    scheduler = NudgeScheduler(
+        NudgeSender(SqlNudgeStore(nudge_db), content),
+        messengers,
+        every=0.2,
+        clock=lambda: MONDAY + timedelta(minutes=1),
+    )
     ran = scheduler.ran
     loop = asyncio.create_task(scheduler.run_forever())
     try:

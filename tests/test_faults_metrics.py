@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-from prometheus_client.parser import text_string_to_metric_families
-
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
@@ -45,11 +44,15 @@ async def _through_to_a_diagnosis(served, person, content):
     raise AssertionError("no diagnosis after the quick test")
 
 
-async def test_metrics_after_a_run_of_conversations_say_what_happened_and_name_nobody(slack_fake, connector, alice, processes, tmp_path, content):
+async def test_metrics_after_a_run_of_conversations_say_what_happened_and_name_nobody(
+    slack_fake, connector, alice, processes, tmp_path, content
+):
     url = f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}"
     db = make_engine(url)
     await upgrade(db)
-    await subscribe(db, CHANNELS, on_at=utc(2020, 1, 6))  # on for years: the weeks missed while the service was down are skipped
+    await subscribe(
+        db, CHANNELS, on_at=utc(2020, 1, 6)
+    )  # on for years: the weeks missed while the service was down are skipped
     await db.dispose()
     served = await ServeProcess.start(serve_env(url, slack_fake), tmp_path / "serve")
     processes.append(served)
@@ -78,12 +81,26 @@ async def test_metrics_after_a_run_of_conversations_say_what_happened_and_name_n
     text = await served.metrics()
 
     # Requests and latency, by platform and surface
-    for platform, surface in [("slack", "dm"), ("slack", "button"), ("slack", "slash"), ("teams", "dm"), ("teams", "button")]:
-        assert metric(text, "leadbot_requests_total", platform=platform, surface=surface, status="2xx") >= 1, (platform, surface)
-        assert metric(text, "leadbot_request_seconds_count", platform=platform, surface=surface) >= 1, (platform, surface)
+    for platform, surface in [
+        ("slack", "dm"),
+        ("slack", "button"),
+        ("slack", "slash"),
+        ("teams", "dm"),
+        ("teams", "button"),
+    ]:
+        assert metric(text, "leadbot_requests_total", platform=platform, surface=surface, status="2xx") >= 1, (
+            platform,
+            surface,
+        )
+        assert metric(text, "leadbot_request_seconds_count", platform=platform, surface=surface) >= 1, (
+            platform,
+            surface,
+        )
     # Diagnoses by first move, and escalations
     for platform in ("slack", "teams"):
-        moves = {m: metric(text, "leadbot_diagnoses_total", platform=platform, first_move=m) for m in ("lead", "manage")}
+        moves = {
+            m: metric(text, "leadbot_diagnoses_total", platform=platform, first_move=m) for m in ("lead", "manage")
+        }
         assert sum(moves.values()) >= 1, (platform, moves)
         assert metric(text, "leadbot_diagnoses_total", platform=platform, first_move="escalate") == 1
         assert metric(text, "leadbot_escalations_total", platform=platform) == 1
@@ -93,11 +110,24 @@ async def test_metrics_after_a_run_of_conversations_say_what_happened_and_name_n
     names = {(s.name, tuple(sorted(s.labels.items()))) for f in text_string_to_metric_families(text) for s in f.samples}
     for platform in ("slack", "teams"):
         for outcome in ("sent", "failed", "skipped"):
-            assert ("leadbot_nudges_total", (("outcome", outcome), ("platform", platform))) in names, (platform, outcome)
+            assert ("leadbot_nudges_total", (("outcome", outcome), ("platform", platform))) in names, (
+                platform,
+                outcome,
+            )
         assert ("leadbot_platform_retries_total", (("platform", platform),)) in names
 
     # No label value identifies anyone or quotes anything
-    identifying = [alice.user, alice.dm_channel, TEAM, SAM.aad_object_id, SAM.teams_id, SAM.personal_conversation, SAM.tenant_id, "C0LEADS", "C0NUDGES1"]
+    identifying = [
+        alice.user,
+        alice.dm_channel,
+        TEAM,
+        SAM.aad_object_id,
+        SAM.teams_id,
+        SAM.personal_conversation,
+        SAM.tenant_id,
+        "C0LEADS",
+        "C0NUDGES1",
+    ]
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             for label, value in sample.labels.items():
@@ -106,7 +136,9 @@ async def test_metrics_after_a_run_of_conversations_say_what_happened_and_name_n
                 if label == "event":  # what a turn did: a dialog's event name ("diagnosis", "quiz", "stale"...)
                     assert re.fullmatch(r"[a-z_]{2,24}", value), f"{sample.name}: event={value!r}"
                 elif sample.name == "leadbot_build_info":  # which build runs: one series
-                    assert label in ("version", "python") and re.fullmatch(r"[0-9a-z.+-]{1,32}", value), f"{label}={value!r}"
+                    assert label in ("version", "python") and re.fullmatch(r"[0-9a-z.+-]{1,32}", value), (
+                        f"{label}={value!r}"
+                    )
                 else:
                     assert label in ALLOWED, f"{sample.name}: unexpected label {label}={value!r}"
                     assert value in ALLOWED[label], f"{sample.name}: {label}={value!r} is not one of the known values"

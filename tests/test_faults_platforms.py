@@ -21,7 +21,9 @@ SECRET_WORDS = "Morwenna from payroll keeps rewriting the rota behind my back"
 
 @pytest.fixture
 async def served(slack_fake, processes, tmp_path):
-    proc = await ServeProcess.start(serve_env(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", slack_fake), tmp_path / "serve")
+    proc = await ServeProcess.start(
+        serve_env(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", slack_fake), tmp_path / "serve"
+    )
     processes.append(proc)
     return proc
 
@@ -35,7 +37,9 @@ def _posts_tried(fake) -> int:
     return len([c for c in fake.attempts if c.method == "chat.postMessage"])
 
 
-async def test_slack_down_for_a_while_reply_retried_then_given_up_quietly_and_later_messages_answered(served, slack_fake, alice):
+async def test_slack_down_for_a_while_reply_retried_then_given_up_quietly_and_later_messages_answered(
+    served, slack_fake, alice
+):
     await alice.dm(served, "hello")  # Slack is fine: the bot is set up and answering
 
     slack_fake.fail_next("chat.postMessage", status=503, times=50, error="service_unavailable")
@@ -82,7 +86,9 @@ async def test_slack_throttling_longer_than_the_retries_gives_up_then_recovers(s
     _no_text_in(served)
 
 
-async def test_teams_connector_down_for_a_while_reply_retried_then_given_up_and_later_messages_answered(served, connector):
+async def test_teams_connector_down_for_a_while_reply_retried_then_given_up_and_later_messages_answered(
+    served, connector
+):
     teams = TeamsClient(SimpleNamespace(url=served.url), connector)
     try:
         await teams.say(SAM, "hello")

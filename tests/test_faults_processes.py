@@ -78,8 +78,12 @@ async def test_a_replica_killed_mid_conversation_the_other_replica_carries_it_on
     assert (await b.get("/readyz"))[0] == 200
 
 
-async def test_sigterm_finishes_the_reply_being_sent_and_exits_cleanly_within_the_grace_period(slack_fake, alice, processes, tmp_path):
-    served = await ServeProcess.start(serve_env(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", slack_fake), tmp_path / "serve")
+async def test_sigterm_finishes_the_reply_being_sent_and_exits_cleanly_within_the_grace_period(
+    slack_fake, alice, processes, tmp_path
+):
+    served = await ServeProcess.start(
+        serve_env(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", slack_fake), tmp_path / "serve"
+    )
     processes.append(served)
     await alice.dm(served, "hello")
 
@@ -108,9 +112,13 @@ def _dm(person, text: str) -> dict:
     return rq.event_envelope(person.workspace.team_id, event, person.workspace.bot_user_id)
 
 
-async def test_sigterm_with_slack_and_teams_both_stuck_still_exits_within_the_grace_period(slack_fake, connector, alice, processes, tmp_path):
+async def test_sigterm_with_slack_and_teams_both_stuck_still_exits_within_the_grace_period(
+    slack_fake, connector, alice, processes, tmp_path
+):
     """Neither platform answers at all: the replies are abandoned (and logged), not waited for past the grace period."""
-    served = await ServeProcess.start(serve_env(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", slack_fake), tmp_path / "serve")
+    served = await ServeProcess.start(
+        serve_env(f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", slack_fake), tmp_path / "serve"
+    )
     processes.append(served)
     teams = TeamsClient(SimpleNamespace(url=served.url), connector)
     try:
@@ -133,7 +141,9 @@ async def test_sigterm_with_slack_and_teams_both_stuck_still_exits_within_the_gr
     finally:
         await teams.close()
     assert code == 0, served.stderr_tail()
-    assert took < GRACE_SECONDS, f"exited {took:.1f}s after SIGTERM: the platform would have killed it" + served.stderr_tail(15)
+    assert took < GRACE_SECONDS, (
+        f"exited {took:.1f}s after SIGTERM: the platform would have killed it" + served.stderr_tail(15)
+    )
     assert "Traceback" not in "\n".join(served.lines)
 
 

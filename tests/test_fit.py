@@ -26,7 +26,9 @@ CASES = yaml.safe_load((ROOT / "benchmarks" / "data" / "fit_set.yaml").read_text
 
 def _fit(content, case, seed: int = 0) -> Fit:
     said = situations_in(content, case["text"])
-    return Fit.of(content, case["first_move"], case["problem"], case.get("pattern"), case.get("both", False), said, seed)
+    return Fit.of(
+        content, case["first_move"], case["problem"], case.get("pattern"), case.get("both", False), said, seed
+    )
 
 
 def _every_step_offered(content, fit: Fit) -> list[str]:
@@ -40,7 +42,11 @@ def _every_step_offered(content, fit: Fit) -> list[str]:
 def test_the_fit_set_names_only_real_steps_principles_and_situations(content):
     for case in CASES:
         for key in ("accept", "wrong"):
-            assert set(case[key]) <= set(content.next_steps), (case["id"], key, set(case[key]) - set(content.next_steps))
+            assert set(case[key]) <= set(content.next_steps), (
+                case["id"],
+                key,
+                set(case[key]) - set(content.next_steps),
+            )
         assert set(case.get("wrong_principles", [])) <= set(content.principles), case["id"]
         assert set(case["situations"]) <= set(content.situations), case["id"]
 
@@ -49,7 +55,9 @@ def test_the_fit_set_names_only_real_steps_principles_and_situations(content):
 def test_no_step_a_coach_would_call_wrong_is_ever_offered(content, case):
     offered = _every_step_offered(content, _fit(content, case))
     assert offered, "there is always something to suggest"
-    assert not set(offered) & set(case["wrong"]), f"{case['text']!r} was offered {sorted(set(offered) & set(case['wrong']))}"
+    assert not set(offered) & set(case["wrong"]), (
+        f"{case['text']!r} was offered {sorted(set(offered) & set(case['wrong']))}"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -66,7 +74,10 @@ def test_no_principle_that_does_not_fit_can_be_shown(content, case):
     assert not allowed & set(case.get("wrong_principles", [])), case["text"]
 
 
-@pytest.mark.parametrize("first_move,problem", [("lead", "uncertainty"), ("lead", "confidence"), ("manage", "inconsistency"), ("manage", "control")])
+@pytest.mark.parametrize(
+    "first_move,problem",
+    [("lead", "uncertainty"), ("lead", "confidence"), ("manage", "inconsistency"), ("manage", "control")],
+)
 def test_steps_that_assume_nothing_are_offered_when_nothing_specific_was_said(content, first_move, problem):
     """A message with no situation still gets steps: general ones for its problem, never a specific one."""
     fit = Fit.of(content, first_move, problem, None, False, [], 0)
@@ -78,7 +89,10 @@ async def test_why_names_only_situations_the_message_really_mentioned(content, d
     checked = 0
     for case in CASES:
         signals = diagnoser.diagnose(case["text"]).signals
-        reading = {k: case.get(k) for k in ("first_move", "problem", "pattern")} | {"both": case.get("both", False), "signals": signals}
+        reading = {k: case.get(k) for k in ("first_move", "problem", "pattern")} | {
+            "both": case.get("both", False),
+            "signals": signals,
+        }
         service, _ = make(content, FixedDiagnoser(diagnoser, **reading))
         [reply] = await say(service, case["text"])
         if reply.kind == "escalation":
@@ -95,7 +109,9 @@ def test_leadbot_diagnose_and_a_conversation_give_the_same_principle_and_step(co
     """Same message, same advice: `leadbot diagnose --jsonl`, `leadbot diagnose TEXT` and `leadbot chat`."""
     env = dict(os.environ, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/chat.db")
     lines = "\n".join(json.dumps({"id": c["id"], "text": c["text"]}) for c in CASES) + "\n"
-    out = subprocess.run([LEADBOT, "diagnose", "--jsonl"], input=lines, capture_output=True, text=True, timeout=300, env=env)
+    out = subprocess.run(
+        [LEADBOT, "diagnose", "--jsonl"], input=lines, capture_output=True, text=True, timeout=300, env=env
+    )
     assert out.returncode == 0, out.stderr
     records = {r["id"]: r for r in map(json.loads, out.stdout.splitlines())}
     committed = []
@@ -111,8 +127,17 @@ def test_leadbot_diagnose_and_a_conversation_give_the_same_principle_and_step(co
             committed.append((case, advice))
     assert len(committed) >= 10
     for case, advice in committed[:3]:
-        said = subprocess.run([LEADBOT, "diagnose", case["text"]], capture_output=True, text=True, timeout=120, env=env).stdout
-        chat = subprocess.run([LEADBOT, "chat", "--user", case["id"]], input=case["text"] + "\n", capture_output=True, text=True, timeout=120, env=env).stdout
+        said = subprocess.run(
+            [LEADBOT, "diagnose", case["text"]], capture_output=True, text=True, timeout=120, env=env
+        ).stdout
+        chat = subprocess.run(
+            [LEADBOT, "chat", "--user", case["id"]],
+            input=case["text"] + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        ).stdout
         flat_chat = " ".join(chat.split())
         assert advice.principle.quote.text in said and advice.step.text in said
         assert advice.principle.quote.text in flat_chat and advice.step.text in flat_chat, case["id"]

@@ -80,14 +80,28 @@ def test_model_build_writes_a_readable_model_once_and_clears_old_ones(tmp_path, 
     assert first.stdout.startswith("fitted the diagnosis model on")
     again = _leadbot(["model", "build", "--out", str(out)], tmp_path, LEADBOT_CONTENT_DIR=str(small_content))
     assert again.returncode == 0 and "nothing to do" in again.stdout
-    forced = _leadbot(["model", "build", "--out", str(out), "--force"], tmp_path, LEADBOT_CONTENT_DIR=str(small_content))
+    forced = _leadbot(
+        ["model", "build", "--out", str(out), "--force"], tmp_path, LEADBOT_CONTENT_DIR=str(small_content)
+    )
     assert forced.returncode == 0 and forced.stdout.startswith("fitted")
 
 
 def test_a_first_run_after_a_content_edit_says_it_is_fitting_and_roughly_how_long(tmp_path, small_content):
     cache = tmp_path / "cache"
-    first = _leadbot(["diagnose", "nobody knows who owns the queue"], tmp_path, LEADBOT_CONTENT_DIR=str(small_content), LEADBOT_CACHE_DIR=str(cache))
+    first = _leadbot(
+        ["diagnose", "nobody knows who owns the queue"],
+        tmp_path,
+        LEADBOT_CONTENT_DIR=str(small_content),
+        LEADBOT_CACHE_DIR=str(cache),
+    )
     assert first.returncode == 0, first.stderr
-    assert first.stderr.startswith("leadbot: fitting the diagnosis model to this content, about 5 seconds; this happens once")
-    second = _leadbot(["diagnose", "nobody knows who owns the queue"], tmp_path, LEADBOT_CONTENT_DIR=str(small_content), LEADBOT_CACHE_DIR=str(cache))
+    assert first.stderr.startswith(
+        "leadbot: fitting the diagnosis model to this content, about 5 seconds; this happens once"
+    )
+    second = _leadbot(
+        ["diagnose", "nobody knows who owns the queue"],
+        tmp_path,
+        LEADBOT_CONTENT_DIR=str(small_content),
+        LEADBOT_CACHE_DIR=str(cache),
+    )
     assert second.returncode == 0 and "fitting" not in second.stderr

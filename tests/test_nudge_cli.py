@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.storage.nudge_store import SqlNudgeStore
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from bot.storage.nudge_store import SqlNudgeStore
 from tests.conftest import LEADBOT
 from tests.nudge_support import ledger, subscribe, utc
 
@@ -66,7 +66,13 @@ async def test_list_shows_each_channel_its_schedule_and_next_due_time(db_url):
     result = leadbot(["list"], db_url)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert any("slack" in line and "C_SLACK" in line and "every Monday at 09:00 (Europe/London)" in line and "next due Mon" in line for line in lines)
+    assert any(
+        "slack" in line
+        and "C_SLACK" in line
+        and "every Monday at 09:00 (Europe/London)" in line
+        and "next due Mon" in line
+        for line in lines
+    )
     assert any("teams" in line and "19:teams" in line for line in lines)
 
 

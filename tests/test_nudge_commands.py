@@ -191,7 +191,9 @@ async def test_a_vote_is_counted_once_per_person_and_shown_on_the_message_withou
     assert "already voted" in text_of(again) and "can't be changed" in text_of(again)
     assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "structure": 1}, "the second press is not counted"
     below = nudge_api.updates["slack-1"][-1]
-    assert [c["label"] for c in below["choices"]] == [content.say(f"poll_{k}") for k in POLL_OPTIONS], "two votes: no counts yet"
+    assert [c["label"] for c in below["choices"]] == [content.say(f"poll_{k}") for k in POLL_OPTIONS], (
+        "two votes: no counts yet"
+    )
     await nudges.vote(pressed(f"poll:{WEEK}:structure", "U3"), NOW)
     final = nudge_api.updates["slack-1"][-1]
     assert [c["label"] for c in final["choices"]] == ["More meaning (1)", "More structure (2)", "About right (0)"]
@@ -231,7 +233,9 @@ async def test_forget_me_in_a_conversation_removes_votes_and_the_name_but_keeps_
     await nudges.vote(pressed(f"poll:{WEEK}:meaning", "U_ALEX"), NOW)
     await nudges.vote(pressed(f"poll:{WEEK}:structure", "U_SAM"), NOW)
     assert await conversations_store.forget_user("slack", "T1", "U_ALEX") == 2, "one voter code and one attribution"
-    assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "structure": 1}, "the totals name nobody; they stay"
+    assert await nudges.store.counts(CHANNEL, WEEK) == {"meaning": 1, "structure": 1}, (
+        "the totals name nobody; they stay"
+    )
     sub = await nudges.store.subscription(CHANNEL)
     assert sub.active and sub.turned_on_by is None and sub.turned_on_by_name is None
     status = text_of(await nudges.command(said("nudge", user="U_SAM", name="Sam"), NOW))
@@ -269,7 +273,9 @@ async def test_many_people_voting_at_once_get_exact_anonymous_counts_on_the_mess
     expected = {o: sum(1 for v in votes.values() if v == o) for o in options}
     assert await sql_nudges.store.counts(CHANNEL, week) == expected
     async with sql_store.engine.begin() as conn:
-        assert (await conn.execute(select(func.count()).select_from(poll_voters))).scalar() == 60, "one voter per person"
+        assert (await conn.execute(select(func.count()).select_from(poll_voters))).scalar() == 60, (
+            "one voter per person"
+        )
     labels = [
         f"More meaning ({expected['meaning']})",
         f"More structure ({expected['structure']})",
@@ -288,7 +294,9 @@ async def test_forget_me_removes_votes_and_the_name_on_the_subscription_but_keep
     assert removed == 3, "one voter code, one attribution, and the 'who' of the audit log's nudge_on"
     assert await sql_nudges.store.counts(CHANNEL, week) == {"meaning": 1, "structure": 1}, "the totals name nobody"
     async with sql_store.engine.begin() as conn:
-        assert (await conn.execute(select(func.count()).select_from(poll_voters))).scalar() == 1, "only Sam's code is left"
+        assert (await conn.execute(select(func.count()).select_from(poll_voters))).scalar() == 1, (
+            "only Sam's code is left"
+        )
     sub = await sql_nudges.store.subscription(CHANNEL)
     assert sub.active and sub.turned_on_by is None and sub.turned_on_by_name is None
     async with sql_store.engine.begin() as conn:
@@ -346,12 +354,16 @@ async def test_once_a_poll_closes_no_row_in_any_table_links_a_person_to_a_choice
     after = await every_row()
     assert not [r for r in after if r.startswith("poll_voters")]
     assert not linked(after), "no user id linked to a choice anywhere"
-    assert await sql_nudges.store.counts(CHANNEL, week) == {"meaning": 2, "structure": 1, "about_right": 1}, "the totals stay"
+    assert await sql_nudges.store.counts(CHANNEL, week) == {"meaning": 2, "structure": 1, "about_right": 1}, (
+        "the totals stay"
+    )
 
 
 async def test_the_voter_code_differs_in_every_poll_so_polls_cannot_be_matched_up():
     from dialogs.nudges.store import voter_hash
 
     one = voter_hash(CHANNEL, "2025-W14", "U_ALEX")
-    assert one != voter_hash(CHANNEL, "2025-W15", "U_ALEX") != voter_hash(("slack", "T1", "C_OTHER"), "2025-W14", "U_ALEX")
+    assert (
+        one != voter_hash(CHANNEL, "2025-W15", "U_ALEX") != voter_hash(("slack", "T1", "C_OTHER"), "2025-W14", "U_ALEX")
+    )
     assert "U_ALEX" not in one and one == voter_hash(CHANNEL, "2025-W14", "U_ALEX")

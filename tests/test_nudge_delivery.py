@@ -49,7 +49,9 @@ def counted(metrics: Metrics, platform: str, outcome: str) -> float:
     return metrics.registry.get_sample_value("leadbot_nudges_total", {"platform": platform, "outcome": outcome}) or 0.0
 
 
-async def test_due_nudges_go_out_once_on_time_and_a_second_run_sends_nothing(service, messengers, nudge_api, sql_store, metrics):
+async def test_due_nudges_go_out_once_on_time_and_a_second_run_sends_nothing(
+    service, messengers, nudge_api, sql_store, metrics
+):
     keys = channels(20)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     early = await service.send_due(MONDAY - timedelta(minutes=1), messengers)
@@ -67,7 +69,9 @@ async def test_due_nudges_go_out_once_on_time_and_a_second_run_sends_nothing(ser
     assert post["kind"] == "nudge" and post["quote"]["source"] and post["follow_up"]
 
 
-async def test_two_runs_at_the_same_moment_in_one_process_send_each_nudge_once(service, messengers, nudge_api, sql_store, content):
+async def test_two_runs_at_the_same_moment_in_one_process_send_each_nudge_once(
+    service, messengers, nudge_api, sql_store, content
+):
     keys = channels(100, workspaces=7)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     other = NudgeSender(SqlNudgeStore(sql_store.engine), content)
@@ -95,12 +99,16 @@ async def test_back_the_next_day_skips_that_week_and_records_it(service, messeng
     assert nxt.sent == 4
 
 
-async def test_down_for_a_whole_week_records_the_missed_week_and_sends_this_one(service, messengers, nudge_api, sql_store):
+async def test_down_for_a_whole_week_records_the_missed_week_and_sends_this_one(
+    service, messengers, nudge_api, sql_store
+):
     await subscribe(sql_store.engine, channels(2), on_at=FRIDAY_BEFORE)
     report = await service.send_due(MONDAY + timedelta(weeks=1, minutes=30), messengers)
     assert report.sent == 2 and report.skipped == 2
     rows = await ledger(sql_store.engine)
-    assert sorted((r.week, r.status) for r in rows.values()) == [("2025-W03", "skipped")] * 2 + [("2025-W04", "sent")] * 2
+    assert (
+        sorted((r.week, r.status) for r in rows.values()) == [("2025-W03", "skipped")] * 2 + [("2025-W04", "sent")] * 2
+    )
 
 
 async def test_turned_on_after_this_weeks_time_starts_next_week(service, messengers, nudge_api, sql_store):
@@ -110,7 +118,9 @@ async def test_turned_on_after_this_weeks_time_starts_next_week(service, messeng
     assert (await service.send_due(MONDAY + timedelta(weeks=1), messengers)).sent == 2
 
 
-async def test_a_gone_channel_is_paused_with_its_reason_and_the_rest_still_get_theirs(service, messengers, nudge_api, sql_store, metrics):
+async def test_a_gone_channel_is_paused_with_its_reason_and_the_rest_still_get_theirs(
+    service, messengers, nudge_api, sql_store, metrics
+):
     keys = channels(10)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     nudge_api.gone = {keys[3], keys[6]}
@@ -174,7 +184,9 @@ async def test_server_errors_are_retried_with_backoff_the_same_day(service, mess
     assert (await ledger(sql_store.engine))[(*keys[0], "2025-W03")].attempts == 3
 
 
-async def test_a_send_still_failing_when_the_day_ends_is_failed_not_sent_late(service, messengers, nudge_api, sql_store, metrics):
+async def test_a_send_still_failing_when_the_day_ends_is_failed_not_sent_late(
+    service, messengers, nudge_api, sql_store, metrics
+):
     keys = channels(1)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     nudge_api.fail_times = {keys[0]: 1000}
@@ -207,13 +219,25 @@ async def _claim_and_die(engine, key, week, nudge_id, at):
     async with engine.begin() as conn:
         await conn.execute(
             insert(nudge_deliveries).values(
-                platform=key[0], workspace_id=key[1], channel_id=key[2], week=week, status="sending", nudge_id=nudge_id, attempts=1,
-                due_at=MONDAY, day_ends_at=utc(2025, 1, 14), claim_token=uuid.uuid4().hex, lease_until=at + LEASE, updated_at=at,
+                platform=key[0],
+                workspace_id=key[1],
+                channel_id=key[2],
+                week=week,
+                status="sending",
+                nudge_id=nudge_id,
+                attempts=1,
+                due_at=MONDAY,
+                day_ends_at=utc(2025, 1, 14),
+                claim_token=uuid.uuid4().hex,
+                lease_until=at + LEASE,
+                updated_at=at,
             )
         )
 
 
-async def test_a_claim_left_by_a_dead_process_is_reconciled_and_sent_only_if_it_never_arrived(service, messengers, nudge_api, sql_store, content):
+async def test_a_claim_left_by_a_dead_process_is_reconciled_and_sent_only_if_it_never_arrived(
+    service, messengers, nudge_api, sql_store, content
+):
     keys = channels(2)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     nudge_id = next(iter(content.nudges))
@@ -226,7 +250,9 @@ async def test_a_claim_left_by_a_dead_process_is_reconciled_and_sent_only_if_it_
     assert nudge_api.posts[-1].reply["title"] == content.nudges[nudge_id].title, "the nudge chosen at the claim"
 
 
-async def test_without_a_lookup_an_unknown_send_counts_as_sent_and_is_never_repeated(service, nudge_api, sql_store, content, metrics):
+async def test_without_a_lookup_an_unknown_send_counts_as_sent_and_is_never_repeated(
+    service, nudge_api, sql_store, content, metrics
+):
     keys = channels(1)
     await subscribe(sql_store.engine, keys, on_at=FRIDAY_BEFORE)
     blind = {"slack": BlindHttpMessenger("slack", nudge_api.url)}
@@ -243,7 +269,9 @@ async def test_without_a_lookup_an_unknown_send_counts_as_sent_and_is_never_repe
         await blind["slack"].close()
 
 
-async def test_with_no_messenger_for_a_platform_its_channels_are_left_unclaimed(service, messengers, nudge_api, sql_store):
+async def test_with_no_messenger_for_a_platform_its_channels_are_left_unclaimed(
+    service, messengers, nudge_api, sql_store
+):
     await subscribe(sql_store.engine, channels(4), on_at=FRIDAY_BEFORE)
     report = await service.send_due(MONDAY, {"slack": messengers["slack"]})
     assert report.sent == 2 and report.no_messenger == {"teams": 2} and not report.ok
@@ -266,13 +294,17 @@ async def test_shutting_down_stops_claiming(service, messengers, nudge_api, sql_
         (utc(2025, 10, 27, 8, 59), utc(2025, 10, 27, 9, 0)),  # first Monday of GMT: 09:00 local is 09:00Z
     ],
 )
-async def test_the_weeks_the_clocks_change_still_send_at_nine_local(service, messengers, nudge_api, sql_store, before, at):
+async def test_the_weeks_the_clocks_change_still_send_at_nine_local(
+    service, messengers, nudge_api, sql_store, before, at
+):
     await subscribe(sql_store.engine, channels(2))
     assert (await service.send_due(before, messengers)).due == 0
     assert (await service.send_due(at, messengers)).sent == 2
 
 
-async def test_easter_monday_waits_for_tuesday_in_england_but_not_in_scotland(service, messengers, nudge_api, sql_store):
+async def test_easter_monday_waits_for_tuesday_in_england_but_not_in_scotland(
+    service, messengers, nudge_api, sql_store
+):
     england, scotland = ("slack", "T1", "C_ENG"), ("slack", "T1", "C_SCT")
     await subscribe(sql_store.engine, [england])
     await subscribe(sql_store.engine, [scotland], schedule=Schedule(region="scotland"))
@@ -283,7 +315,9 @@ async def test_easter_monday_waits_for_tuesday_in_england_but_not_in_scotland(se
     assert tuesday.sent == 1 and [p.channel_id for p in nudge_api.posts] == ["C_SCT", "C_ENG"]
 
 
-async def test_a_thursday_team_has_no_nudge_in_christmas_week_and_one_the_week_after(service, messengers, nudge_api, sql_store):
+async def test_a_thursday_team_has_no_nudge_in_christmas_week_and_one_the_week_after(
+    service, messengers, nudge_api, sql_store
+):
     await subscribe(sql_store.engine, channels(1), schedule=Schedule(weekday=3), on_at=utc(2025, 12, 19))
     christmas = await service.send_due(utc(2025, 12, 26, 12, 0), messengers)
     assert christmas.skipped == 1 and nudge_api.posts == []
@@ -294,12 +328,16 @@ async def test_a_thursday_team_has_no_nudge_in_christmas_week_and_one_the_week_a
 
 
 async def test_a_channel_in_new_york_gets_nine_oclock_new_york_time(service, messengers, nudge_api, sql_store):
-    await subscribe(sql_store.engine, channels(1), schedule=Schedule(timezone="America/New_York", local_time=time(9, 0)))
+    await subscribe(
+        sql_store.engine, channels(1), schedule=Schedule(timezone="America/New_York", local_time=time(9, 0))
+    )
     assert (await service.send_due(utc(2025, 1, 13, 13, 59), messengers)).due == 0
     assert (await service.send_due(utc(2025, 1, 13, 14, 0), messengers)).sent == 1
 
 
-async def test_two_years_of_weekly_runs_never_repeat_a_nudge_within_52_weeks(service, messengers, nudge_api, sql_store, content):
+async def test_two_years_of_weekly_runs_never_repeat_a_nudge_within_52_weeks(
+    service, messengers, nudge_api, sql_store, content
+):
     key = ("teams", "tenant-1", "19:general")
     await subscribe(sql_store.engine, [key], on_at=FRIDAY_BEFORE)
     sendable = 0

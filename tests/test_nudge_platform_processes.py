@@ -58,8 +58,12 @@ async def platforms(pg_engine):
     for platform, tenant, channel in keys:
         if platform == "teams":
             reference = ConversationReference(
-                channel_id="msteams", service_url=connector.service_url, bot=ChannelAccount(id="28:leadbot"),
-                conversation=ConversationAccount(id=channel, conversation_type="channel", tenant_id=tenant, is_group=True),
+                channel_id="msteams",
+                service_url=connector.service_url,
+                bot=ChannelAccount(id="28:leadbot"),
+                conversation=ConversationAccount(
+                    id=channel, conversation_type="channel", tenant_id=tenant, is_group=True
+                ),
             )
             await references.save(Place(tenant, "channel", channel, channel, channel, None), reference)
     await subscribe(pg_engine, keys, on_at=MONDAY - timedelta(days=1))
@@ -70,7 +74,9 @@ async def platforms(pg_engine):
 
 def env(database_url: str, slack: FakeSlackApi) -> dict[str, str]:
     out = os.environ.copy()
-    out.update(DATABASE_URL=database_url, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, LEADBOT_LOG_LEVEL="WARNING")
+    out.update(
+        DATABASE_URL=database_url, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, LEADBOT_LOG_LEVEL="WARNING"
+    )
     for name in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         out.pop(name, None)
     return out
@@ -78,8 +84,14 @@ def env(database_url: str, slack: FakeSlackApi) -> dict[str, str]:
 
 async def send_due(database_url: str, slack: FakeSlackApi, at) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        LEADBOT, "nudge", "send-due", "--at", at.isoformat(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env(database_url, slack),
+        LEADBOT,
+        "nudge",
+        "send-due",
+        "--at",
+        at.isoformat(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env(database_url, slack),
     )
 
 
@@ -105,7 +117,9 @@ def delivered(slack: FakeSlackApi, connector: FakeConnector) -> Counter:
     return got
 
 
-async def test_three_send_due_processes_started_together_post_each_of_500_nudges_exactly_once(platforms, pg_engine, pg_database):
+async def test_three_send_due_processes_started_together_post_each_of_500_nudges_exactly_once(
+    platforms, pg_engine, pg_database
+):
     slack, connector, keys = platforms
     slack.post_delay = connector.send_delay = 0.02  # a little platform latency, so the runs overlap
     procs = [await send_due(pg_database, slack, MONDAY) for _ in range(3)]
@@ -115,10 +129,14 @@ async def test_three_send_due_processes_started_together_post_each_of_500_nudges
     assert max(got.values()) == 1, "and none got two"
     assert sum(sent for _, sent in results) == N
     rows = await ledger(pg_engine)
-    assert len(rows) == N and {r.status for r in rows.values()} == {"sent"} and all(r.message_ref for r in rows.values())
+    assert (
+        len(rows) == N and {r.status for r in rows.values()} == {"sent"} and all(r.message_ref for r in rows.values())
+    )
 
 
-async def test_send_due_processes_facing_429s_on_both_platforms_deliver_everything_once(platforms, pg_engine, pg_database):
+async def test_send_due_processes_facing_429s_on_both_platforms_deliver_everything_once(
+    platforms, pg_engine, pg_database
+):
     slack, connector, keys = platforms
     # The workspace's first five posts get 429 (Retry-After: 1), then a steady limit; Teams limits the bot as a whole.
     slack.throttle = Throttle(rate=30, burst=10, first=5)
@@ -131,7 +149,9 @@ async def test_send_due_processes_facing_429s_on_both_platforms_deliver_everythi
     assert sum(sent for _, sent in results) == N
 
 
-async def test_a_send_due_killed_mid_fan_out_and_run_again_doubles_no_channel_and_accounts_for_every_one(platforms, pg_engine, pg_database):
+async def test_a_send_due_killed_mid_fan_out_and_run_again_doubles_no_channel_and_accounts_for_every_one(
+    platforms, pg_engine, pg_database
+):
     """Slack and Teams cannot be asked whether a message arrived, so a send cut off mid-call is recorded as
     'unknown' and never repeated: a channel may miss that week's nudge, but never gets it twice (README)."""
     slack, connector, keys = platforms

@@ -11,7 +11,7 @@ LEADBOT_POLL_MIN_VOTES people have voted: below that, no update shows a count.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
@@ -41,7 +41,7 @@ async def send_this_weeks(app) -> datetime:
     """Run the scheduler's send_due just after this week's slot of the (only) subscribed channel."""
     scheduler = app[NUDGE_SCHEDULER]
     (sub,) = await scheduler.store.subscriptions()
-    slot = slot_at(sub.schedule, datetime.now(timezone.utc))
+    slot = slot_at(sub.schedule, datetime.now(UTC))
     assert slot.sendable, "every week of the year has a working day"
     at = slot.due_at + timedelta(minutes=1)
     report = await scheduler.send_due(at)
@@ -52,7 +52,9 @@ async def send_this_weeks(app) -> datetime:
 # --- Slack -----------------------------------------------------------------------------------
 
 
-async def test_slack_channel_gets_its_nudge_once_and_counts_show_only_from_the_third_vote(world, workspace, leadbot, alice):
+async def test_slack_channel_gets_its_nudge_once_and_counts_show_only_from_the_third_vote(
+    world, workspace, leadbot, alice
+):
     answer = (await alice.command("nudge on", channel="C0TEAM"))[-1]
     assert answer.args.get("response_type") == "ephemeral"
     assert "Weekly nudges are on" in answer.all_text() and "'/leadbot nudge off'" in answer.all_text()
@@ -84,9 +86,15 @@ async def test_slack_channel_gets_its_nudge_once_and_counts_show_only_from_the_t
     assert all(u.args["ts"] == nudge.args["ts"] for u in updates)
     final = updates[-1].all_text()
     assert "meaning 2, structure 1, about right 0 (3 votes so far" in final and "Results appear after" not in final
-    assert "`\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591\u2591` More meaning 2" in final, "the results as bars in the message itself"
+    assert "`\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591\u2591` More meaning 2" in final, (
+        "the results as bars in the message itself"
+    )
     assert "U0ALICE" not in final and "U0BOB" not in final  # counts, never names
-    assert [b["text"]["text"] for b in updates[-1].buttons()] == ["More meaning (2)", "More structure (1)", "About right (0)"]
+    assert [b["text"]["text"] for b in updates[-1].buttons()] == [
+        "More meaning (2)",
+        "More structure (1)",
+        "About right (0)",
+    ]
     assert not world.fake.of("chat.postMessage", channel="C0TEAM")[1:], "a vote is never answered in the channel"
 
     # The scheduler running again (every minute, on every replica) never sends the week's nudge twice.
@@ -107,7 +115,9 @@ async def test_slack_poll_minimum_comes_from_the_setting(world, workspace, tmp_p
     assert "Results appear after 5 votes" in nudge.all_text()
     for person in people[:4]:
         await person.press(nudge, "About right")
-    assert not any(counts_shown(u.all_text(), 5) for u in world.fake.of("chat.update", channel="C0FIVE")), "four of five"
+    assert not any(counts_shown(u.all_text(), 5) for u in world.fake.of("chat.update", channel="C0FIVE")), (
+        "four of five"
+    )
     await people[4].press(nudge, "More meaning")
     final = world.fake.of("chat.update", channel="C0FIVE")[-1]
     assert [b["text"]["text"] for b in final.buttons()] == ["More meaning (1)", "More structure (0)", "About right (4)"]
@@ -134,7 +144,7 @@ async def test_slack_channel_the_bot_was_removed_from_is_paused_and_says_why(wor
     world.fake.channel_errors["C0GONE"] = "channel_not_found"
     scheduler = leadbot.app[NUDGE_SCHEDULER]
     (sub,) = await scheduler.store.subscriptions()
-    slot = slot_at(sub.schedule, datetime.now(timezone.utc))
+    slot = slot_at(sub.schedule, datetime.now(UTC))
     report = await scheduler.send_due(slot.due_at + timedelta(minutes=1))
     assert report.paused == 1 and report.sent == 0
     del world.fake.channel_errors["C0GONE"]
@@ -197,7 +207,9 @@ async def test_teams_channel_gets_its_nudge_and_the_card_shows_counts_only_from_
     # No thanks in the channel: it would tell everyone how each person voted.
     assert {s.kind for s in connector.sent[after_nudge:]} == {"update"}
     rows = await ledger(teams.bot.services.db)
-    assert [r.status for r in rows.values() if r.status != "skipped"] == ["sent"]  # earlier weeks: recorded as missed, never sent late
+    assert [r.status for r in rows.values() if r.status != "skipped"] == [
+        "sent"
+    ]  # earlier weeks: recorded as missed, never sent late
 
 
 async def test_teams_poll_minimum_comes_from_the_setting(tmp_path, cache_dir, connector):

@@ -34,8 +34,20 @@ N = 500
 
 async def spawn(database_url: str, fake_url: str, at, *extra: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.send_due_main", "--database-url", database_url, "--fake", fake_url, "--at", at.isoformat(), *extra,
-        cwd=str(ROOT), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=os.environ.copy(),
+        sys.executable,
+        "-m",
+        "tests.fakes.send_due_main",
+        "--database-url",
+        database_url,
+        "--fake",
+        fake_url,
+        "--at",
+        at.isoformat(),
+        *extra,
+        cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=os.environ.copy(),
     )
 
 
@@ -50,7 +62,10 @@ async def test_three_processes_started_together_post_each_of_500_nudges_exactly_
     await subscribe(pg_engine, keys, on_at=MONDAY - timedelta(days=1))
     nudge_api.delay = 0.05  # a little platform latency, so the runs overlap for a good while
     start = time.time() + 5
-    procs = [await spawn(pg_database, nudge_api.url, MONDAY, "--concurrency", "8", "--start-at", str(start)) for _ in range(3)]
+    procs = [
+        await spawn(pg_database, nudge_api.url, MONDAY, "--concurrency", "8", "--start-at", str(start))
+        for _ in range(3)
+    ]
     reports = [await finish(p) for p in procs]
     assert len(nudge_api.posts) == N and not nudge_api.duplicates()
     assert sorted(nudge_api.per_channel()) == sorted(keys)
@@ -77,7 +92,9 @@ async def test_processes_sharing_a_throttled_platform_deliver_everything_once(pg
         await api.stop()
 
 
-async def test_a_process_killed_mid_fan_out_and_restarted_misses_no_channel_and_doubles_none(pg_engine, pg_database, nudge_api):
+async def test_a_process_killed_mid_fan_out_and_restarted_misses_no_channel_and_doubles_none(
+    pg_engine, pg_database, nudge_api
+):
     keys = channels(N, workspaces=10)
     await subscribe(pg_engine, keys, on_at=MONDAY - timedelta(days=1))
     nudge_api.delay = 0.05  # slow answers: a good number of sends are in flight when the process dies
@@ -106,7 +123,9 @@ async def test_a_process_killed_mid_fan_out_and_restarted_misses_no_channel_and_
     assert len(nudge_api.posts) == N
 
 
-async def test_killed_with_a_platform_that_cannot_look_up_no_channel_is_doubled_and_the_lost_ones_are_recorded(pg_engine, pg_database, nudge_api):
+async def test_killed_with_a_platform_that_cannot_look_up_no_channel_is_doubled_and_the_lost_ones_are_recorded(
+    pg_engine, pg_database, nudge_api
+):
     """Where the platform cannot say whether a message arrived, the in-flight sends of a dead process are
     recorded as 'unknown' (counted as sent) and never posted again: a duplicate is worse than a miss."""
     keys = channels(N, workspaces=10)

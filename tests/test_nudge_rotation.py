@@ -6,9 +6,9 @@ from collections import Counter
 
 from dialogs.content_schema import Nudge
 from dialogs.nudges.render import POLL_OPTIONS, is_poll_value, parse_poll_value, render_nudge
-from dialogs.quotations import attribution
 from dialogs.nudges.rotation import channel_seed, pick, plan
 from dialogs.nudges.schedule import week_index
+from dialogs.quotations import attribution
 
 TWO_YEARS = 104
 
@@ -60,7 +60,9 @@ def test_the_same_channel_gets_the_same_rotation_everywhere_and_channels_differ(
     a = plan(nudges, [], "2025-W10", 10, channel_seed("slack", "T1", "C1"))
     again = plan(list(reversed(nudges)), [], "2025-W10", 10, channel_seed("slack", "T1", "C1"))
     assert [n.id for _, n in a] == [n.id for _, n in again], "content order must not matter"
-    others = {tuple(n.id for _, n in plan(nudges, [], "2025-W10", 3, channel_seed("slack", "T1", f"C{i}"))) for i in range(20)}
+    others = {
+        tuple(n.id for _, n in plan(nudges, [], "2025-W10", 3, channel_seed("slack", "T1", f"C{i}"))) for i in range(20)
+    }
     assert len(others) > 5, "neighbouring channels should not all get the same nudges"
 
 
@@ -69,7 +71,7 @@ def test_a_nudge_added_to_content_enters_the_rotation_within_three_weeks(content
     seed = channel_seed("slack", "T1", "C1")
     history = [(w, n.id) for w, n in plan(nudges, [], "2025-W01", 30, seed)]
     new = nudges[0].model_copy(update={"id": "lead-brand-new", "title": "Brand new"})
-    upcoming = plan(nudges + [new], history, "2025-W31", 3, seed)
+    upcoming = plan([*nudges, new], history, "2025-W31", 3, seed)
     assert "lead-brand-new" in [n.id for _, n in upcoming]
 
 
@@ -86,15 +88,24 @@ def test_render_has_the_principle_with_its_source_the_question_and_an_anonymous_
     counted = render_nudge(content, nudge, "2025-W14", counts={"meaning": 3, "about_right": 1})
     assert [c.label for c in counted.choices] == ["More meaning (3)", "More structure (0)", "About right (1)"]
     assert "meaning 3, structure 0, about right 1 (4 votes so far, anonymous" in counted.plain_text()
-    assert [(t.label, t.count) for t in counted.tally] == [("More meaning", 3), ("More structure", 0), ("About right", 1)]
+    assert [(t.label, t.count) for t in counted.tally] == [
+        ("More meaning", 3),
+        ("More structure", 0),
+        ("About right", 1),
+    ]
     assert reply.tally is None, "no results before anyone is asked"
     few = render_nudge(content, nudge, "2025-W14", counts={"meaning": 2})
     assert few.tally is None and [c.label for c in few.choices] == ["More meaning", "More structure", "About right"]
     assert "Results appear after 3 votes." in few.plain_text() and "2" not in few.lines[-1], "two votes: no count"
-    assert "Results appear after 5 votes." in render_nudge(content, nudge, "2025-W14", counts={"meaning": 4}, min_votes=5).plain_text()
+    assert (
+        "Results appear after 5 votes."
+        in render_nudge(content, nudge, "2025-W14", counts={"meaning": 4}, min_votes=5).plain_text()
+    )
     from bot.console.render import render as console
 
-    assert "  \u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591 More meaning 3" in console(counted).splitlines()
+    assert (
+        "  \u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2588\u2591\u2591 More meaning 3" in console(counted).splitlines()
+    )
     quiet = nudge.model_copy(update={"poll": False})  # an editor may turn a nudge's poll off
     assert render_nudge(content, quiet, "2025-W14").choices == []
 
@@ -115,10 +126,19 @@ def test_a_nudge_shows_only_real_quotations_under_their_real_source(content):
             assert reply.quote is None, nudge.id
         else:
             source = content.sources[principle.quote.source]
-            assert reply.quote.text == principle.quote.text and (source.title or source.description) in reply.quote.source
+            assert (
+                reply.quote.text == principle.quote.text and (source.title or source.description) in reply.quote.source
+            )
 
 
 def test_poll_values_that_are_not_ours_are_refused():
-    for value in ("poll:2025-W14:everything", "poll:2025-W99:meaning", "poll:x:meaning", "useful:yes", "poll:2025-W14", ""):
+    for value in (
+        "poll:2025-W14:everything",
+        "poll:2025-W99:meaning",
+        "poll:x:meaning",
+        "useful:yes",
+        "poll:2025-W14",
+        "",
+    ):
         assert not is_poll_value(value), value
     assert parse_poll_value("poll:2025-W14:about_right").option == "about_right"

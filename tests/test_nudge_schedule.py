@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 
 from dialogs.nudges.schedule import Schedule, next_slot, slot_at, slot_for_week, week_key
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args) -> datetime:
@@ -39,7 +39,9 @@ def test_nine_oclock_stays_nine_oclock_local_across_the_clock_change(week, due_b
     assert before.due_at == due_before
     assert after.due_at.astimezone(MONDAY_9.tz).time() == time(9, 0)
     assert before.due_at.astimezone(MONDAY_9.tz).time() == time(9, 0)
-    assert abs((after.due_at - before.due_at).total_seconds() - 7 * 86400) == 3600, "one week apart, give or take the hour"
+    assert abs((after.due_at - before.due_at).total_seconds() - 7 * 86400) == 3600, (
+        "one week apart, give or take the hour"
+    )
 
 
 def test_easter_monday_moves_the_nudge_in_england_but_not_in_scotland():

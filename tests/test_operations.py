@@ -32,7 +32,9 @@ def test_leadbot_version_names_the_installed_version():
     assert result.stdout.startswith(f"leadbot {version('leadbot')} (Python 3.")
 
 
-async def test_a_served_process_reports_its_build_is_ready_from_the_start_and_logs_serving_once_listening(tmp_path, diagnoser):
+async def test_a_served_process_reports_its_build_is_ready_from_the_start_and_logs_serving_once_listening(
+    tmp_path, diagnoser
+):
     # (`diagnoser`: the session's model is fitted and cached before the process starts, so it need not fit one)
     served = await ServeProcess.start(serve_env(f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}"), tmp_path / "serve")
     try:
@@ -54,20 +56,31 @@ async def test_serving_is_logged_only_when_the_port_answers(tmp_path, diagnoser)
     """Read the log as it is written: at the moment "leadbot serving" appears, a request must already get in."""
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        LEADBOT, "serve", "--host", "127.0.0.1", "--port", str(port), cwd=str(tmp_path),
-        env=serve_env(f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}"), stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        LEADBOT,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        cwd=str(tmp_path),
+        env=serve_env(f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}"),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
+
         async def serving_line() -> None:
             async for raw in proc.stderr:
                 if json.loads(raw).get("msg") == "leadbot serving":
                     return
 
         await asyncio.wait_for(serving_line(), 120)
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/healthz", timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                assert resp.status == 200, "no retry needed: it said serving once it was"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/healthz", timeout=aiohttp.ClientTimeout(total=5)) as resp,
+        ):
+            assert resp.status == 200, "no retry needed: it said serving once it was"
     finally:
         proc.kill()
         await proc.wait()
@@ -75,7 +88,10 @@ async def test_serving_is_logged_only_when_the_port_answers(tmp_path, diagnoser)
 
 async def test_metrics_on_their_own_port_are_not_on_the_public_one(tmp_path, diagnoser):
     metrics_port = free_port()
-    served = await ServeProcess.start(serve_env(f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}", LEADBOT_METRICS_PORT=str(metrics_port)), tmp_path / "serve")
+    served = await ServeProcess.start(
+        serve_env(f"sqlite+aiosqlite:///{tmp_path / 'ops.db'}", LEADBOT_METRICS_PORT=str(metrics_port)),
+        tmp_path / "serve",
+    )
     try:
         status, _ = await served.get("/metrics")
         assert status == 404, "not on the listener Slack and Teams reach"
@@ -184,7 +200,10 @@ async def test_the_teams_package_links_to_pages_that_are_served(tmp_path, diagno
         out = tmp_path / "leadbot-teams.zip"
         result = subprocess.run(
             [LEADBOT, "teams", "package", "--app-id", APP_ID, "--host", "leadbot.example.gov.uk", "--out", str(out)],
-            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
         )
         assert result.returncode == 0, result.stderr
         developer = _manifest(out)["developer"]
@@ -198,10 +217,18 @@ async def test_the_teams_package_links_to_pages_that_are_served(tmp_path, diagno
 
 def test_the_teams_package_uses_the_organisations_own_pages_when_set(tmp_path):
     out = tmp_path / "leadbot-teams.zip"
-    env = {"PATH": "/usr/bin:/bin", "LEADBOT_PRIVACY_URL": "https://intranet.example.gov.uk/privacy", "LEADBOT_TERMS_URL": "https://intranet.example.gov.uk/terms"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LEADBOT_PRIVACY_URL": "https://intranet.example.gov.uk/privacy",
+        "LEADBOT_TERMS_URL": "https://intranet.example.gov.uk/terms",
+    }
     result = subprocess.run(
         [LEADBOT, "teams", "package", "--app-id", APP_ID, "--host", "leadbot.example.gov.uk", "--out", str(out)],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     developer = _manifest(out)["developer"]

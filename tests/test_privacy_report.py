@@ -40,7 +40,7 @@ def test_the_report_follows_the_ico_template_and_leaves_the_organisations_answer
     positions = [text.index(step) for step in STEPS]
     assert positions == sorted(positions), "the ICO's steps, in order, then the ROPA"
     assert text.count(TO_COMPLETE) >= 10
-    for what, why, how_long in [(i.what, i.why, i.how_long) for i in content.messages.stored]:
+    for what, why, _how_long in [(i.what, i.why, i.how_long) for i in content.messages.stored]:
         assert f"| {what} | {why} |" in text, "the same rows as 'what do you store?' and the README"
 
 
@@ -95,25 +95,40 @@ def test_the_command_reads_the_settings_and_the_audit_log_as_json_and_markdown(t
             await db.dispose()
 
     asyncio.run(fill())
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "DATABASE_URL", "SLACK_", "MICROSOFT_"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "DATABASE_URL", "SLACK_", "MICROSOFT_"))
+    }
     env = {**base, "DATABASE_URL": url, "LEADBOT_RETENTION_DAYS": "45"}
     out = tmp_path / "dpia.md"
-    made = subprocess.run([LEADBOT, "privacy", "report", "--out", str(out)], capture_output=True, text=True, timeout=60, env=env)
+    made = subprocess.run(
+        [LEADBOT, "privacy", "report", "--out", str(out)], capture_output=True, text=True, timeout=60, env=env
+    )
     assert made.returncode == 0, made.stderr
     text = out.read_text()
     assert "Kept for 45 days after your last message" in text
-    assert "Last run: 2026-11-30T09:00:00+00:00 (7 rows)" in text and "Last run: 2026-12-01T09:00:00+00:00 (3 rows)" in text
-    as_json = subprocess.run([LEADBOT, "privacy", "report", "--json"], capture_output=True, text=True, timeout=60, env=env)
+    assert (
+        "Last run: 2026-11-30T09:00:00+00:00 (7 rows)" in text
+        and "Last run: 2026-12-01T09:00:00+00:00 (3 rows)" in text
+    )
+    as_json = subprocess.run(
+        [LEADBOT, "privacy", "report", "--json"], capture_output=True, text=True, timeout=60, env=env
+    )
     data = json.loads(as_json.stdout)
     assert data["retention"]["conversation_state_days"] == 45 and data["forget_me"]["last_run"]["rows"] == 7
     nowhere = subprocess.run(
         [LEADBOT, "privacy", "report", "--out", str(tmp_path / "no" / "such" / "folder.md")],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert nowhere.returncode == 1 and "cannot write" in nowhere.stderr and "Traceback" not in nowhere.stderr
 
 
-@pytest.mark.parametrize(("name", "value"), [("LEADBOT_POLL_MIN_VOTES", "1"), ("LEADBOT_POLL_MIN_VOTES", "many"), ("LEADBOT_AUDIT_DAYS", "7")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LEADBOT_POLL_MIN_VOTES", "1"), ("LEADBOT_POLL_MIN_VOTES", "many"), ("LEADBOT_AUDIT_DAYS", "7")],
+)
 def test_a_poll_minimum_or_audit_period_that_cannot_work_is_refused_naming_the_setting(tmp_path, name, value):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "DATABASE_URL"))}
     env = {**base, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", name: value}

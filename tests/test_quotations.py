@@ -39,7 +39,11 @@ SEEDS = {p.name: p.read_text(encoding="utf-8") for p in sorted(seeds_dir().glob(
 def _seed_for(content, source_id: str) -> str:
     """The seed article a source's kept copy is: identical bytes, so the copy cannot drift from the original."""
     copy = (content.directory / content.sources[source_id].text).read_text(encoding="utf-8")
-    matches = [text for text in SEEDS.values() if hashlib.sha256(text.encode()).digest() == hashlib.sha256(copy.encode()).digest()]
+    matches = [
+        text
+        for text in SEEDS.values()
+        if hashlib.sha256(text.encode()).digest() == hashlib.sha256(copy.encode()).digest()
+    ]
     assert matches, f"content's copy of {source_id} is not identical to any seed in {seeds_dir()}"
     return matches[0]
 
@@ -68,7 +72,11 @@ def test_every_source_is_credited_by_its_real_title_and_site_or_as_untitled(cont
 def test_the_drucker_line_is_credited_as_often_attributed_with_its_documented_source(content):
     quote = coach.quote_for(content, "drucker-right-things")
     assert quote.text == "Management is doing things right; leadership is doing the right things."
-    assert quote.source.startswith("often attributed to Peter Drucker") and "Bennis and Burt Nanus" in quote.source and "(1985)" in quote.source
+    assert (
+        quote.source.startswith("often attributed to Peter Drucker")
+        and "Bennis and Burt Nanus" in quote.source
+        and "(1985)" in quote.source
+    )
     assert "Leadership vs Management in Local Government" in quote.source, "and where the words were quoted"
 
 
@@ -107,10 +115,18 @@ def _principle(data, pid):
 
 
 def test_content_check_refuses_a_quotation_the_source_never_wrote(content_copy):
-    _edit(content_copy / "principles.yaml", lambda d: _principle(d, "one-standard")["quote"].update(text="One standard, whoever is on shift."))
-    result = subprocess.run([LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120)
+    _edit(
+        content_copy / "principles.yaml",
+        lambda d: _principle(d, "one-standard")["quote"].update(text="One standard, whoever is on shift."),
+    )
+    result = subprocess.run(
+        [LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
-    assert "principles.yaml: entry principles one-standard: field quote.text: not found word for word in sources/" in result.stderr
+    assert (
+        "principles.yaml: entry principles one-standard: field quote.text: not found word for word in sources/"
+        in result.stderr
+    )
 
 
 def test_content_check_refuses_a_made_up_title_and_a_missing_source_text(content_copy):
@@ -120,9 +136,14 @@ def test_content_check_refuses_a_made_up_title_and_a_missing_source_text(content
 
     _edit(content_copy / "sources.yaml", retitle)
     (content_copy / "sources" / "leadership-vs-management-in-local-government.txt").unlink()
-    result = subprocess.run([LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
-    assert "sources.yaml: entry sources supervision-article: field title: 'Leadership and management in UK public-sector supervision' does not appear" in result.stderr
+    assert (
+        "sources.yaml: entry sources supervision-article: field title: 'Leadership and management in UK public-sector supervision' does not appear"
+        in result.stderr
+    )
     assert "sources.yaml: entry sources local-gov-article: field text: cannot read" in result.stderr
 
 

@@ -24,12 +24,24 @@ TENANT = "6e1c2a3b-9f8d-4c7b-a6e5-d4c3b2a1f0e9"
 
 
 def leadbot(args: list[str], tmp_path: Path, **settings: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "LEADBOT_", "DATABASE_URL"))}
-    env.update(LEADBOT_CACHE_DIR=os.environ["LEADBOT_CACHE_DIR"], DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "LEADBOT_", "DATABASE_URL"))
+    }
+    env.update(
+        LEADBOT_CACHE_DIR=os.environ["LEADBOT_CACHE_DIR"], DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}"
+    )
     env.update(settings)
     workdir = tmp_path / "run"
     workdir.mkdir(exist_ok=True)
-    return subprocess.run([LEADBOT, *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [LEADBOT, *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def plain(result: subprocess.CompletedProcess, code: int = 2) -> list[str]:
@@ -70,25 +82,42 @@ def test_a_missing_database_driver_says_which_and_how_to_install_it(tmp_path):
     shadow = tmp_path / "shadow" / "asyncpg"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'asyncpg'\", name='asyncpg')\n")
-    lines = plain(leadbot(["stats"], tmp_path, DATABASE_URL="postgresql+asyncpg://leadbot@127.0.0.1:5432/leadbot", PYTHONPATH=str(shadow.parent)))
+    lines = plain(
+        leadbot(
+            ["stats"],
+            tmp_path,
+            DATABASE_URL="postgresql+asyncpg://leadbot@127.0.0.1:5432/leadbot",
+            PYTHONPATH=str(shadow.parent),
+        )
+    )
     assert lines[0] == "leadbot: DATABASE_URL: the database driver asyncpg is not installed in this Python environment"
     assert "pip install" in lines[1]
 
 
 def test_an_sqlite_file_in_a_folder_that_does_not_exist(tmp_path):
-    lines = plain(leadbot(["chat"], tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'leadbot.db'}"))
+    lines = plain(
+        leadbot(["chat"], tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'leadbot.db'}")
+    )
     assert "cannot create the SQLite file" in lines[0] and lines[0].endswith("its folder does not exist")
     assert "create the folder" in lines[1]
 
 
 def test_stats_with_the_database_down_says_so_in_two_lines(tmp_path):
-    lines = plain(leadbot(["stats"], tmp_path, DATABASE_URL=f"postgresql+asyncpg://leadbot@127.0.0.1:{free_port()}/leadbot"), code=1)
+    lines = plain(
+        leadbot(["stats"], tmp_path, DATABASE_URL=f"postgresql+asyncpg://leadbot@127.0.0.1:{free_port()}/leadbot"),
+        code=1,
+    )
     assert lines[0].startswith("leadbot: cannot reach the database at DATABASE_URL (127.0.0.1:")
     assert lines[1].startswith("  fix: check that it is running")
 
 
 def test_at_debug_the_traceback_is_shown_as_well(tmp_path):
-    result = leadbot(["chat"], tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'nowhere' / 'x.db'}", LEADBOT_LOG_LEVEL="DEBUG")
+    result = leadbot(
+        ["chat"],
+        tmp_path,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'nowhere' / 'x.db'}",
+        LEADBOT_LOG_LEVEL="DEBUG",
+    )
     assert result.returncode == 2
     assert "cannot create the SQLite file" in result.stderr
     assert 'File "' in result.stderr, "with DEBUG, where it happened"
@@ -100,7 +129,10 @@ def test_at_debug_the_traceback_is_shown_as_well(tmp_path):
 @pytest.mark.parametrize(
     "settings, says",
     [
-        ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "secret", "MICROSOFT_APP_TYPE": "SingleTenant"}, "leadbot: MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID"),
+        (
+            {"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "secret", "MICROSOFT_APP_TYPE": "SingleTenant"},
+            "leadbot: MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID",
+        ),
         ({"MICROSOFT_APP_PASSWORD": "secret"}, "leadbot: MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not"),
     ],
 )
@@ -112,8 +144,16 @@ def test_microsoft_settings_that_cannot_work_stop_serve_on_the_first_line(tmp_pa
 @pytest.mark.parametrize(
     "settings, says, fix",
     [
-        ({"SLACK_SIGNING_SECRET": "abc123"}, "SLACK_SIGNING_SECRET is set but there is no bot token", "set SLACK_BOT_TOKEN"),
-        ({"SLACK_CLIENT_ID": "1234.5678", "SLACK_SIGNING_SECRET": "abc123"}, "SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not", "set SLACK_CLIENT_SECRET too"),
+        (
+            {"SLACK_SIGNING_SECRET": "abc123"},
+            "SLACK_SIGNING_SECRET is set but there is no bot token",
+            "set SLACK_BOT_TOKEN",
+        ),
+        (
+            {"SLACK_CLIENT_ID": "1234.5678", "SLACK_SIGNING_SECRET": "abc123"},
+            "SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not",
+            "set SLACK_CLIENT_SECRET too",
+        ),
         ({"SLACK_BOT_TOKEN": "xoxb-1-2"}, "SLACK_SIGNING_SECRET is not set", "set SLACK_SIGNING_SECRET"),
     ],
 )
@@ -140,7 +180,9 @@ def test_a_metrics_port_in_use_names_its_setting(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        result = leadbot(["serve", "--host", "127.0.0.1", "--port", str(free_port())], tmp_path, LEADBOT_METRICS_PORT=str(port))
+        result = leadbot(
+            ["serve", "--host", "127.0.0.1", "--port", str(free_port())], tmp_path, LEADBOT_METRICS_PORT=str(port)
+        )
     lines = plain(result)
     assert lines[0].startswith(f"leadbot: cannot listen on 127.0.0.1:{port}: the port is already in use")
     assert "LEADBOT_METRICS_PORT" in lines[1]

@@ -13,7 +13,9 @@ SECRET_TEXT = "Priya in accounts keeps missing the Thursday deadline"
 
 async def test_an_event_is_acknowledged_while_the_reply_is_still_on_its_way(alice, world):
     world.fake.hang.add("chat.postMessage")  # Slack's API is slow today
-    envelope = rq.event_envelope(alice.team, rq.dm_event(alice.team, alice.user, alice.dm_channel, "help"), alice.workspace.bot_user_id)
+    envelope = rq.event_envelope(
+        alice.team, rq.dm_event(alice.team, alice.user, alice.dm_channel, "help"), alice.workspace.bot_user_id
+    )
     resp = await alice.slack.event(envelope)
     assert resp.status == 200
     assert alice.bots[0].runtime.inflight.count == 1, "acknowledged before the reply was sent"
@@ -24,7 +26,9 @@ async def test_an_event_is_acknowledged_while_the_reply_is_still_on_its_way(alic
 
 async def test_a_slash_command_is_acknowledged_before_the_answer(alice, world):
     world.fake.hang.add("respond")
-    resp = await alice.slack.command(rq.slash_form(alice.team, alice.user, "C0LEADS", "help", world.fake.response_url("slow")))
+    resp = await alice.slack.command(
+        rq.slash_form(alice.team, alice.user, "C0LEADS", "help", world.fake.response_url("slow"))
+    )
     assert resp.status == 200
     assert alice.bots[0].runtime.inflight.count == 1
     world.fake.release()
@@ -35,7 +39,14 @@ async def test_a_slash_command_is_acknowledged_before_the_answer(alice, world):
 async def test_a_button_press_is_acknowledged_before_the_answer(alice, world):
     reply = await alice.dm("things are a bit off with the team")
     world.fake.hang.add("chat.postMessage")
-    payload = rq.block_actions(alice.team, alice.user, alice.dm_channel, reply.buttons()[0], world.fake.response_url("p"), message=rq.message_of(reply))
+    payload = rq.block_actions(
+        alice.team,
+        alice.user,
+        alice.dm_channel,
+        reply.buttons()[0],
+        world.fake.response_url("p"),
+        message=rq.message_of(reply),
+    )
     resp = await alice.slack.interaction(payload)
     assert resp.status == 200
     assert alice.bots[0].runtime.inflight.count == 1

@@ -16,11 +16,15 @@ from tests.test_slack_conversation import VAGUE
 def nothing_happened(alice, world) -> None:
     assert world.fake.calls == [] or all(c.method == "auth.test" for c in world.fake.calls), "nothing posted"
     assert alice.bots[0].runtime.inflight.count == 0
-    assert sum(s.value for m in alice.bots[0].metrics.turns.collect() for s in m.samples if s.name.endswith("_total")) == 0
+    assert (
+        sum(s.value for m in alice.bots[0].metrics.turns.collect() for s in m.samples if s.name.endswith("_total")) == 0
+    )
 
 
 def dm_envelope(alice, text="help", **extra):
-    return rq.event_envelope(alice.team, rq.dm_event(alice.team, alice.user, alice.dm_channel, text, **extra), alice.workspace.bot_user_id)
+    return rq.event_envelope(
+        alice.team, rq.dm_event(alice.team, alice.user, alice.dm_channel, text, **extra), alice.workspace.bot_user_id
+    )
 
 
 async def test_a_bad_signature_is_refused_and_nothing_is_processed(alice, world):
@@ -46,10 +50,16 @@ async def test_an_unsigned_request_is_refused(alice, world):
 
 
 async def test_url_verification_is_answered_with_the_challenge(alice, world):
-    body = {"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    body = {
+        "token": "legacy",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        "type": "url_verification",
+    }
     resp = await alice.slack.post_raw(json.dumps(body), "application/json")
     assert resp.status == 200
-    async with world.session.post(alice.slack.url, data=json.dumps(body), headers=rq.signed_headers(SECRET, json.dumps(body), "application/json")) as r:
+    async with world.session.post(
+        alice.slack.url, data=json.dumps(body), headers=rq.signed_headers(SECRET, json.dumps(body), "application/json")
+    ) as r:
         assert (await r.json()) == {"challenge": body["challenge"]}
     nothing_happened(alice, world)
 
@@ -65,7 +75,15 @@ async def test_url_verification_is_answered_with_the_challenge(alice, world):
         (urlencode({"payload": "{not json"}), "application/x-www-form-urlencoded"),
         (urlencode({"payload": json.dumps(["a list"])}), "application/x-www-form-urlencoded"),
     ],
-    ids=["truncated-json", "json-array", "event-not-an-object", "event-callback-without-event", "actions-not-a-list", "payload-not-json", "payload-a-list"],
+    ids=[
+        "truncated-json",
+        "json-array",
+        "event-not-an-object",
+        "event-callback-without-event",
+        "actions-not-a-list",
+        "payload-not-json",
+        "payload-a-list",
+    ],
 )
 async def test_malformed_bodies_get_400(alice, world, body, content_type):
     resp = await alice.slack.post_raw(body, content_type)
@@ -82,7 +100,13 @@ async def test_bytes_that_are_not_utf8_get_400(alice, world):
 
 
 async def test_unknown_event_types_are_acknowledged_and_ignored(alice, world):
-    event = {"type": "reaction_added", "user": alice.user, "reaction": "thumbsup", "item": {"type": "message", "channel": "C1", "ts": "1.2"}, "event_ts": "1.3"}
+    event = {
+        "type": "reaction_added",
+        "user": alice.user,
+        "reaction": "thumbsup",
+        "item": {"type": "message", "channel": "C1", "ts": "1.2"},
+        "event_ts": "1.3",
+    }
     resp = await alice.slack.event(rq.event_envelope(alice.team, event, alice.workspace.bot_user_id))
     assert resp.status == 200
     await alice.settle()
@@ -90,7 +114,13 @@ async def test_unknown_event_types_are_acknowledged_and_ignored(alice, world):
 
 
 async def test_unknown_interaction_types_are_acknowledged_and_ignored(alice, world):
-    payload = {"type": "shortcut", "callback_id": "something_else", "team": {"id": alice.team}, "user": {"id": alice.user}, "trigger_id": "1.2.3"}
+    payload = {
+        "type": "shortcut",
+        "callback_id": "something_else",
+        "team": {"id": alice.team},
+        "user": {"id": alice.user},
+        "trigger_id": "1.2.3",
+    }
     resp = await alice.slack.interaction(payload)
     assert resp.status == 200
     await alice.settle()
@@ -100,7 +130,11 @@ async def test_unknown_interaction_types_are_acknowledged_and_ignored(alice, wor
 @pytest.mark.parametrize(
     "extra",
     [
-        {"subtype": "message_changed", "message": {"type": "message", "text": "edited", "user": "U0ALICE", "ts": "1.1"}, "previous_message": {}},
+        {
+            "subtype": "message_changed",
+            "message": {"type": "message", "text": "edited", "user": "U0ALICE", "ts": "1.1"},
+            "previous_message": {},
+        },
         {"subtype": "message_deleted", "deleted_ts": "1.1", "previous_message": {}},
         {"subtype": "channel_join"},
         {"bot_id": "B0OTHER", "bot_profile": {"id": "B0OTHER", "name": "another bot"}},
@@ -128,15 +162,30 @@ async def test_our_own_messages_are_never_answered(alice, world, with_bot_id):
 @pytest.mark.parametrize(
     "button",
     [
-        {"action_id": "leadbot_choice:0", "value": "not a value we ever sent", "text": {"type": "plain_text", "text": "?"}},
-        {"action_id": "leadbot_choice:7", "value": json.dumps({"t": 5, "v": ["x"]}), "text": {"type": "plain_text", "text": "?"}},
+        {
+            "action_id": "leadbot_choice:0",
+            "value": "not a value we ever sent",
+            "text": {"type": "plain_text", "text": "?"},
+        },
+        {
+            "action_id": "leadbot_choice:7",
+            "value": json.dumps({"t": 5, "v": ["x"]}),
+            "text": {"type": "plain_text", "text": "?"},
+        },
         {"action_id": "somebody_elses_button", "value": "x", "text": {"type": "plain_text", "text": "?"}},
     ],
     ids=["garbled-value", "wrong-types", "unknown-action"],
 )
 async def test_a_press_we_never_sent_gets_a_polite_ephemeral(alice, world, content, button):
     await alice.dm(VAGUE)  # a conversation with live choices
-    payload = rq.block_actions(alice.team, alice.user, alice.dm_channel, button, world.fake.response_url("odd"), message={"type": "message", "ts": "1.5", "blocks": []})
+    payload = rq.block_actions(
+        alice.team,
+        alice.user,
+        alice.dm_channel,
+        button,
+        world.fake.response_url("odd"),
+        message={"type": "message", "ts": "1.5", "blocks": []},
+    )
     resp = await alice.slack.interaction(payload)
     assert resp.status == 200
     await alice.settle()

@@ -83,7 +83,12 @@ def test_long_text_is_cut_cleanly_with_an_ellipsis_never_rejected():
 
 
 def test_fifty_blocks_at_most_and_the_buttons_survive():
-    reply = Reply(kind="info", table=[(f"row {i}", "why", "how long") for i in range(80)], choices=[Choice(label="OK", value="ok")], choice_token="t")
+    reply = Reply(
+        kind="info",
+        table=[(f"row {i}", "why", "how long") for i in range(80)],
+        choices=[Choice(label="OK", value="ok")],
+        choice_token="t",
+    )
     r = render(reply)
     assert len(r.blocks) == blocks.MAX_BLOCKS
     assert r.blocks[-1]["type"] == "actions"
@@ -109,7 +114,13 @@ def test_a_cut_never_leaves_half_an_escape():
     labels=st.lists(st.text(min_size=1, max_size=200), max_size=40),
 )
 def test_any_reply_stays_within_limits(title, lines, labels):
-    reply = Reply(kind="info", title=title or None, lines=lines, choices=[Choice(label=x, value=str(i)) for i, x in enumerate(labels)], choice_token="t")
+    reply = Reply(
+        kind="info",
+        title=title or None,
+        lines=lines,
+        choices=[Choice(label=x, value=str(i)) for i, x in enumerate(labels)],
+        choice_token="t",
+    )
     within_limits(render(reply))
     within_limits(render(reply, short=True, extra=[blocks.continue_button()]))
 
@@ -122,7 +133,14 @@ def test_choice_values_round_trip_and_garbage_is_refused():
 
 
 def test_short_replies_keep_the_gist():
-    reply = Reply(kind="diagnosis", title="Management first", lines=["why " * 50], quote=Quote(text="q", source="s"), next_step="Do one thing.", follow_up="Then?")
+    reply = Reply(
+        kind="diagnosis",
+        title="Management first",
+        lines=["why " * 50],
+        quote=Quote(text="q", source="s"),
+        next_step="Do one thing.",
+        follow_up="Then?",
+    )
     r = render(reply, short=True, extra=[blocks.continue_button()])
     assert [b["type"] for b in r.blocks] == ["header", "section", "actions"]
     assert "Do one thing." in r.blocks[1]["text"]["text"]
@@ -134,18 +152,32 @@ def test_home_view_fits_and_lists_every_stored_row(content):
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
     assert "45 days" in text
-    assert len(content.messages.stored) == sum(1 for row in content.messages.stored if row.what.replace("&", "&amp;") in text)
+    assert len(content.messages.stored) == sum(
+        1 for row in content.messages.stored if row.what.replace("&", "&amp;") in text
+    )
 
 
 def test_the_manifest_asks_for_what_the_bot_uses_and_no_more():
     m = manifest()
-    assert sorted(bot_scopes()) == ["app_mentions:read", "chat:write", "chat:write.public", "commands", "im:history", "im:write", "users:read"]
+    assert sorted(bot_scopes()) == [
+        "app_mentions:read",
+        "chat:write",
+        "chat:write.public",
+        "commands",
+        "im:history",
+        "im:write",
+        "users:read",
+    ]
     assert set(bot_events()) == {"app_home_opened", "app_mention", "message.im", "app_uninstalled", "tokens_revoked"}
     assert m["features"]["app_home"]["home_tab_enabled"] and m["features"]["app_home"]["messages_tab_enabled"]
     assert m["features"]["app_home"]["messages_tab_read_only_enabled"] is False, "managers write to it"
     [command] = m["features"]["slash_commands"]
     assert command["command"] == "/leadbot"
-    urls = {command["url"], m["settings"]["event_subscriptions"]["request_url"], m["settings"]["interactivity"]["request_url"]}
+    urls = {
+        command["url"],
+        m["settings"]["event_subscriptions"]["request_url"],
+        m["settings"]["interactivity"]["request_url"],
+    }
     assert len(urls) == 1 and urls.pop().endswith("/slack/events"), "one Request URL for everything"
     assert m["settings"]["interactivity"]["is_enabled"]
     assert m["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
@@ -155,8 +187,16 @@ def test_the_manifest_asks_for_what_the_bot_uses_and_no_more():
 def test_poll_results_are_bars_in_the_message_itself():
     from dialogs.models import Tally
 
-    reply = Reply(kind="nudge", title="This week", lines=["This week we need more: meaning 3, structure 1, about right 0 (4 votes so far)"],
-                  tally=[Tally(label="More meaning", count=3), Tally(label="More structure", count=1), Tally(label="About right", count=0)])
+    reply = Reply(
+        kind="nudge",
+        title="This week",
+        lines=["This week we need more: meaning 3, structure 1, about right 0 (4 votes so far)"],
+        tally=[
+            Tally(label="More meaning", count=3),
+            Tally(label="More structure", count=1),
+            Tally(label="About right", count=0),
+        ],
+    )
     rendered = render(reply)
     bars = [b["text"]["text"] for b in rendered.blocks if b["type"] == "section" and "`" in b["text"]["text"]]
     assert bars == [

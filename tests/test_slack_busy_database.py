@@ -29,7 +29,9 @@ async def pool_exhausted(bot, wait: float = 0.3):
 
 async def _refuse_writes_to(bot, table: str) -> None:
     async with bot.services.db.begin() as conn:
-        await conn.execute(text(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+        await conn.execute(
+            text(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        )
 
 
 def _failed_turns(bot, event: str) -> float:

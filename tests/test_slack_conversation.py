@@ -80,7 +80,9 @@ async def test_a_stale_button_gets_a_polite_answer_and_the_live_choices(alice, w
 async def test_a_repeated_press_of_the_same_delivery_is_answered_once(alice, world, content):
     reply = await alice.dm(VAGUE)
     button = reply.buttons()[0]
-    payload = rq.block_actions(alice.team, alice.user, alice.dm_channel, button, world.fake.response_url("x"), message=rq.message_of(reply))
+    payload = rq.block_actions(
+        alice.team, alice.user, alice.dm_channel, button, world.fake.response_url("x"), message=rq.message_of(reply)
+    )
     before = len(alice.posts())
     for _ in range(2):  # the same interaction delivered twice (same trigger_id)
         assert (await alice.slack.interaction(payload)).status == 200
@@ -107,7 +109,9 @@ async def test_a_sensitive_matter_is_not_coached(alice, content):
 
 
 async def test_app_home_shows_what_it_does_stores_and_settings(alice, world, content):
-    resp = await alice.slack.event(rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id))
+    resp = await alice.slack.event(
+        rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id)
+    )
     assert resp.status == 200
     await alice.settle()
     [publish] = world.fake.of("views.publish")
@@ -124,7 +128,9 @@ async def test_app_home_shows_what_it_does_stores_and_settings(alice, world, con
 
 
 async def test_the_messages_tab_does_not_publish_the_home_view(alice, world):
-    await alice.slack.event(rq.event_envelope(alice.team, rq.home_opened_event(alice.user, tab="messages"), alice.workspace.bot_user_id))
+    await alice.slack.event(
+        rq.event_envelope(alice.team, rq.home_opened_event(alice.user, tab="messages"), alice.workspace.bot_user_id)
+    )
     await alice.settle()
     assert world.fake.of("views.publish") == []
 
@@ -152,7 +158,9 @@ async def test_after_forget_me_quotations_are_shown_again_at_once(alice, world, 
 
 
 async def turn_quotations_off(alice, world) -> None:
-    await alice.slack.event(rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id))
+    await alice.slack.event(
+        rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id)
+    )
     await alice.settle()
     home = world.fake.of("views.publish")[-1]
     toggle = next(b["accessory"] for b in home.args["view"]["blocks"] if b.get("accessory"))
@@ -175,6 +183,8 @@ async def test_forget_me_deletes_the_conversation_and_settings(alice, world, lea
         for table in (conversation_state, user_settings):
             rows = (await conn.execute(select(table).where(table.c.user_id == alice.user))).all()
             assert rows == [], f"{table.name} still holds rows about the manager"
-    await alice.slack.event(rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id))
+    await alice.slack.event(
+        rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id)
+    )
     await alice.settle()
     assert "*On*" in home_text(world.fake.of("views.publish")[-1]), "the setting went back to its default"

@@ -37,7 +37,9 @@ async def test_the_same_retry_to_two_replicas_on_one_postgresql_gets_one_reply(p
         two = await world.add_leadbot(settings)
         event = rq.dm_event(ws.team_id, "U0PGUSER", "D0PGUSER", VAGUE)
         envelope = rq.event_envelope(ws.team_id, event, ws.bot_user_id, event_id="Ev0REPLICA1")
-        responses = await asyncio.gather(world.sender(one).event(envelope), world.sender(two).event(envelope, retry_num=1))
+        responses = await asyncio.gather(
+            world.sender(one).event(envelope), world.sender(two).event(envelope, retry_num=1)
+        )
         assert [r.status for r in responses] == [200, 200]
         await one.settle()
         await two.settle()
@@ -90,7 +92,13 @@ async def messenger(world, workspace, tmp_path, cache_dir):
     await services.close()
 
 
-NUDGE = Reply(kind="info", title="This week", lines=["Ask the team what got in the way."], choices=[Choice(label="Useful", value="poll:yes")], choice_token="abc")
+NUDGE = Reply(
+    kind="info",
+    title="This week",
+    lines=["Ask the team what got in the way."],
+    choices=[Choice(label="Useful", value="poll:yes")],
+    choice_token="abc",
+)
 
 
 async def test_messenger_posts_and_updates(messenger, world, workspace):
@@ -99,16 +107,22 @@ async def test_messenger_posts_and_updates(messenger, world, workspace):
     assert sent.outcome == "sent" and sent.ref
     [post] = world.fake.of("chat.postMessage", channel="C0TEAM")
     assert post.token == workspace.token and post.header() == "This week" and post.text
-    updated = await messenger.update(target, sent.ref, NUDGE.model_copy(update={"title": "This week (closed)", "choices": []}))
+    updated = await messenger.update(
+        target, sent.ref, NUDGE.model_copy(update={"title": "This week (closed)", "choices": []})
+    )
     assert updated.outcome == "sent"
     [update] = world.fake.of("chat.update", ts=sent.ref)
     assert update.header() == "This week (closed)"
 
 
-@pytest.mark.parametrize("error", ["channel_not_found", "is_archived", "not_in_channel", "account_inactive", "token_revoked"])
+@pytest.mark.parametrize(
+    "error", ["channel_not_found", "is_archived", "not_in_channel", "account_inactive", "token_revoked"]
+)
 async def test_messenger_says_gone_when_the_channel_or_install_is_gone(messenger, world, workspace, error):
     world.fake.channel_errors["C0TEAM"] = error
-    delivery = await messenger.post(Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE)
+    delivery = await messenger.post(
+        Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE
+    )
     assert delivery.outcome == "gone" and delivery.detail == error
 
 
@@ -116,19 +130,25 @@ async def test_messenger_says_throttled_at_once_so_the_fan_out_can_hold_the_work
     # Not retried inside the call: the fan-out holds every post to the workspace for the Retry-After
     # (tests/test_slack_nudge_throttling.py).
     world.fake.fail_next("chat.postMessage", status=429, times=1, headers={"Retry-After": "7"})
-    delivery = await messenger.post(Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE)
+    delivery = await messenger.post(
+        Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE
+    )
     assert delivery.outcome == "throttled" and delivery.retry_after == 7
     assert len([c for c in world.fake.attempts if c.method == "chat.postMessage"]) == 1
 
 
 async def test_messenger_says_failed_for_other_api_errors(messenger, world, workspace):
     world.fake.channel_errors["C0TEAM"] = "msg_too_long"
-    delivery = await messenger.post(Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE)
+    delivery = await messenger.post(
+        Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE
+    )
     assert delivery.outcome == "failed" and delivery.detail == "msg_too_long"
 
 
 async def test_messenger_says_unknown_when_the_call_times_out(messenger, world, workspace, monkeypatch):
     monkeypatch.setattr("bot.slack.client.TIMEOUT_SECONDS", 0.3)
     world.fake.hang.add("chat.postMessage")
-    delivery = await messenger.post(Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE)
+    delivery = await messenger.post(
+        Target(platform="slack", workspace_id=workspace.team_id, channel_id="C0TEAM"), NUDGE
+    )
     assert delivery.outcome == "unknown"

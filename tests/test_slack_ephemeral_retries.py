@@ -48,7 +48,10 @@ async def test_a_button_press_answered_ephemerally_is_retried_too(alice, world):
 
     world.fake.fail_next("respond", status=503, error="service_unavailable")
     payload = rq.block_actions(
-        alice.team, alice.user, alice.dm_channel, {"action_id": "something_unknown", "type": "button", "value": "x", "text": {"type": "plain_text", "text": "?"}},
+        alice.team,
+        alice.user,
+        alice.dm_channel,
+        {"action_id": "something_unknown", "type": "button", "value": "x", "text": {"type": "plain_text", "text": "?"}},
         world.fake.response_url("press"),
     )
     resp = await alice.slack.interaction(payload)

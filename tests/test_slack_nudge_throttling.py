@@ -8,7 +8,7 @@ Web API, which refuses the workspace's first post with Retry-After: 2.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.nudges.fanout import Limits
 from bot.server.app import NUDGE_SCHEDULER
@@ -25,7 +25,7 @@ async def test_a_429_on_one_nudge_post_holds_back_the_workspaces_other_posts(wor
     keys = [("slack", workspace.team_id, f"C{i:05d}") for i in range(CHANNELS)]
     await subscribe(leadbot.services.db, keys, on_at=LONG_AGO)
     world.fake.throttle = Throttle(first=1, retry_after=RETRY_AFTER)
-    slot = slot_at(Schedule(), datetime.now(timezone.utc))
+    slot = slot_at(Schedule(), datetime.now(UTC))
 
     report = await leadbot.app[NUDGE_SCHEDULER].send_due(slot.due_at + timedelta(minutes=1))
 

@@ -25,7 +25,9 @@ async def oauth_world(tmp_path, cache_dir):
     world = await SlackWorld().start()
     world.fake.add_workspace("T0AAA", "xoxb-aaa", bot_user_id="U0BOTA", bot_id="B0AAA", code="code-aaa")
     world.fake.add_workspace("T0BBB", "xoxb-bbb", bot_user_id="U0BOTB", bot_id="B0BBB", code="code-bbb")
-    await world.add_leadbot(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'oauth.db'}", world.fake, cache_dir, oauth=True))
+    await world.add_leadbot(
+        slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'oauth.db'}", world.fake, cache_dir, oauth=True)
+    )
     yield world
     await world.stop()
 
@@ -44,7 +46,9 @@ async def install(world: SlackWorld, code: str) -> str:
     state = query["state"][0]
     assert state == cookie
     async with world.session.get(
-        f"{base}/slack/oauth_redirect", params={"code": code, "state": state}, headers={"Cookie": f"slack-app-oauth-state={cookie}"}
+        f"{base}/slack/oauth_redirect",
+        params={"code": code, "state": state},
+        headers={"Cookie": f"slack-app-oauth-state={cookie}"},
     ) as resp:
         assert resp.status == 200
         return await resp.text()
@@ -95,7 +99,9 @@ async def test_install_to_two_workspaces_and_their_conversations_never_mix(oauth
 
 async def test_an_install_with_a_forged_state_is_refused(oauth_world):
     world = oauth_world
-    async with world.session.get(f"{world.bots[0].url}/slack/oauth_redirect", params={"code": "code-aaa", "state": "forged"}) as resp:
+    async with world.session.get(
+        f"{world.bots[0].url}/slack/oauth_redirect", params={"code": "code-aaa", "state": "forged"}
+    ) as resp:
         assert resp.status == 400
     assert await installed_teams(world) == []
 
@@ -106,7 +112,9 @@ async def test_uninstalling_removes_the_workspace_tokens(oauth_world):
     await install(world, "code-bbb")
     ws_b = world.fake.workspaces["xoxb-bbb"]
     sender = world.sender()
-    resp = await sender.event(rq.event_envelope("T0BBB", {"type": "app_uninstalled", "event_ts": "1.1"}, ws_b.bot_user_id))
+    resp = await sender.event(
+        rq.event_envelope("T0BBB", {"type": "app_uninstalled", "event_ts": "1.1"}, ws_b.bot_user_id)
+    )
     assert resp.status == 200
     await world.bots[0].settle()
     assert await installed_teams(world) == ["T0AAA"]
@@ -127,9 +135,13 @@ async def test_messenger_uses_each_workspace_token(oauth_world):
     bot = world.bots[0]
     messenger = build_messenger(bot.services.settings, bot.services.db, Metrics())
     for team in ("T0AAA", "T0BBB"):
-        d = await messenger.post(Target(platform="slack", workspace_id=team, channel_id="C0TEAM"), Reply(kind="info", lines=["Weekly nudge"]))
+        d = await messenger.post(
+            Target(platform="slack", workspace_id=team, channel_id="C0TEAM"), Reply(kind="info", lines=["Weekly nudge"])
+        )
         assert d.outcome == "sent"
     tokens = [c.token for c in world.fake.of("chat.postMessage", channel="C0TEAM")]
     assert tokens == ["xoxb-aaa", "xoxb-bbb"]
-    gone = await messenger.post(Target(platform="slack", workspace_id="T0NEVER", channel_id="C0TEAM"), Reply(kind="info", lines=["x"]))
+    gone = await messenger.post(
+        Target(platform="slack", workspace_id="T0NEVER", channel_id="C0TEAM"), Reply(kind="info", lines=["x"])
+    )
     assert gone.outcome == "gone" and gone.detail == "not_installed"

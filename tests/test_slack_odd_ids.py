@@ -24,7 +24,9 @@ ODD = {
 
 def _signed_post(world, alice, body: str):
     # json.dumps keeps a lone surrogate as the escape \ud800, exactly as a sender could put it on the wire
-    return world.session.post(alice.slack.url, data=body.encode(), headers=rq.signed_headers(SECRET, body, "application/json"))
+    return world.session.post(
+        alice.slack.url, data=body.encode(), headers=rq.signed_headers(SECRET, body, "application/json")
+    )
 
 
 def _quiet(alice, world) -> None:
@@ -34,7 +36,10 @@ def _quiet(alice, world) -> None:
 
 async def _no_failed_turns(alice) -> None:
     failed = sum(
-        s.value for m in alice.bots[0].metrics.turns.collect() for s in m.samples if s.name.endswith("_total") and s.labels.get("event") == "error"
+        s.value
+        for m in alice.bots[0].metrics.turns.collect()
+        for s in m.samples
+        if s.name.endswith("_total") and s.labels.get("event") == "error"
     )
     assert failed == 0
 
@@ -67,7 +72,9 @@ async def test_a_dm_whose_text_has_odd_characters_is_answered(alice, world, odd)
     await _no_failed_turns(alice)
 
 
-@pytest.mark.parametrize("odd", [ODD["nul"], ODD["too-long"]], ids=["nul", "too-long"])  # a form cannot carry a lone surrogate
+@pytest.mark.parametrize(
+    "odd", [ODD["nul"], ODD["too-long"]], ids=["nul", "too-long"]
+)  # a form cannot carry a lone surrogate
 async def test_a_slash_command_with_an_odd_id_is_refused_before_the_ack(alice, world, odd):
     form = rq.slash_form(alice.team, odd, "C0LEADS", "nudge on", world.fake.response_url("odd"), user_name="alice")
     resp = await alice.slack.command(form)

@@ -17,7 +17,9 @@ async def start_and_read_warnings(tmp_path, cache_dir, caplog, **options) -> lis
     await fake.start()
     caplog.set_level(logging.WARNING)
     try:
-        bot = await start_leadbot(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", fake, cache_dir, **options))
+        bot = await start_leadbot(
+            slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", fake, cache_dir, **options)
+        )
         await bot.stop()
     finally:
         await fake.stop()

@@ -53,13 +53,24 @@ async def test_mention_then_continue_privately_shows_the_same_diagnosis_in_a_dm(
 
 
 def _next_step(call) -> str:
-    return next(b["text"]["text"] for b in call.blocks if b.get("type") == "section" and b["text"]["text"].startswith("*Next step:*"))
+    return next(
+        b["text"]["text"]
+        for b in call.blocks
+        if b.get("type") == "section" and b["text"]["text"].startswith("*Next step:*")
+    )
 
 
 async def test_continue_privately_pressed_by_someone_else_reveals_nothing(alice, world):
     reply = await alice.mention(CHANNEL, VAGUE)
     bob = world.manager(alice.workspace, user="U0BOB", dm_channel="D0BOB")
-    payload = rq.block_actions(bob.team, bob.user, CHANNEL, reply.button(CONTINUE), world.fake.response_url("bob"), message=rq.message_of(reply))
+    payload = rq.block_actions(
+        bob.team,
+        bob.user,
+        CHANNEL,
+        reply.button(CONTINUE),
+        world.fake.response_url("bob"),
+        message=rq.message_of(reply),
+    )
     await bob.slack.interaction(payload)
     await bob.settle()
     [answer] = world.fake.of("respond", _name="bob")
@@ -73,7 +84,15 @@ async def test_someone_pressing_anothers_buttons_in_a_thread_is_answered_private
     reply = await alice.mention(CHANNEL, VAGUE)
     bob = world.manager(alice.workspace, user="U0BOB", dm_channel="D0BOB")
     choice = next(b for b in reply.buttons() if b["text"]["text"] != CONTINUE)
-    payload = rq.block_actions(bob.team, bob.user, CHANNEL, choice, world.fake.response_url("bob-press"), message=rq.message_of(reply), thread_ts=reply.args["thread_ts"])
+    payload = rq.block_actions(
+        bob.team,
+        bob.user,
+        CHANNEL,
+        choice,
+        world.fake.response_url("bob-press"),
+        message=rq.message_of(reply),
+        thread_ts=reply.args["thread_ts"],
+    )
     before = len(world.fake.of("chat.postMessage"))
     await bob.slack.interaction(payload)
     await bob.settle()
@@ -97,7 +116,9 @@ async def test_slash_command_answers_only_the_manager(alice, world, content):
     first = answers[-1]
     assert first.buttons()
     # pressing a button on the ephemeral answer continues the same conversation, still ephemerally
-    payload = rq.block_actions(alice.team, alice.user, CHANNEL, first.buttons()[0], world.fake.response_url("eph"), ephemeral=True)
+    payload = rq.block_actions(
+        alice.team, alice.user, CHANNEL, first.buttons()[0], world.fake.response_url("eph"), ephemeral=True
+    )
     await alice.slack.interaction(payload)
     await alice.settle()
     [nxt] = world.fake.of("respond", _name="eph")

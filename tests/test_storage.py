@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -59,7 +59,15 @@ async def test_forget_user_deletes_every_row_about_them_and_nothing_else(sql_sto
     await sql_store.save_state(ALICE.model_copy(update={"conversation_id": "C9"}), {"a": 2}, None)
     await sql_store.save_state(bob, {"b": 1}, None)
     async with sql_store.engine.begin() as conn:
-        await conn.execute(user_settings.insert().values(platform="slack", workspace_id="T1", user_id="U_ALICE", settings={"x": 1}, updated_at=datetime.now(timezone.utc)))
+        await conn.execute(
+            user_settings.insert().values(
+                platform="slack",
+                workspace_id="T1",
+                user_id="U_ALICE",
+                settings={"x": 1},
+                updated_at=datetime.now(UTC),
+            )
+        )
     await sql_store.add_feedback("slack", "T1", "step-a", True)
 
     assert await sql_store.forget_user("slack", "T1", "U_ALICE") == 3
@@ -97,7 +105,9 @@ async def test_purge_removes_state_past_retention_only(sql_store):
     await sql_store.save_state(fresh, {"old": False}, None)
     async with sql_store.engine.begin() as conn:
         await conn.execute(
-            conversation_state.update().where(conversation_state.c.conversation_id == "D1").values(updated_at=datetime.now(timezone.utc) - timedelta(days=31))
+            conversation_state.update()
+            .where(conversation_state.c.conversation_id == "D1")
+            .values(updated_at=datetime.now(UTC) - timedelta(days=31))
         )
     removed = await sql_store.purge(retention_days=30)
     assert removed["conversation_state"] == 1
@@ -222,8 +232,10 @@ async def test_upgrading_keeps_poll_totals_and_drops_who_voted_which_way(databas
             await conn.run_sync(lambda sync_conn: command.downgrade(_config(sync_conn), "0004"))
             for user, choice in (("U1", "meaning"), ("U2", "meaning"), ("U3", "structure")):
                 await conn.execute(
-                    text("INSERT INTO nudge_votes (platform, workspace_id, channel_id, week, user_id, choice, voted_at) "
-                         "VALUES ('slack', 'T1', 'C1', '2025-W14', :u, :c, CURRENT_TIMESTAMP)"),
+                    text(
+                        "INSERT INTO nudge_votes (platform, workspace_id, channel_id, week, user_id, choice, voted_at) "
+                        "VALUES ('slack', 'T1', 'C1', '2025-W14', :u, :c, CURRENT_TIMESTAMP)"
+                    ),
                     {"u": user, "c": choice},
                 )
         await upgrade(db)

@@ -19,7 +19,7 @@ from bot.server.app import create_app
 from bot.settings import Settings
 from bot.storage.tables import conversation_state
 from bot.teams.adapter import TeamsConfigError, build_adapter
-from tests.fakes.bot_connector import FakeConnector, FakeIdentity
+from tests.fakes.bot_connector import FakeIdentity
 from tests.fakes.parts import services_for
 from tests.fakes.teams_client import BOT_APP_ID, TeamsClient, TeamsUser, personal_message, running_leadbot
 
@@ -29,10 +29,20 @@ PASSWORD = "a-client-secret-for-tests"
 
 
 def settings_for(tmp_path, cache_dir, **microsoft) -> Settings:
-    return Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}", LEADBOT_CACHE_DIR=str(cache_dir), **microsoft)
+    return Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'leadbot.db'}",
+        LEADBOT_CACHE_DIR=str(cache_dir),
+        **microsoft,
+    )
 
 
-SINGLE_TENANT = dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_PASSWORD=PASSWORD, MICROSOFT_APP_TYPE="SingleTenant", MICROSOFT_APP_TENANT_ID=TENANT)
+SINGLE_TENANT = {
+    "MICROSOFT_APP_ID": BOT_APP_ID,
+    "MICROSOFT_APP_PASSWORD": PASSWORD,
+    "MICROSOFT_APP_TYPE": "SingleTenant",
+    "MICROSOFT_APP_TENANT_ID": TENANT,
+}
 
 
 @pytest.fixture
@@ -55,9 +65,13 @@ async def test_missing_token_with_an_app_id_is_refused_and_nothing_is_processed(
         try:
             status, body = await teams.post(personal_message(connector.service_url, CHRIS, "help"))
             assert status == 401 and body == {"error": "unauthorised"}
-            status, _ = await teams.post(personal_message(connector.service_url, CHRIS, "help"), authorization="Bearer not.a.token")
+            status, _ = await teams.post(
+                personal_message(connector.service_url, CHRIS, "help"), authorization="Bearer not.a.token"
+            )
             assert status == 401
-            status, _ = await teams.post(personal_message(connector.service_url, CHRIS, "help"), authorization="Basic dXNlcjpwYXNz")
+            status, _ = await teams.post(
+                personal_message(connector.service_url, CHRIS, "help"), authorization="Basic dXNlcjpwYXNz"
+            )
             assert status == 401
             await bot.settle()
             assert connector.attempts == [], "nothing was sent"
@@ -80,7 +94,9 @@ async def test_a_valid_token_is_accepted_and_replies_carry_the_bots_own_token(au
     teams = authenticated
     (reply,) = await teams.say(CHRIS, "help")
     assert reply.texts[0] == "How leadbot works"
-    assert identity.check_bot_token(reply.authorization), "the reply was sent with a token the bot got from the token endpoint"
+    assert identity.check_bot_token(reply.authorization), (
+        "the reply was sent with a token the bot got from the token endpoint"
+    )
     assert connector.refused == 0
     (again,) = await teams.say(CHRIS, "what do you store?")
     assert identity.check_bot_token(again.authorization)
@@ -90,11 +106,18 @@ async def test_a_valid_token_is_accepted_and_replies_carry_the_bots_own_token(au
 @pytest.mark.parametrize(
     "forge",
     [
-        pytest.param(lambda ident, url: ident.channel_token(url, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="signed-with-another-key"),
+        pytest.param(
+            lambda ident, url: ident.channel_token(
+                url, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            ),
+            id="signed-with-another-key",
+        ),
         pytest.param(lambda ident, url: ident.channel_token(url, audience="some-other-bot"), id="for-another-bot"),
         pytest.param(lambda ident, url: ident.channel_token(url, expires_in=-3600), id="expired"),
         pytest.param(lambda ident, url: ident.channel_token("https://attacker.example/"), id="for-another-service-url"),
-        pytest.param(lambda ident, url: ident.channel_token(url, issuer="https://sts.windows.net/someone/"), id="wrong-issuer"),
+        pytest.param(
+            lambda ident, url: ident.channel_token(url, issuer="https://sts.windows.net/someone/"), id="wrong-issuer"
+        ),
         pytest.param(lambda ident, url: "Bearer " + "x" * 40, id="garbage"),
     ],
 )
@@ -117,7 +140,9 @@ async def test_without_an_app_id_it_warns_loudly_and_answers_only_this_machine(t
             status, _ = await teams.post(far)
             assert status == 401, "an unauthenticated bot must not post to other machines"
             near = personal_message(connector.service_url, CHRIS, "help")
-            async with teams.http.post(f"{bot.url}/api/messages", json=near, headers={"X-Forwarded-For": "203.0.113.9"}) as response:
+            async with teams.http.post(
+                f"{bot.url}/api/messages", json=near, headers={"X-Forwarded-For": "203.0.113.9"}
+            ) as response:
                 assert response.status == 401, "nor answer requests that came through a proxy from elsewhere"
             await bot.settle()
             assert connector.attempts == []
@@ -130,11 +155,22 @@ async def test_without_an_app_id_it_warns_loudly_and_answers_only_this_machine(t
 @pytest.mark.parametrize(
     "microsoft,setting",
     [
-        (dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_PASSWORD=PASSWORD, MICROSOFT_APP_TYPE="SingleTenant"), "MICROSOFT_APP_TENANT_ID"),
-        (dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_TYPE="MultiTenant"), "MICROSOFT_APP_PASSWORD"),
-        (dict(MICROSOFT_APP_PASSWORD=PASSWORD), "MICROSOFT_APP_ID"),
-        (dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_TYPE="UserAssignedMSI"), "MICROSOFT_APP_TENANT_ID"),
-        (dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_PASSWORD=PASSWORD, MICROSOFT_APP_TYPE="UserAssignedMSI", MICROSOFT_APP_TENANT_ID=TENANT), "MICROSOFT_APP_PASSWORD"),
+        (
+            {"MICROSOFT_APP_ID": BOT_APP_ID, "MICROSOFT_APP_PASSWORD": PASSWORD, "MICROSOFT_APP_TYPE": "SingleTenant"},
+            "MICROSOFT_APP_TENANT_ID",
+        ),
+        ({"MICROSOFT_APP_ID": BOT_APP_ID, "MICROSOFT_APP_TYPE": "MultiTenant"}, "MICROSOFT_APP_PASSWORD"),
+        ({"MICROSOFT_APP_PASSWORD": PASSWORD}, "MICROSOFT_APP_ID"),
+        ({"MICROSOFT_APP_ID": BOT_APP_ID, "MICROSOFT_APP_TYPE": "UserAssignedMSI"}, "MICROSOFT_APP_TENANT_ID"),
+        (
+            {
+                "MICROSOFT_APP_ID": BOT_APP_ID,
+                "MICROSOFT_APP_PASSWORD": PASSWORD,
+                "MICROSOFT_APP_TYPE": "UserAssignedMSI",
+                "MICROSOFT_APP_TENANT_ID": TENANT,
+            },
+            "MICROSOFT_APP_PASSWORD",
+        ),
     ],
 )
 async def test_settings_that_cannot_work_stop_start_up_naming_the_setting(tmp_path, cache_dir, microsoft, setting):
@@ -149,9 +185,9 @@ async def test_settings_that_cannot_work_stop_start_up_naming_the_setting(tmp_pa
 @pytest.mark.parametrize(
     "microsoft",
     [
-        dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_PASSWORD=PASSWORD),  # MultiTenant by default
+        {"MICROSOFT_APP_ID": BOT_APP_ID, "MICROSOFT_APP_PASSWORD": PASSWORD},  # MultiTenant by default
         SINGLE_TENANT,
-        dict(MICROSOFT_APP_ID=BOT_APP_ID, MICROSOFT_APP_TYPE="UserAssignedMSI", MICROSOFT_APP_TENANT_ID=TENANT),
+        {"MICROSOFT_APP_ID": BOT_APP_ID, "MICROSOFT_APP_TYPE": "UserAssignedMSI", "MICROSOFT_APP_TENANT_ID": TENANT},
     ],
 )
 def test_each_supported_app_type_builds_without_touching_the_network(tmp_path, cache_dir, microsoft):

@@ -115,7 +115,9 @@ async def test_a_body_over_one_mebibyte_is_413(teams, connector):
 
 async def test_a_mention_of_someone_else_keeps_their_name_and_drops_ours(teams, connector):
     activity = personal_message(connector.service_url, MO, "<at>leadbot</at> help")
-    activity["entities"].append({"type": "mention", "mentioned": {"id": BOT_ID, "name": "leadbot"}, "text": "<at>leadbot</at>"})
+    activity["entities"].append(
+        {"type": "mention", "mentioned": {"id": BOT_ID, "name": "leadbot"}, "text": "<at>leadbot</at>"}
+    )
     (reply,) = await teams.send(activity)
     assert reply.texts[0] == "How leadbot works", "'help' was understood once the mention was removed"
 
@@ -123,6 +125,11 @@ async def test_a_mention_of_someone_else_keeps_their_name_and_drops_ours(teams, 
 async def test_requests_are_counted_by_surface_and_never_as_5xx(teams, connector):
     await teams.post(b"nope")
     await _still_answers(teams)
-    samples = {(s.labels.get("surface"), s.labels.get("status")) for m in teams.bot.metrics.registry.collect() for s in m.samples if s.name == "leadbot_requests_total" and s.labels.get("platform") == "teams"}
+    samples = {
+        (s.labels.get("surface"), s.labels.get("status"))
+        for m in teams.bot.metrics.registry.collect()
+        for s in m.samples
+        if s.name == "leadbot_requests_total" and s.labels.get("platform") == "teams"
+    }
     assert ("events", "4xx") in samples and ("dm", "2xx") in samples
     assert not any(status == "5xx" for _, status in samples)

@@ -71,7 +71,11 @@ def test_a_channel_card_is_short_and_offers_a_private_chat():
 
 
 def test_an_escalation_is_never_shortened():
-    escalation = Reply(kind="escalation", title="This needs the right people", lines=["Talk to HR.", "Call the helpline on 0800 000 000."])
+    escalation = Reply(
+        kind="escalation",
+        title="This needs the right people",
+        lines=["Talk to HR.", "Call the helpline on 0800 000 000."],
+    )
     card = adaptive_card(escalation, compact=True)
     assert _texts(card) == ["This needs the right people", "Talk to HR.", "Call the helpline on 0800 000 000."]
     assert card["body"][0]["color"] == "Attention"
@@ -79,7 +83,9 @@ def test_an_escalation_is_never_shortened():
 
 
 def test_the_privacy_table_renders_each_row():
-    reply = Reply(kind="info", title="Here is what I keep", table=[("Conversation state", "To carry on", "Kept for 30 days.")])
+    reply = Reply(
+        kind="info", title="Here is what I keep", table=[("Conversation state", "To carry on", "Kept for 30 days.")]
+    )
     texts = _texts(adaptive_card(reply))
     assert texts == ["Here is what I keep", "Conversation state", "To carry on", "Kept for 30 days."]
 
@@ -89,21 +95,82 @@ def test_the_privacy_table_renders_each_row():
 # The Adaptive Card schema version that introduced each element, property and property value a card
 # can use, from the schema explorer (adaptivecards.io/explorer, learn.microsoft.com/adaptive-cards/schema-explorer).
 # Anything not listed here is unknown to this test and fails it: add it with its version before using it.
-ELEMENTS = {"TextBlock": "1.0", "Container": "1.0", "ColumnSet": "1.0", "Column": "1.0", "Image": "1.0", "FactSet": "1.0",
-            "ActionSet": "1.2", "RichTextBlock": "1.2", "Table": "1.5",
-            "Action.Submit": "1.0", "Action.OpenUrl": "1.0", "Action.ShowCard": "1.0", "Action.ToggleVisibility": "1.2", "Action.Execute": "1.4"}
-PROPERTIES = {
-    "TextBlock": {"text": "1.0", "wrap": "1.0", "size": "1.0", "weight": "1.0", "color": "1.0", "isSubtle": "1.0", "spacing": "1.0",
-                  "separator": "1.0", "maxLines": "1.0", "horizontalAlignment": "1.0", "fontType": "1.2", "style": "1.5"},
-    "Container": {"items": "1.0", "style": "1.0", "spacing": "1.0", "separator": "1.0", "bleed": "1.2", "minHeight": "1.2", "rtl": "1.5"},
-    "Action.Submit": {"title": "1.0", "data": "1.0", "style": "1.2", "iconUrl": "1.1", "associatedInputs": "1.3", "isEnabled": "1.5", "tooltip": "1.5", "mode": "1.5"},
-    "AdaptiveCard": {"$schema": "1.0", "version": "1.0", "body": "1.0", "actions": "1.0", "fallbackText": "1.0", "speak": "1.0", "lang": "1.0",
-                     "minHeight": "1.2", "rtl": "1.5", "selectAction": "1.1", "verticalContentAlignment": "1.1"},
+ELEMENTS = {
+    "TextBlock": "1.0",
+    "Container": "1.0",
+    "ColumnSet": "1.0",
+    "Column": "1.0",
+    "Image": "1.0",
+    "FactSet": "1.0",
+    "ActionSet": "1.2",
+    "RichTextBlock": "1.2",
+    "Table": "1.5",
+    "Action.Submit": "1.0",
+    "Action.OpenUrl": "1.0",
+    "Action.ShowCard": "1.0",
+    "Action.ToggleVisibility": "1.2",
+    "Action.Execute": "1.4",
 }
-VALUES = {("Container", "style", "emphasis"): "1.0", ("Container", "style", "default"): "1.0", ("Container", "style", "good"): "1.2",
-          ("Container", "style", "attention"): "1.2", ("Container", "style", "warning"): "1.2", ("Container", "style", "accent"): "1.2",
-          ("TextBlock", "fontType", "Default"): "1.2", ("TextBlock", "fontType", "Monospace"): "1.2",
-          ("TextBlock", "style", "heading"): "1.5", ("TextBlock", "style", "columnHeader"): "1.5"}
+PROPERTIES = {
+    "TextBlock": {
+        "text": "1.0",
+        "wrap": "1.0",
+        "size": "1.0",
+        "weight": "1.0",
+        "color": "1.0",
+        "isSubtle": "1.0",
+        "spacing": "1.0",
+        "separator": "1.0",
+        "maxLines": "1.0",
+        "horizontalAlignment": "1.0",
+        "fontType": "1.2",
+        "style": "1.5",
+    },
+    "Container": {
+        "items": "1.0",
+        "style": "1.0",
+        "spacing": "1.0",
+        "separator": "1.0",
+        "bleed": "1.2",
+        "minHeight": "1.2",
+        "rtl": "1.5",
+    },
+    "Action.Submit": {
+        "title": "1.0",
+        "data": "1.0",
+        "style": "1.2",
+        "iconUrl": "1.1",
+        "associatedInputs": "1.3",
+        "isEnabled": "1.5",
+        "tooltip": "1.5",
+        "mode": "1.5",
+    },
+    "AdaptiveCard": {
+        "$schema": "1.0",
+        "version": "1.0",
+        "body": "1.0",
+        "actions": "1.0",
+        "fallbackText": "1.0",
+        "speak": "1.0",
+        "lang": "1.0",
+        "minHeight": "1.2",
+        "rtl": "1.5",
+        "selectAction": "1.1",
+        "verticalContentAlignment": "1.1",
+    },
+}
+VALUES = {
+    ("Container", "style", "emphasis"): "1.0",
+    ("Container", "style", "default"): "1.0",
+    ("Container", "style", "good"): "1.2",
+    ("Container", "style", "attention"): "1.2",
+    ("Container", "style", "warning"): "1.2",
+    ("Container", "style", "accent"): "1.2",
+    ("TextBlock", "fontType", "Default"): "1.2",
+    ("TextBlock", "fontType", "Monospace"): "1.2",
+    ("TextBlock", "style", "heading"): "1.5",
+    ("TextBlock", "style", "columnHeader"): "1.5",
+}
 
 
 def _version(v: str) -> tuple[int, ...]:
@@ -115,7 +182,9 @@ def needed_version(card: dict) -> str:
     found = ["1.0"]
 
     def visit(node: dict, kind: str) -> None:
-        assert kind in ELEMENTS or kind == "AdaptiveCard", f"unknown element {kind}: add it to ELEMENTS with its version"
+        assert kind in ELEMENTS or kind == "AdaptiveCard", (
+            f"unknown element {kind}: add it to ELEMENTS with its version"
+        )
         found.append(ELEMENTS.get(kind, "1.0"))
         for key, value in node.items():
             if key == "type":
@@ -139,22 +208,41 @@ def every_card() -> list[dict]:
     store = Reply(kind="info", title="Here is what I keep", table=[("Conversation state", "To carry on", "30 days")])
     escalation = Reply(kind="escalation", title="This needs the right people", lines=["Talk to HR."])
     counted = render_nudge(content, nudge, "2025-W14", counts={"meaning": 3, "about_right": 1})
-    replies = [DIAGNOSIS, store, escalation, counted, render_nudge(content, nudge, "2025-W14"), Reply(kind="error", title="Sorry", lines=["Try again."])]
+    replies = [
+        DIAGNOSIS,
+        store,
+        escalation,
+        counted,
+        render_nudge(content, nudge, "2025-W14"),
+        Reply(kind="error", title="Sorry", lines=["Try again."]),
+    ]
     return [adaptive_card(r, compact) for r in replies for compact in (False, True)]
 
 
 def test_cards_declare_the_lowest_schema_version_their_features_need_and_that_is_1_2():
     for card in every_card():
-        assert card["version"] == needed_version(card) or _version(needed_version(card)) < _version(card["version"]), card
+        assert card["version"] == needed_version(card) or _version(needed_version(card)) < _version(card["version"]), (
+            card
+        )
     # Pinned: 1.2 for the Monospace poll bars and the buttons' styles. A later version needs a reason (and a
     # look at which Teams clients show it), not a stray property: mobile clients have refused 1.5 cards.
     assert {card["version"] for card in every_card()} == {"1.2"}
-    assert max((needed_version(c) for c in every_card()), key=_version) == "1.2", "no card needs less, or 1.2 would be too high"
+    assert max((needed_version(c) for c in every_card()), key=_version) == "1.2", (
+        "no card needs less, or 1.2 would be too high"
+    )
 
 
 def test_poll_results_are_bars_in_the_card_itself():
-    reply = Reply(kind="nudge", title="This week", lines=["We need more: meaning 3, structure 0, about right 1"],
-                  tally=[Tally(label="More meaning", count=3), Tally(label="More structure", count=0), Tally(label="About right", count=1)])
+    reply = Reply(
+        kind="nudge",
+        title="This week",
+        lines=["We need more: meaning 3, structure 0, about right 1"],
+        tally=[
+            Tally(label="More meaning", count=3),
+            Tally(label="More structure", count=0),
+            Tally(label="About right", count=1),
+        ],
+    )
     card = adaptive_card(reply)
     bars = [b for b in card["body"] if b.get("fontType") == "Monospace"]
     assert [b["text"] for b in bars] == [

@@ -6,17 +6,14 @@ two tenants, redeliveries, a channel @mention and "continue in a private chat".
 
 from __future__ import annotations
 
-import pytest
-
 from bot.settings import Settings
-from tests.fakes.bot_connector import FakeConnector, Sent
+from tests.fakes.bot_connector import Sent
 from tests.fakes.teams_client import (
     TeamsChannel,
     TeamsClient,
     TeamsUser,
     channel_mention,
     personal_message,
-    running_leadbot,
     submit,
 )
 
@@ -58,7 +55,9 @@ async def test_a_whole_conversation_through_card_submits(teams, connector):
     assert any(t.startswith("\u201c") for t in diagnosis.texts), "and the quotation behind it"
     assert any(t.startswith("\u2014 ") for t in diagnosis.texts), "with its source"
     assert {"That's it", NOT_QUITE, "Another step", "Why?"} <= set(_labels(diagnosis))
-    assert diagnosis.body["summary"] and card["fallbackText"], "a plain-text fallback for notifications and screen readers"
+    assert diagnosis.body["summary"] and card["fallbackText"], (
+        "a plain-text fallback for notifications and screen readers"
+    )
     data = diagnosis.action("Why?")["data"]
     assert data["leadbot"] == "choice" and data["value"] == "why" and data["token"]
 
@@ -123,7 +122,9 @@ async def test_two_tenants_with_the_same_ids_never_mix(teams, connector):
     (in_a,) = await teams.send(submit(connector.service_url, SAM, quiz_or_diagnosis, data))
     assert not in_a.texts[0].startswith("That button belongs")
     # Forgetting the user in tenant B leaves tenant A alone.
-    await teams.send(personal_message(connector.service_url, same_in_b, "forget me") | {"conversation": b["conversation"]})
+    await teams.send(
+        personal_message(connector.service_url, same_in_b, "forget me") | {"conversation": b["conversation"]}
+    )
     follow = in_a.action(_labels(in_a)[0])["data"]
     (still,) = await teams.send(submit(connector.service_url, SAM, in_a, follow))
     assert not still.texts[0].startswith("That button belongs")
@@ -141,16 +142,20 @@ async def test_a_redelivered_activity_is_answered_once(teams, connector):
 
 async def test_a_channel_mention_gets_a_short_thread_reply_and_can_continue_privately(teams, connector):
     channel = TeamsChannel(TENANT_A)
-    activity = channel_mention(connector.service_url, SAM, channel, "my team is struggling and I don't know where to start")
+    activity = channel_mention(
+        connector.service_url, SAM, channel, "my team is struggling and I don't know where to start"
+    )
     thread = activity["conversation"]["id"]
     (short,) = await teams.send(activity)
     assert short.kind == "reply" and short.activity_id == activity["id"], "the reply goes into the thread"
     assert short.conversation_id == thread
     assert _labels(short) == [CONTINUE], "in a channel the only button is the offer to go private"
     assert len(short.texts) <= 5, "a short reply, not the whole card"
-    assert teams.bot.counter("leadbot_turns_total", platform="teams", event="diagnosis") + teams.bot.counter(
-        "leadbot_turns_total", platform="teams", event="quiz"
-    ) == 1, "the mention text was understood as a team problem"
+    assert (
+        teams.bot.counter("leadbot_turns_total", platform="teams", event="diagnosis")
+        + teams.bot.counter("leadbot_turns_total", platform="teams", event="quiz")
+        == 1
+    ), "the mention text was understood as a team problem"
 
     # No personal chat is stored yet: the bot asks the connector to create one, then posts there.
     (moved,) = await teams.press(SAM, short, CONTINUE)
@@ -177,9 +182,11 @@ async def test_the_mention_is_stripped_before_the_dialog_reads_the_text(teams, c
 
 
 async def test_continue_privately_uses_the_stored_personal_chat(teams, connector):
-    (hello,) = await teams.say(SAM, "hello")  # a personal message: its reference is stored
+    (_hello,) = await teams.say(SAM, "hello")  # a personal message: its reference is stored
     channel = TeamsChannel(TENANT_A)
-    (short,) = await teams.send(channel_mention(connector.service_url, SAM, channel, "my team is struggling and I don't know where to start"))
+    (short,) = await teams.send(
+        channel_mention(connector.service_url, SAM, channel, "my team is struggling and I don't know where to start")
+    )
     before = len(connector.messages(SAM.personal_conversation))
     await teams.press(SAM, short, CONTINUE)
     await teams.wait_messages(SAM.personal_conversation, before + 1)
@@ -189,16 +196,32 @@ async def test_continue_privately_uses_the_stored_personal_chat(teams, connector
 
 async def test_continue_privately_when_the_app_is_not_available_to_the_person(teams, connector):
     channel = TeamsChannel(TENANT_A)
-    (short,) = await teams.send(channel_mention(connector.service_url, SAM, channel, "my team is struggling and I don't know where to start"))
+    (short,) = await teams.send(
+        channel_mention(connector.service_url, SAM, channel, "my team is struggling and I don't know where to start")
+    )
     connector.fail_next(403, code="BotNotInConversationRoster", kinds={"create"})
     (answer,) = await teams.press(SAM, short, CONTINUE)
     assert answer.texts[0].startswith("I can't message you privately yet")
 
 
 async def test_a_group_chat_mention_gets_the_short_reply_too(teams, connector):
-    activity = personal_message(connector.service_url, SAM, "<at>leadbot</at> my team is struggling and I don't know where to start")
-    activity["conversation"] = {"isGroup": True, "conversationType": "groupChat", "tenantId": TENANT_A, "id": "19:meeting_Zm9vYmFy@thread.v2"}
-    activity["entities"].insert(0, {"type": "mention", "mentioned": {"id": activity["recipient"]["id"], "name": "leadbot"}, "text": "<at>leadbot</at>"})
+    activity = personal_message(
+        connector.service_url, SAM, "<at>leadbot</at> my team is struggling and I don't know where to start"
+    )
+    activity["conversation"] = {
+        "isGroup": True,
+        "conversationType": "groupChat",
+        "tenantId": TENANT_A,
+        "id": "19:meeting_Zm9vYmFy@thread.v2",
+    }
+    activity["entities"].insert(
+        0,
+        {
+            "type": "mention",
+            "mentioned": {"id": activity["recipient"]["id"], "name": "leadbot"},
+            "text": "<at>leadbot</at>",
+        },
+    )
     (short,) = await teams.send(activity)
     assert short.conversation_id == "19:meeting_Zm9vYmFy@thread.v2"
     assert _labels(short) == [CONTINUE]

@@ -17,12 +17,26 @@ from bot.delivery import Target
 from bot.settings import Settings
 from bot.storage.tables import metadata, teams_conversations
 from dialogs.models import Choice, Reply
-from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, channel_mention, installation_update, members_changed, running_leadbot
+from tests.fakes.teams_client import (
+    TeamsChannel,
+    TeamsClient,
+    TeamsUser,
+    channel_mention,
+    installation_update,
+    members_changed,
+    running_leadbot,
+)
 
 TENANT = "2d6f3a5b-0000-4000-8000-000000000001"
 ALEX = TeamsUser(TENANT, "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d", name="Alex Jones")
 CHANNEL = TeamsChannel(TENANT)
-NUDGE = Reply(kind="info", title="This week's nudge", lines=["Management keeps the trains running; leadership decides where they go."], choices=[Choice(label="Agree", value="poll:agree")], choice_token="n1")
+NUDGE = Reply(
+    kind="info",
+    title="This week's nudge",
+    lines=["Management keeps the trains running; leadership decides where they go."],
+    choices=[Choice(label="Agree", value="poll:agree")],
+    choice_token="n1",
+)
 
 
 @pytest.fixture
@@ -41,7 +55,9 @@ async def teams(database_url, cache_dir, connector):
 async def _stored(teams: TeamsClient) -> list[tuple[str, str, bool]]:
     t = teams_conversations.c
     async with teams.bot.services.db.begin() as conn:
-        rows = (await conn.execute(select(t.scope, t.conversation_id, t.reference.is_not(None)).order_by(t.conversation_id))).all()
+        rows = (
+            await conn.execute(select(t.scope, t.conversation_id, t.reference.is_not(None)).order_by(t.conversation_id))
+        ).all()
     return [tuple(r) for r in rows]
 
 
@@ -82,13 +98,17 @@ async def test_team_install_stores_the_reference_and_a_nudge_reaches_the_channel
     assert posted.id == delivery.ref
     assert posted.texts[0] == "This week's nudge" and posted.actions[0]["title"] == "Agree"
 
-    updated = await messenger.update(target, delivery.ref, NUDGE.model_copy(update={"lines": ["Votes so far: 3 agree."], "choices": []}))
+    updated = await messenger.update(
+        target, delivery.ref, NUDGE.model_copy(update={"lines": ["Votes so far: 3 agree."], "choices": []})
+    )
     assert updated.outcome == "sent" and updated.ref == delivery.ref
     (change,) = [s for s in connector.sent if s.kind == "update"]
     assert change.activity_id == delivery.ref and "Votes so far: 3 agree." in change.texts
 
     # The same channel id in another tenant is somewhere else entirely.
-    elsewhere = await messenger.post(Target(platform="teams", workspace_id="another-tenant", channel_id=CHANNEL.channel_id), NUDGE)
+    elsewhere = await messenger.post(
+        Target(platform="teams", workspace_id="another-tenant", channel_id=CHANNEL.channel_id), NUDGE
+    )
     assert elsewhere.outcome == "gone"
 
 
@@ -97,12 +117,18 @@ async def test_removal_deletes_the_reference(teams, connector, how):
     url = connector.service_url
     await teams.post(installation_update(url, ALEX, "add", channel=CHANNEL))
     await teams.bot.settle()
-    removal = installation_update(url, ALEX, "remove", channel=CHANNEL) if how == "installationUpdate" else members_changed(url, ALEX, added=False, channel=CHANNEL)
+    removal = (
+        installation_update(url, ALEX, "remove", channel=CHANNEL)
+        if how == "installationUpdate"
+        else members_changed(url, ALEX, added=False, channel=CHANNEL)
+    )
     assert (await teams.post(removal))[0] == 202
     await teams.bot.settle()
     assert await _stored(teams) == []
 
-    delivery = await teams.bot.runtime.messenger.post(Target(platform="teams", workspace_id=TENANT, channel_id=CHANNEL.channel_id), NUDGE)
+    delivery = await teams.bot.runtime.messenger.post(
+        Target(platform="teams", workspace_id=TENANT, channel_id=CHANNEL.channel_id), NUDGE
+    )
     assert delivery.outcome == "gone" and delivery.detail == "no_conversation_reference"
     assert connector.attempts == [], "nothing was sent"
 
@@ -114,7 +140,9 @@ async def test_personal_removal_forgets_how_to_reach_the_person(teams, connector
     await teams.post(installation_update(url, ALEX, "remove"))
     await teams.bot.settle()
     assert await _stored(teams) == [("personal", ALEX.personal_conversation, False)], "only the welcome marker is left"
-    delivery = await teams.bot.runtime.messenger.post(Target(platform="teams", workspace_id=TENANT, channel_id=ALEX.personal_conversation), NUDGE)
+    delivery = await teams.bot.runtime.messenger.post(
+        Target(platform="teams", workspace_id=TENANT, channel_id=ALEX.personal_conversation), NUDGE
+    )
     assert delivery.outcome == "gone"
 
 
@@ -138,7 +166,10 @@ async def test_a_deleted_channel_or_team_is_forgotten(teams, connector):
     await teams.post(installation_update(url, ALEX, "add", channel=CHANNEL))
     await teams.send(channel_mention(url, ALEX, projects, "help"))  # the bot is used in a second channel
     await teams.bot.settle()
-    assert [(scope, cid) for scope, cid, _ in await _stored(teams)] == [("channel", CHANNEL.channel_id), ("channel", projects.channel_id)]
+    assert [(scope, cid) for scope, cid, _ in await _stored(teams)] == [
+        ("channel", CHANNEL.channel_id),
+        ("channel", projects.channel_id),
+    ]
 
     assert (await teams.post(_team_event(url, "channelDeleted", projects)))[0] == 202
     await teams.bot.settle()

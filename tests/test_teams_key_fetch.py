@@ -45,21 +45,32 @@ def hanging():
     server.stop()
 
 
-async def test_a_token_check_while_the_key_fetch_hangs_gets_503_and_healthz_still_answers(tmp_path, cache_dir, connector, identity, hanging):
-    endpoints = identity.endpoints().model_copy(update={"openid_metadata_url": f"{hanging.url}/v1/.well-known/openidconfiguration"})
-    async with running_leadbot(settings_for(tmp_path, cache_dir, **SINGLE_TENANT), identity=_Endpoints(endpoints)) as bot:
+async def test_a_token_check_while_the_key_fetch_hangs_gets_503_and_healthz_still_answers(
+    tmp_path, cache_dir, connector, identity, hanging
+):
+    endpoints = identity.endpoints().model_copy(
+        update={"openid_metadata_url": f"{hanging.url}/v1/.well-known/openidconfiguration"}
+    )
+    async with running_leadbot(
+        settings_for(tmp_path, cache_dir, **SINGLE_TENANT), identity=_Endpoints(endpoints)
+    ) as bot:
         teams = TeamsClient(bot, connector, identity)
         try:
             post = asyncio.create_task(teams.post(personal_message(connector.service_url, CHRIS, "help")))
             while not hanging.connected.is_set() and not post.done():
                 await asyncio.sleep(0.01)
-            async with aiohttp.ClientSession() as http, http.get(f"{bot.url}/healthz", timeout=aiohttp.ClientTimeout(total=5)) as health:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"{bot.url}/healthz", timeout=aiohttp.ClientTimeout(total=5)) as health,
+            ):
                 assert health.status == 200
             status, _ = await asyncio.wait_for(post, 5)
             assert status == 503, "the keys cannot be checked right now: try again, not 'unauthorised'"
             assert not hanging.gave_up.is_set(), "answered while the key fetch was still hanging, not after it"
             status, _ = await asyncio.wait_for(teams.post(personal_message(connector.service_url, CHRIS, "help")), 5)
-            assert status == 503 and not hanging.gave_up.is_set(), "the next request does not wait for the hung fetch either"
+            assert status == 503 and not hanging.gave_up.is_set(), (
+                "the next request does not wait for the hung fetch either"
+            )
             await bot.settle()
             assert connector.attempts == []
         finally:

@@ -23,7 +23,9 @@ GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def _run(*args: str, env_extra: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROSOFT_")}
     env.update(env_extra or {})
-    return subprocess.run([LEADBOT, "teams", "package", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
+    return subprocess.run(
+        [LEADBOT, "teams", "package", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60
+    )
 
 
 def _read_png(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int, int]]]]:
@@ -67,15 +69,23 @@ def test_the_zip_holds_the_manifest_and_icons_at_its_root(package):
 
 def test_the_package_describes_leadbot_in_welsh_too(package):
     manifest = json.loads(package.read("manifest.json"))
-    assert manifest["localizationInfo"] == {"defaultLanguageTag": "en-gb", "additionalLanguages": [{"languageTag": "cy", "file": "cy.json"}]}
+    assert manifest["localizationInfo"] == {
+        "defaultLanguageTag": "en-gb",
+        "additionalLanguages": [{"languageTag": "cy", "file": "cy.json"}],
+    }
     cy = json.loads(package.read("cy.json"))
-    assert cy["$schema"].endswith("/v1.22/MicrosoftTeams.Localization.schema.json"), "the same schema version as the manifest"
+    assert cy["$schema"].endswith("/v1.22/MicrosoftTeams.Localization.schema.json"), (
+        "the same schema version as the manifest"
+    )
     (bot,) = manifest["bots"]
     # every string the manifest shows has its Welsh, and nothing else is translated
     shown = {"name.short", "name.full", "description.short", "description.full"}
     for i, lst in enumerate(bot["commandLists"]):
         for j, _ in enumerate(lst["commands"]):
-            shown |= {f"bots[0].commandLists[{i}].commands[{j}].title", f"bots[0].commandLists[{i}].commands[{j}].description"}
+            shown |= {
+                f"bots[0].commandLists[{i}].commands[{j}].title",
+                f"bots[0].commandLists[{i}].commands[{j}].description",
+            }
     assert set(cy) - {"$schema"} == shown
     assert len(cy["name.short"]) <= 30 and len(cy["description.short"]) <= 80 and len(cy["name.full"]) <= 100
     assert all(len(v) <= 32 for k, v in cy.items() if k.endswith(".title"))
@@ -129,7 +139,10 @@ def test_the_app_id_can_come_from_the_setting(tmp_path):
         ([], "give --app-id, or set MICROSOFT_APP_ID"),
         (["--app-id", "leadbot"], "--app-id: must be a GUID"),
         (["--app-id", APP_ID, "--version", "one"], "--version: must look like 1.0.0"),
-        (["--app-id", APP_ID, "--privacy-url", "http://intranet/privacy"], "--privacy-url: must be an https:// address"),
+        (
+            ["--app-id", APP_ID, "--privacy-url", "http://intranet/privacy"],
+            "--privacy-url: must be an https:// address",
+        ),
     ],
 )
 def test_bad_arguments_are_explained(tmp_path, args, message):

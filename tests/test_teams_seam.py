@@ -72,4 +72,6 @@ def test_the_entry_points_speak_only_leadbots_own_types():
                 for word in ast.walk(ast.parse(str(annotation), mode="eval")):
                     if isinstance(word, ast.Name) and word.id in vars(module):
                         owner = getattr(vars(module)[word.id], "__module__", "") or ""
-                        assert owner.split(".")[0] not in SDK_PACKAGES, f"{module_name}.{name}: {label} is an SDK type ({owner}.{word.id})"
+                        assert owner.split(".")[0] not in SDK_PACKAGES, (
+                            f"{module_name}.{name}: {label} is an SDK type ({owner}.{word.id})"
+                        )

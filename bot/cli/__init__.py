@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import audit_cmd, chat, content_cmd, diagnose, doctor, model_cmd, nudge, privacy_cmd, serve, stats, teams_cmd
+from bot.cli import (
+    audit_cmd,
+    chat,
+    content_cmd,
+    diagnose,
+    doctor,
+    model_cmd,
+    nudge,
+    privacy_cmd,
+    serve,
+    stats,
+    teams_cmd,
+)
 from bot.cli.common import report_content_errors, report_setup_error, report_unexpected
 from bot.setup_errors import SetupError
 from bot.version import describe
@@ -15,7 +27,9 @@ COMMANDS = [chat, diagnose, content_cmd, serve, stats, nudge, teams_cmd, doctor,
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="leadbot", description="A coaching bot for line managers: leadership or management first?")
+    parser = argparse.ArgumentParser(
+        prog="leadbot", description="A coaching bot for line managers: leadership or management first?"
+    )
     parser.add_argument("--version", action="version", version=describe(), help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
@@ -39,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     except ContentInvalid as exc:
         report_content_errors(exc)
         return 1
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a plain line, the traceback only at DEBUG
+    except Exception as exc:
         report_unexpected(exc)
         return 1
 

@@ -11,7 +11,10 @@ from bot.cli.common import settings_or_exit
 
 
 def register(sub) -> None:
-    p = sub.add_parser("audit", help="the audit log: who changed a channel's nudges, settings and content changes, forget-me and retention runs, escalations per topic per day")
+    p = sub.add_parser(
+        "audit",
+        help="the audit log: who changed a channel's nudges, settings and content changes, forget-me and retention runs, escalations per topic per day",
+    )
     p.add_argument("--since", metavar="DATE", help="only from this date (YYYY-MM-DD) or instant (ISO-8601) on")
     p.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     p.set_defaults(run=run)
@@ -34,7 +37,10 @@ def run(args) -> int:
         try:
             since = parse_since(args.since)
         except ValueError:
-            print(f"leadbot audit: --since {args.since[:40]!r} is not a date; write one like 2026-01-31 or 2026-01-31T09:00:00Z", file=sys.stderr)
+            print(
+                f"leadbot audit: --since {args.since[:40]!r} is not a date; write one like 2026-01-31 or 2026-01-31T09:00:00Z",
+                file=sys.stderr,
+            )
             return 2
     return asyncio.run(_audit(settings_or_exit(), since, args.json))
 
@@ -58,13 +64,17 @@ async def _audit(settings, since: datetime | None, as_json: bool) -> int:
     try:
         events, escalations = await _read(settings, since)
     except StoreUnavailable:
-        print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)})", file=sys.stderr)
+        print(
+            f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)})", file=sys.stderr
+        )
         print("  fix: check that it is running and reachable from here, then run leadbot audit again", file=sys.stderr)
         return 1
     if as_json:
         print(json.dumps({"events": events, "escalations": escalations}, indent=2))
         return 0
-    print(f"Audit log{' since ' + since.isoformat(timespec='seconds') if since else ''} (kept for LEADBOT_AUDIT_DAYS={settings.audit_days} days):")
+    print(
+        f"Audit log{' since ' + since.isoformat(timespec='seconds') if since else ''} (kept for LEADBOT_AUDIT_DAYS={settings.audit_days} days):"
+    )
     if not events:
         print("  nothing recorded")
     for e in events:
@@ -84,15 +94,30 @@ def describe(e: dict) -> str:
     if where:
         parts.append(where)
     if e["kind"] == "subscription":
-        parts.append(f"by {e['actor']}" if e["actor"] else "by someone since forgotten" if e["action"] != "paused" else "by the platform")
+        parts.append(
+            f"by {e['actor']}"
+            if e["actor"]
+            else "by someone since forgotten"
+            if e["action"] != "paused"
+            else "by the platform"
+        )
     detail = e["detail"] or {}
     if e["kind"] == "settings":
         names = detail.get("changed") or []
-        parts.append("changed: " + ", ".join(f"{n}={detail.get('settings', {}).get(n)}" for n in names) if names else "recorded for the first time")
+        parts.append(
+            "changed: " + ", ".join(f"{n}={detail.get('settings', {}).get(n)}" for n in names)
+            if names
+            else "recorded for the first time"
+        )
     elif e["kind"] == "content":
-        parts.append(f"fingerprint {str(detail.get('fingerprint'))[:12]}" + (f" (was {str(detail.get('previous'))[:12]})" if detail.get("previous") else ""))
+        parts.append(
+            f"fingerprint {str(detail.get('fingerprint'))[:12]}"
+            + (f" (was {str(detail.get('previous'))[:12]})" if detail.get("previous") else "")
+        )
     elif e["kind"] == "subscription" and detail:
         parts.append(", ".join(f"{k} {v}" for k, v in detail.items()))
     elif e["kind"] in ("forget_me", "retention"):
-        parts.append(f"{e['count']} rows" + (f" ({', '.join(f'{k} {v}' for k, v in detail.items())})" if detail else ""))
+        parts.append(
+            f"{e['count']} rows" + (f" ({', '.join(f'{k} {v}' for k, v in detail.items())})" if detail else "")
+        )
     return "  ".join(parts)

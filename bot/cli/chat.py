@@ -18,7 +18,9 @@ def register(sub) -> None:
     p = sub.add_parser("chat", help="talk to leadbot in the terminal")
     p.add_argument("--user", default=None, help="who you are (default: your login name); state is kept per user")
     p.add_argument(
-        "--language", choices=["en", "cy"], default=None,
+        "--language",
+        choices=["en", "cy"],
+        default=None,
         help="talk in English (en) or Welsh (cy), and remember it; default: your last choice, else LEADBOT_LANGUAGE",
     )
     p.set_defaults(run=run)
@@ -27,7 +29,9 @@ def register(sub) -> None:
 def run(args) -> int:
     settings = settings_or_exit()
     setup_logging(settings.model_copy(update={"log_level": "WARNING"}) if settings.log_level == "INFO" else settings)
-    return asyncio.run(chat(settings, args.user or getpass.getuser(), sys.stdin, sys.stdout, getattr(args, "language", None)))
+    return asyncio.run(
+        chat(settings, args.user or getpass.getuser(), sys.stdin, sys.stdout, getattr(args, "language", None))
+    )
 
 
 async def chat(settings, user: str, stdin, stdout, language: str | None = None) -> int:
@@ -41,11 +45,16 @@ async def chat(settings, user: str, stdin, stdout, language: str | None = None) 
         report_content_errors(exc)
         return 1
     except StoreUnavailable:
-        print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}): is it running?", file=sys.stderr)
+        print(
+            f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}): is it running?",
+            file=sys.stderr,
+        )
         return 1
     try:
         await services.store.purge(settings.retention_days, audit_days=settings.audit_days)
-        key = ConversationKey(platform="console", workspace_id="local", user_id=user[:128] or "you", conversation_id="console")
+        key = ConversationKey(
+            platform="console", workspace_id="local", user_id=user[:128] or "you", conversation_id="console"
+        )
         interactive = stdin.isatty()
         if language:
             await services.conversations.choose_language(key, language)

@@ -21,7 +21,7 @@ def settings_or_exit() -> Settings:
         for err in exc.errors():
             name = err["loc"][0] if err["loc"] else "?"
             print(f"leadbot: setting {str(name).upper()}: {err['msg'].removeprefix('Value error, ')}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
 
 
 def setup_logging(settings: Settings) -> None:
@@ -71,4 +71,7 @@ def report_unexpected(exc: BaseException) -> None:
     if debugging():
         print(_frames(exc), file=sys.stderr)
     else:
-        print("  this is a fault in leadbot, not in your settings: please report it; LEADBOT_LOG_LEVEL=DEBUG shows the whole traceback", file=sys.stderr)
+        print(
+            "  this is a fault in leadbot, not in your settings: please report it; LEADBOT_LOG_LEVEL=DEBUG shows the whole traceback",
+            file=sys.stderr,
+        )

@@ -14,7 +14,12 @@ def register(sub) -> None:
     p = sub.add_parser("content", help="work with the content files")
     csub = p.add_subparsers(dest="content_command", metavar="SUBCOMMAND")
     check = csub.add_parser("check", help="validate content; list every error with file, entry and field")
-    check.add_argument("directory", nargs="?", type=Path, help="content directory (default: LEADBOT_CONTENT_DIR, else the packaged content)")
+    check.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        help="content directory (default: LEADBOT_CONTENT_DIR, else the packaged content)",
+    )
     check.set_defaults(run=run_check)
 
 
@@ -34,5 +39,7 @@ def run_check(args) -> int:
         f"languages: {', '.join(content.translations or [content.language])}"
     )
     if unfilled:
-        print(f"note: escalation contacts still to fill in for your organisation: {', '.join(unfilled)}", file=sys.stderr)
+        print(
+            f"note: escalation contacts still to fill in for your organisation: {', '.join(unfilled)}", file=sys.stderr
+        )
     return 0

@@ -18,9 +18,15 @@ def register(sub) -> None:
     p = sub.add_parser("diagnose", help="diagnose a message (or --jsonl on stdin, or --eval a labelled file)")
     p.add_argument("text", nargs="*", help="the message, in plain words")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--jsonl", action="store_true", help='read {"id","text"} lines on stdin, write one result line each')
-    mode.add_argument("--eval", type=Path, metavar="FILE", help="score against a labelled JSONL file and print the figures")
-    p.add_argument("--misread", type=int, default=30, metavar="N", help="with --eval: list at most N misread messages (default 30)")
+    mode.add_argument(
+        "--jsonl", action="store_true", help='read {"id","text"} lines on stdin, write one result line each'
+    )
+    mode.add_argument(
+        "--eval", type=Path, metavar="FILE", help="score against a labelled JSONL file and print the figures"
+    )
+    p.add_argument(
+        "--misread", type=int, default=30, metavar="N", help="with --eval: list at most N misread messages (default 30)"
+    )
     p.set_defaults(run=run)
 
 
@@ -31,7 +37,7 @@ def _load(settings):
         content = load_content(settings.content_dir)
     except ContentInvalid as exc:
         report_content_errors(exc)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     return content, build_diagnoser(settings, content, on_fit=announce_fit)
 
 
@@ -47,7 +53,10 @@ def run(args) -> int:
         return run_jsonl(content, diagnoser, sys.stdin, sys.stdout)
     text = " ".join(args.text).strip()
     if not text:
-        print("leadbot diagnose: give a message, e.g. leadbot diagnose \"half the team still do the old triage\"", file=sys.stderr)
+        print(
+            'leadbot diagnose: give a message, e.g. leadbot diagnose "half the team still do the old triage"',
+            file=sys.stderr,
+        )
         return 2
     content, diagnoser = _load(settings)
     d = diagnosis_of(content, diagnoser, text)
@@ -83,12 +92,15 @@ def _one(content, diagnoser, number: int, raw: str) -> dict:
         return _bad(None, f"line {number}: expected an object with id and text")
     item_id = item.get("id")
     if not isinstance(item_id, str) or not item_id:
-        return _bad(item_id if isinstance(item_id, (int, float)) and not isinstance(item_id, bool) else None, f"line {number}: id must be a non-empty string")
+        return _bad(
+            item_id if isinstance(item_id, (int, float)) and not isinstance(item_id, bool) else None,
+            f"line {number}: id must be a non-empty string",
+        )
     if not isinstance(item.get("text"), str):
         return _bad(item_id, f"line {number}: text must be a string")
     try:
         return record(content, item_id, diagnosis_of(content, diagnoser, item["text"]))
-    except Exception as exc:  # noqa: BLE001 - one message that trips the diagnoser must not stop the others
+    except Exception as exc:
         return _bad(item_id, f"line {number}: could not be diagnosed ({type(exc).__name__})")
 
 
@@ -108,7 +120,9 @@ def print_human(content, rec: dict, diagnoser, d=None) -> None:
     names = content.messages.move_names
     move = rec["first_move"]
     if move == "escalate":
-        print("First move: escalate. This is a sensitive matter: leadbot does not coach it, it points to the right people.")
+        print(
+            "First move: escalate. This is a sensitive matter: leadbot does not coach it, it points to the right people."
+        )
         topic = content.topics.get(rec["topic"] or "")
         if topic is None:
             return
@@ -125,7 +139,10 @@ def print_human(content, rec: dict, diagnoser, d=None) -> None:
     order = f"both: {names[move]} first, then {other}" if rec["both"] else f"{names[move]} first"
     print(f"What the team needs: {order}")
     print(f"Problem: {rec['problem']}" + (f"   Pattern: {rec['pattern']}" if rec["pattern"] else ""))
-    print(f"Confidence: {rec['confidence']:.2f}" + ("  (below the bar: in a chat I would ask the quick test)" if rec["confidence"] < diagnoser.ask_below else ""))
+    print(
+        f"Confidence: {rec['confidence']:.2f}"
+        + ("  (below the bar: in a chat I would ask the quick test)" if rec["confidence"] < diagnoser.ask_below else "")
+    )
     print(f"Why: {content.problems[rec['problem']].why}")
     if rec["principle"] and rec["principle"]["source"]:
         print(f"Principle: \u201c{rec['principle']['text']}\u201d \u2014 {rec['principle']['source']}")

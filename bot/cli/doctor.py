@@ -12,8 +12,16 @@ MARK = {"ok": "ok     ", "note": "note   ", "problem": "PROBLEM"}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("doctor", help="check settings, database, content, Slack, Teams and the nudge scheduler; say what to fix")
-    p.add_argument("--teams-package", type=Path, default=None, metavar="ZIP", help="the Teams app package to compare with the settings (default: ./leadbot-teams.zip if it exists)")
+    p = sub.add_parser(
+        "doctor", help="check settings, database, content, Slack, Teams and the nudge scheduler; say what to fix"
+    )
+    p.add_argument(
+        "--teams-package",
+        type=Path,
+        default=None,
+        metavar="ZIP",
+        help="the Teams app package to compare with the settings (default: ./leadbot-teams.zip if it exists)",
+    )
     p.add_argument("--socket-mode", action="store_true", help="check Slack as leadbot serve --socket-mode would use it")
     p.set_defaults(run=run)
 
@@ -33,5 +41,8 @@ def run(args) -> int:
         if finding.fix:
             print(f"{'':9}  {'':14} fix: {finding.fix}")
     problems = sum(f.status == "problem" for f in findings)
-    print(f"\n{problems} problem(s) found." if problems else "\nNo problems found.", file=sys.stderr if problems else sys.stdout)
+    print(
+        f"\n{problems} problem(s) found." if problems else "\nNo problems found.",
+        file=sys.stderr if problems else sys.stdout,
+    )
     return 1 if problems else 0

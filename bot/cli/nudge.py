@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.cli.common import report_content_errors, settings_or_exit, setup_logging
 
@@ -16,9 +16,14 @@ def register(sub) -> None:
     ls.set_defaults(run=run, action="list")
     pv = nsub.add_parser("preview", help="show the nudge that would go out")
     pv.add_argument("--channel", help="a channel id: show that channel's rotation (default: a new channel's)")
-    pv.add_argument("--week", type=int, default=0, metavar="N", help="N nudges ahead of the next one (default 0: the next one)")
+    pv.add_argument(
+        "--week", type=int, default=0, metavar="N", help="N nudges ahead of the next one (default 0: the next one)"
+    )
     pv.set_defaults(run=run, action="preview")
-    sd = nsub.add_parser("send-due", help="send every nudge due at or before now (or --at) and not yet sent; safe to run anywhere, any time")
+    sd = nsub.add_parser(
+        "send-due",
+        help="send every nudge due at or before now (or --at) and not yet sent; safe to run anywhere, any time",
+    )
     sd.add_argument("--at", help="an ISO-8601 instant to act as now, e.g. 2025-04-07T09:00:00+01:00 (default: now)")
     sd.set_defaults(run=run, action="send-due")
     p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
@@ -26,11 +31,11 @@ def register(sub) -> None:
 
 def _instant(text: str | None) -> datetime:
     if not text:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError("give a timezone, e.g. 2025-04-07T09:00:00+01:00 or ...Z")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def run(args) -> int:
@@ -90,7 +95,7 @@ async def _run(settings, args, at) -> int:
 async def _list(nudges) -> int:
     from dialogs.nudges.commands import describe_schedule
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = await nudges.listing(now)
     if not rows:
         print("No channel has weekly nudges yet. Someone in a channel types 'nudge on' to start them.")
@@ -101,11 +106,15 @@ async def _list(nudges) -> int:
             print(f"{where}: off")
             continue
         if sub.paused_at is not None:
-            print(f"{where}: paused since {sub.paused_at:%Y-%m-%d} ({sub.paused_reason}); {describe_schedule(nudges.content, sub.schedule)}")
+            print(
+                f"{where}: paused since {sub.paused_at:%Y-%m-%d} ({sub.paused_reason}); {describe_schedule(nudges.content, sub.schedule)}"
+            )
             continue
         local = slot.due_at.astimezone(sub.schedule.tz)
         week = f"this week: {status}" if status else "this week: not yet"
-        print(f"{where}: {describe_schedule(nudges.content, sub.schedule)}; next due {local:%a %Y-%m-%d %H:%M %Z} ({slot.due_at:%Y-%m-%dT%H:%MZ}); {week}")
+        print(
+            f"{where}: {describe_schedule(nudges.content, sub.schedule)}; next due {local:%a %Y-%m-%d %H:%M %Z} ({slot.due_at:%Y-%m-%dT%H:%MZ}); {week}"
+        )
     return 0
 
 
@@ -113,12 +122,19 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
     from bot.console.render import render
     from dialogs.nudges.render import render_nudge
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if channel is None:
         week, nudge = nudges.preview_for_new_channel(now, weeks_ahead)
-        print(f"A new channel's nudge {weeks_ahead} after the next (week {week}, theme {nudge.theme}, id {nudge.id}):" if weeks_ahead else
-              f"A new channel's first nudge (week {week}, theme {nudge.theme}, id {nudge.id}):")
-        print(render(render_nudge(nudges.content, nudge, week, language=nudges.default.language, min_votes=nudges.min_votes)))
+        print(
+            f"A new channel's nudge {weeks_ahead} after the next (week {week}, theme {nudge.theme}, id {nudge.id}):"
+            if weeks_ahead
+            else f"A new channel's first nudge (week {week}, theme {nudge.theme}, id {nudge.id}):"
+        )
+        print(
+            render(
+                render_nudge(nudges.content, nudge, week, language=nudges.default.language, min_votes=nudges.min_votes)
+            )
+        )
         return 0
     subs = [s for s in await nudges.store.subscriptions() if s.channel_id == channel]
     if not subs:
@@ -127,6 +143,14 @@ async def _preview(nudges, channel: str | None, weeks_ahead: int) -> int:
     for sub in subs:
         up = await nudges.upcoming(sub.key, sub.schedule, now, weeks_ahead)
         local = up.slot.due_at.astimezone(sub.schedule.tz)
-        print(f"{sub.platform} {sub.workspace_id} {sub.channel_id}: week {up.slot.week}, due {local:%a %Y-%m-%d %H:%M %Z}, theme {up.nudge.theme}, id {up.nudge.id}")
-        print(render(render_nudge(nudges.content, up.nudge, up.slot.week, language=sub.schedule.language, min_votes=nudges.min_votes)))
+        print(
+            f"{sub.platform} {sub.workspace_id} {sub.channel_id}: week {up.slot.week}, due {local:%a %Y-%m-%d %H:%M %Z}, theme {up.nudge.theme}, id {up.nudge.id}"
+        )
+        print(
+            render(
+                render_nudge(
+                    nudges.content, up.nudge, up.slot.week, language=sub.schedule.language, min_votes=nudges.min_votes
+                )
+            )
+        )
     return 0

@@ -13,7 +13,10 @@ from bot.cli.common import settings_or_exit
 def register(sub) -> None:
     p = sub.add_parser("privacy", help="information governance: a DPIA and record of processing for this deployment")
     psub = p.add_subparsers(dest="privacy_command", metavar="ACTION")
-    rp = psub.add_parser("report", help="write the DPIA (ICO template headings) and ROPA from the running settings, content and audit log")
+    rp = psub.add_parser(
+        "report",
+        help="write the DPIA (ICO template headings) and ROPA from the running settings, content and audit log",
+    )
     rp.add_argument("--json", action="store_true", help="JSON instead of Markdown")
     rp.add_argument("--out", metavar="FILE", help="write to FILE instead of the screen")
     rp.set_defaults(run=run)
@@ -48,8 +51,11 @@ def run(args) -> int:
     content = load_content(settings.content_dir)
     forget_me, retention, readable = asyncio.run(_last_runs(settings))
     if not readable:
-        print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}); "
-              "the report says the last forget-me and retention runs are unknown", file=sys.stderr)
+        print(
+            f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}); "
+            "the report says the last forget-me and retention runs are unknown",
+            file=sys.stderr,
+        )
     report = build_report(settings, content, forget_me, retention, audit_readable=readable)
     text = json.dumps(report, indent=2) + "\n" if args.json else render_markdown(report)
     if not args.out:

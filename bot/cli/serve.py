@@ -26,7 +26,11 @@ def register(sub) -> None:
     p = sub.add_parser("serve", help="serve Slack (/slack/events) and Teams (/api/messages) over HTTP")
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     p.add_argument("--port", type=int, default=3978, help="port to listen on (default 3978)")
-    p.add_argument("--socket-mode", action="store_true", help="Slack over Socket Mode (needs SLACK_APP_TOKEN) for networks with no public URL")
+    p.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="Slack over Socket Mode (needs SLACK_APP_TOKEN) for networks with no public URL",
+    )
     p.set_defaults(run=run)
 
 
@@ -103,8 +107,14 @@ def run(args) -> int:
         report_content_errors(exc)
         return 1
     except StoreUnavailable:
-        print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}); waited {DB_WAIT_SECONDS} s", file=sys.stderr)
-        print("  fix: check that it is running and reachable from here (host, port, firewall), then start leadbot again", file=sys.stderr)
+        print(
+            f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)}); waited {DB_WAIT_SECONDS} s",
+            file=sys.stderr,
+        )
+        print(
+            "  fix: check that it is running and reachable from here (host, port, firewall), then start leadbot again",
+            file=sys.stderr,
+        )
         return 1
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
@@ -124,12 +134,16 @@ def bound_socket(host: str, port: int) -> socket.socket:
     from bot.server.metrics_listener import bind_error
 
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
         raise bind_error("--port", host, port, exc) from exc
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does: a restart need not wait for TIME_WAIT
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as aiohttp does: a restart need not wait for TIME_WAIT
         sock.bind(address)
     except OSError as exc:
         sock.close()

@@ -18,13 +18,18 @@ def register(sub) -> None:
     p.add_argument("report", nargs="?", choices=REPORTS, default="all", help="which counts (default: all)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON object, for scripts")
-    out.add_argument("--csv", action="store_true", help="one report as CSV, for a spreadsheet (choose feedback or misreads)")
+    out.add_argument(
+        "--csv", action="store_true", help="one report as CSV, for a spreadsheet (choose feedback or misreads)"
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     if args.csv and args.report == "all":
-        print("leadbot stats: --csv writes one table; choose one, e.g. leadbot stats feedback --csv > feedback.csv", file=sys.stderr)
+        print(
+            "leadbot stats: --csv writes one table; choose one, e.g. leadbot stats feedback --csv > feedback.csv",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(_stats(settings_or_exit(), args))
 
@@ -48,7 +53,9 @@ async def _stats(settings, args) -> int:
     try:
         misreads, feedback = await _read(settings)
     except StoreUnavailable:
-        print(f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)})", file=sys.stderr)
+        print(
+            f"leadbot: cannot reach the database at DATABASE_URL ({location(settings.database_url)})", file=sys.stderr
+        )
         print("  fix: check that it is running and reachable from here, then run leadbot stats again", file=sys.stderr)
         return 1
     misread_rows = [{"first_guess": first, "final": final, "count": count} for first, final, count in misreads]
@@ -61,7 +68,14 @@ async def _stats(settings, args) -> int:
         return 0
     if args.csv:
         rows = feedback_rows if args.report == "feedback" else misread_rows
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else (["step_id", "useful", "not_useful"] if args.report == "feedback" else ["first_guess", "final", "count"]))
+        writer = csv.DictWriter(
+            sys.stdout,
+            fieldnames=list(rows[0])
+            if rows
+            else (
+                ["step_id", "useful", "not_useful"] if args.report == "feedback" else ["first_guess", "final", "count"]
+            ),
+        )
         writer.writeheader()
         writer.writerows(rows)
         return 0

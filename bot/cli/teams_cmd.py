@@ -13,16 +13,36 @@ from bot.cli.common import settings_or_exit
 def register(sub) -> None:
     p = sub.add_parser("teams", help="Microsoft Teams tools")
     actions = p.add_subparsers(dest="teams_action", metavar="ACTION")
-    pkg = actions.add_parser("package", help="write the Teams app package (manifest and icons in a zip) to upload in Teams")
+    pkg = actions.add_parser(
+        "package", help="write the Teams app package (manifest and icons in a zip) to upload in Teams"
+    )
     pkg.add_argument("--app-id", help="the Azure Bot's Microsoft app id (default: MICROSOFT_APP_ID)")
-    pkg.add_argument("--host", help="the public host leadbot runs on, e.g. leadbot.example.gov.uk (messaging endpoint https://HOST/api/messages)")
-    pkg.add_argument("--out", type=Path, default=Path("leadbot-teams.zip"), help="where to write the zip (default: leadbot-teams.zip)")
-    pkg.add_argument("--version", default="1.0.0", help="the app's version; raise it for every changed upload (default: 1.0.0)")
+    pkg.add_argument(
+        "--host",
+        help="the public host leadbot runs on, e.g. leadbot.example.gov.uk (messaging endpoint https://HOST/api/messages)",
+    )
+    pkg.add_argument(
+        "--out",
+        type=Path,
+        default=Path("leadbot-teams.zip"),
+        help="where to write the zip (default: leadbot-teams.zip)",
+    )
+    pkg.add_argument(
+        "--version", default="1.0.0", help="the app's version; raise it for every changed upload (default: 1.0.0)"
+    )
     pkg.add_argument("--teams-app-id", help="the Teams app's own id, if it should differ from the bot's app id")
-    pkg.add_argument("--developer-name", default="leadbot", help="who publishes the app in your organisation (up to 32 characters)")
+    pkg.add_argument(
+        "--developer-name", default="leadbot", help="who publishes the app in your organisation (up to 32 characters)"
+    )
     pkg.add_argument("--website-url", help="https address of a page about leadbot in your organisation")
-    pkg.add_argument("--privacy-url", help="https address of its privacy notice (default: LEADBOT_PRIVACY_URL, else https://HOST/privacy, which leadbot serves)")
-    pkg.add_argument("--terms-url", help="https address of its terms of use (default: LEADBOT_TERMS_URL, else https://HOST/terms, which leadbot serves)")
+    pkg.add_argument(
+        "--privacy-url",
+        help="https address of its privacy notice (default: LEADBOT_PRIVACY_URL, else https://HOST/privacy, which leadbot serves)",
+    )
+    pkg.add_argument(
+        "--terms-url",
+        help="https address of its terms of use (default: LEADBOT_TERMS_URL, else https://HOST/terms, which leadbot serves)",
+    )
     pkg.set_defaults(run=run_package)
     p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
 
@@ -43,8 +63,14 @@ def run_package(args) -> int:
         return 2
     try:
         options = PackageOptions(
-            app_id=app_id, host=args.host, teams_app_id=args.teams_app_id, version=args.version, developer_name=args.developer_name,
-            website_url=args.website_url, privacy_url=privacy_url, terms_url=terms_url,
+            app_id=app_id,
+            host=args.host,
+            teams_app_id=args.teams_app_id,
+            version=args.version,
+            developer_name=args.developer_name,
+            website_url=args.website_url,
+            privacy_url=privacy_url,
+            terms_url=terms_url,
         )
     except ValidationError as exc:
         for err in exc.errors():
@@ -54,5 +80,8 @@ def run_package(args) -> int:
     out = write_package(options, args.out)
     print(f"wrote {out}: upload it in the Teams admin centre (Teams apps > Manage apps > Upload new app)")
     if options.uses_placeholder_links:
-        print("note: no --host or developer links were given, so the app's developer links point to leadbot.invalid; give --host (or --website-url, --privacy-url and --terms-url) for your organisation", file=sys.stderr)
+        print(
+            "note: no --host or developer links were given, so the app's developer links point to leadbot.invalid; give --host (or --website-url, --privacy-url and --terms-url) for your organisation",
+            file=sys.stderr,
+        )
     return 0

@@ -17,7 +17,9 @@ R = TypeVar("R")
 
 
 class Batcher(Generic[T, R]):
-    def __init__(self, flush: Callable[[list[T]], Awaitable[list[R] | None]], max_batch: int = 100, linger: float = 0.005):
+    def __init__(
+        self, flush: Callable[[list[T]], Awaitable[list[R] | None]], max_batch: int = 100, linger: float = 0.005
+    ):
         self._flush = flush
         self.max_batch = max_batch
         self.linger = linger
@@ -45,7 +47,7 @@ class Batcher(Generic[T, R]):
                     for _, future in batch:
                         future.cancel()
                     raise
-                except BaseException as exc:  # noqa: BLE001 - each waiting worker gets the error
+                except BaseException as exc:
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)

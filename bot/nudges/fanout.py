@@ -32,11 +32,11 @@ from datetime import datetime, timedelta
 from bot.delivery import Delivery, Lookup, Messenger, Reconciler, Target
 from bot.metrics import Metrics
 from bot.nudges.batching import Batcher
-from dialogs.nudges.store import ChannelKey, Claim, NudgeLedger, Result, Subscription
 from dialogs.content_loader import Content
 from dialogs.nudges.render import DEFAULT_MIN_VOTES, nudge_token, render_nudge
 from dialogs.nudges.rotation import channel_seed, pick
 from dialogs.nudges.schedule import add_weeks, local_instant, slot_at
+from dialogs.nudges.store import ChannelKey, Claim, NudgeLedger, Result, Subscription
 from dialogs.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,14 @@ class _Clock:
 
 
 class _Run:
-    def __init__(self, store: NudgeLedger, messengers: dict[str, Messenger], limits: Limits, now: datetime, stop: asyncio.Event | None):
+    def __init__(
+        self,
+        store: NudgeLedger,
+        messengers: dict[str, Messenger],
+        limits: Limits,
+        now: datetime,
+        stop: asyncio.Event | None,
+    ):
         self.claims: Batcher[Claim, str | None] = Batcher(store.claim_many, limits.batch)
         self.results: Batcher[Result, None] = Batcher(store.record_many, limits.batch)
         self.messengers = messengers
@@ -136,7 +143,9 @@ class _Run:
         self.stop = stop or asyncio.Event()
         self.report = RunReport()
         self.platform_sems = {p: asyncio.Semaphore(limits.concurrency(p)) for p in messengers}
-        self.workspace_sems: dict[tuple[str, str], asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(limits.per_workspace))
+        self.workspace_sems: dict[tuple[str, str], asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(limits.per_workspace)
+        )
         self.holds: dict[tuple[str, str], float] = {}
 
     def hold(self, platform: str, workspace_id: str, seconds: float) -> None:
@@ -202,7 +211,9 @@ class NudgeSender:
         for row in await self.store.pending(now):
             sub = active.get(row.key)
             if sub is not None:  # turned off or paused since: the row is left to close with its day
-                jobs.append(Job(sub, row.week, "retry" if row.status == "retry" else "reconcile", row.due_at, row.day_ends_at))
+                jobs.append(
+                    Job(sub, row.week, "retry" if row.status == "retry" else "reconcile", row.due_at, row.day_ends_at)
+                )
         return jobs, report
 
     async def _consider(self, sub: Subscription, slot, now: datetime, report: RunReport) -> Job | None:
@@ -230,7 +241,9 @@ class NudgeSender:
 
     # --- sending -----------------------------------------------------------------
 
-    async def send_due(self, now: datetime, messengers: dict[str, Messenger], stop: asyncio.Event | None = None) -> RunReport:
+    async def send_due(
+        self, now: datetime, messengers: dict[str, Messenger], stop: asyncio.Event | None = None
+    ) -> RunReport:
         """Send every nudge due at or before `now` and not yet sent this week. Safe to run anywhere, any time, at once."""
         jobs, report = await self.plan(now)
         run = _Run(self.store, messengers, self.limits, now, stop)
@@ -247,8 +260,19 @@ class NudgeSender:
         finally:
             await run.claims.close()
             await run.results.close()
-        log.info("nudge run", extra={"due": report.due, "sent": report.sent, "failed": report.failed, "retrying": report.retrying,
-                                     "paused": report.paused, "unknown": report.unknown, "skipped": report.skipped, "elsewhere": report.elsewhere})
+        log.info(
+            "nudge run",
+            extra={
+                "due": report.due,
+                "sent": report.sent,
+                "failed": report.failed,
+                "retrying": report.retrying,
+                "paused": report.paused,
+                "unknown": report.unknown,
+                "skipped": report.skipped,
+                "elsewhere": report.elsewhere,
+            },
+        )
         return report
 
     async def _job(self, run: _Run, job: Job) -> None:
@@ -270,7 +294,10 @@ class NudgeSender:
                 kind = "retry"
         except StoreUnavailable:
             run.report.errors += 1
-            log.warning("database unavailable during a nudge send; the ledger keeps the week safe", extra={"platform": job.sub.platform})
+            log.warning(
+                "database unavailable during a nudge send; the ledger keeps the week safe",
+                extra={"platform": job.sub.platform},
+            )
         except Exception:
             run.report.errors += 1
             log.exception("nudge job failed", extra={"platform": job.sub.platform})
@@ -286,15 +313,26 @@ class NudgeSender:
 
         if kind == "new":
             nudge_id = await run.claims.submit(
-                Claim(key, week, lambda history: pick(nudges, history, week, seed).id, add_weeks(week, -HISTORY_WEEKS),
-                      job.due_at, job.day_ends_at, token, now + LEASE, now)
+                Claim(
+                    key,
+                    week,
+                    lambda history: pick(nudges, history, week, seed).id,
+                    add_weeks(week, -HISTORY_WEEKS),
+                    job.due_at,
+                    job.day_ends_at,
+                    token,
+                    now + LEASE,
+                    now,
+                )
             )
             if nudge_id is None:
                 run.report.elsewhere += 1
                 return None
             attempts = 1
         else:
-            row = await self.store.reclaim(key, week, "retry" if kind == "retry" else "unknown", token, now + LEASE, now)
+            row = await self.store.reclaim(
+                key, week, "retry" if kind == "retry" else "unknown", token, now + LEASE, now
+            )
             if row is None:
                 run.report.elsewhere += 1
                 return None
@@ -318,7 +356,12 @@ class NudgeSender:
         if nudge is None:  # content changed under a retry
             history = await self.store.history(key, add_weeks(week, -HISTORY_WEEKS))
             nudge = pick(nudges, [h for h in history if h[0] != week], week, seed)
-        delivery = await self._post(run, messenger, target, render_nudge(self.content, nudge, week, language=job.sub.schedule.language, min_votes=self.min_votes))
+        delivery = await self._post(
+            run,
+            messenger,
+            target,
+            render_nudge(self.content, nudge, week, language=job.sub.schedule.language, min_votes=self.min_votes),
+        )
         return await self._settle(run, job, token, nudge.id, attempts, delivery, _can_find(messenger))
 
     async def _lookup(self, run: _Run, messenger: Messenger, target: Target, week: str) -> Lookup:
@@ -328,22 +371,24 @@ class NudgeSender:
             return await asyncio.wait_for(messenger.find(target, nudge_token(week)), run.limits.post_timeout)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a lookup that fails tells us nothing
+        except Exception as exc:
             log.warning("nudge lookup failed", extra={"platform": target.platform, "error": type(exc).__name__})
             return Lookup(found=None)
 
     async def _post(self, run: _Run, messenger: Messenger, target: Target, reply) -> Delivery:
         try:
             return await asyncio.wait_for(messenger.post(target, reply), run.limits.post_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return Delivery(outcome="unknown", detail="timeout")
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - we cannot tell whether it went
+        except Exception as exc:
             log.warning("messenger raised", extra={"platform": target.platform, "error": type(exc).__name__})
             return Delivery(outcome="unknown", detail="exception")
 
-    async def _settle(self, run: _Run, job: Job, token: str, nudge_id: str, attempts: int, d: Delivery, can_find: bool) -> float | None:
+    async def _settle(
+        self, run: _Run, job: Job, token: str, nudge_id: str, attempts: int, d: Delivery, can_find: bool
+    ) -> float | None:
         key, week, platform = job.key, job.week, job.sub.platform
         now = run.clock.now()
         code = (d.detail or d.outcome)[:64]
@@ -361,7 +406,18 @@ class NudgeSender:
             return None
         if d.outcome == "unknown":
             # Never re-sent blindly: looked up later if the platform can tell, otherwise counted as sent.
-            await run.results.submit(Result(key, week, token, "unknown", now, nudge_id=nudge_id, error=code, next_attempt_at=now + SETTLE if can_find else None))
+            await run.results.submit(
+                Result(
+                    key,
+                    week,
+                    token,
+                    "unknown",
+                    now,
+                    nudge_id=nudge_id,
+                    error=code,
+                    next_attempt_at=now + SETTLE if can_find else None,
+                )
+            )
             run.report.unknown += 1
             if not can_find:  # otherwise counted once the lookup settles it
                 self._count(platform, "unknown")
@@ -382,7 +438,18 @@ class NudgeSender:
             # An error answer: back off (1, 2, 4... minutes) and leave it to whichever run comes next.
             wait = run.limits.backoff(attempts)
             in_run = LATER
-        await run.results.submit(Result(key, week, token, "retry", now, nudge_id=nudge_id, error=code, next_attempt_at=now + timedelta(seconds=wait)))
+        await run.results.submit(
+            Result(
+                key,
+                week,
+                token,
+                "retry",
+                now,
+                nudge_id=nudge_id,
+                error=code,
+                next_attempt_at=now + timedelta(seconds=wait),
+            )
+        )
         return in_run
 
 
@@ -406,4 +473,4 @@ def _interleave(jobs: list[Job]) -> list[Job]:
     return out
 
 
-__all__ = ["NudgeSender", "RunReport", "Limits", "LEASE", "SETTLE"]
+__all__ = ["LEASE", "SETTLE", "Limits", "NudgeSender", "RunReport"]

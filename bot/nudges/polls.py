@@ -49,7 +49,11 @@ class PollBoard:
             while True:
                 self._dirty.discard(k)
                 delivery = await messenger.update(
-                    target, poll.ref, render_nudge(self.content, nudge, week, counts=counts, language=poll.language, min_votes=self.min_votes)
+                    target,
+                    poll.ref,
+                    render_nudge(
+                        self.content, nudge, week, counts=counts, language=poll.language, min_votes=self.min_votes
+                    ),
                 )
                 if delivery.outcome != "sent":
                     log.info("poll update not delivered", extra={"platform": channel[0], "outcome": delivery.outcome})

@@ -64,13 +64,15 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"- Other processors: {r['processors']}.",
         "- No message text is stored or logged. Diagnosis runs in leadbot's own process.",
         "",
-        "What is stored (the same list people get when they ask leadbot \"what do you store?\"):",
+        'What is stored (the same list people get when they ask leadbot "what do you store?"):',
         "",
         *_table(["what", "why", "how long"], [[s["what"], s["why"], s["how_long"]] for s in r["stored"]]),
         "",
-        "The tables behind it, and what \"forget me\" does to each:",
+        'The tables behind it, and what "forget me" does to each:',
         "",
-        *_table(["table", "what it holds", "forget me"], [[t["table"], t["purpose"], t["forget_me"]] for t in r["tables"]]),
+        *_table(
+            ["table", "what it holds", "forget me"], [[t["table"], t["purpose"], t["forget_me"]] for t in r["tables"]]
+        ),
         "",
         "### Scope of the processing",
         "",
@@ -84,7 +86,7 @@ def render_markdown(r: dict[str, Any]) -> str:
         "### Context of the processing",
         "",
         f"- Who uses it and their relationship with the organisation: {TO_COMPLETE}",
-        "- Control people have: \"what do you store?\" at any time; \"forget me\" deletes everything about them at once; "
+        '- Control people have: "what do you store?" at any time; "forget me" deletes everything about them at once; '
         "poll votes are anonymous and never stored per person.",
         "",
         "### Purposes of the processing",
@@ -123,7 +125,9 @@ def render_markdown(r: dict[str, Any]) -> str:
         "- Escalation: messages about these topics are routed to the organisation's contacts, never coached:",
     ]
     for topic in r["escalation_routes"]:
-        routes = ", ".join(f"{x['name']}{'' if x['contact_filled_in'] else ' (contact not filled in yet)'}" for x in topic["routes"])
+        routes = ", ".join(
+            f"{x['name']}{'' if x['contact_filled_in'] else ' (contact not filled in yet)'}" for x in topic["routes"]
+        )
         lines.append(f"  - {topic['name']}: {routes}")
     lines += [
         "- Audit log of who changed a channel's nudges, settings and content changes, forget-me and retention runs, "
@@ -148,21 +152,32 @@ def render_markdown(r: dict[str, Any]) -> str:
         "## Record of processing activities",
         "",
         *_table(
-            ["business function", "purpose", "categories of individuals", "categories of personal data",
-             "recipients", "transfers outside the UK", "retention", "security measures", "lawful basis"],
-            [[
-                TO_COMPLETE,
-                "coaching line managers on team problems; weekly team nudges with an anonymous poll",
-                f"line managers and team members who use leadbot (platforms: {names})",
-                "platform user and workspace ids; conversation state (labels, never text); who turned a channel's "
-                "nudges on or off; poll totals (no person)",
-                "none outside the organisation; the chat platform carries the messages",
-                TO_COMPLETE,
-                f"conversation state {ret['conversation_state_days']} days; audit log {ret['audit_days']} days; "
-                f"poll totals {ret['poll_totals_weeks']} weeks",
-                f"{r['database']['kind']} at {r['database']['where']}; no text stored or logged; {TO_COMPLETE}",
-                TO_COMPLETE,
-            ]],
+            [
+                "business function",
+                "purpose",
+                "categories of individuals",
+                "categories of personal data",
+                "recipients",
+                "transfers outside the UK",
+                "retention",
+                "security measures",
+                "lawful basis",
+            ],
+            [
+                [
+                    TO_COMPLETE,
+                    "coaching line managers on team problems; weekly team nudges with an anonymous poll",
+                    f"line managers and team members who use leadbot (platforms: {names})",
+                    "platform user and workspace ids; conversation state (labels, never text); who turned a channel's "
+                    "nudges on or off; poll totals (no person)",
+                    "none outside the organisation; the chat platform carries the messages",
+                    TO_COMPLETE,
+                    f"conversation state {ret['conversation_state_days']} days; audit log {ret['audit_days']} days; "
+                    f"poll totals {ret['poll_totals_weeks']} weeks",
+                    f"{r['database']['kind']} at {r['database']['where']}; no text stored or logged; {TO_COMPLETE}",
+                    TO_COMPLETE,
+                ]
+            ],
         ),
         "",
         "## The settings this report was made from",

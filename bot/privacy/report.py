@@ -32,22 +32,32 @@ def platforms(settings: Settings) -> list[dict[str, Any]]:
     """Each configured platform and how data flows through it."""
     out = []
     if settings.slack_configured or settings.slack_app_token is not None:
-        how = "Slack's OAuth install flow (tokens per workspace in leadbot's database)" if settings.slack_oauth else (
-            "Socket Mode (an outgoing WebSocket to Slack)" if settings.slack_app_token is not None else "HTTPS requests from Slack, signed with the signing secret"
+        how = (
+            "Slack's OAuth install flow (tokens per workspace in leadbot's database)"
+            if settings.slack_oauth
+            else (
+                "Socket Mode (an outgoing WebSocket to Slack)"
+                if settings.slack_app_token is not None
+                else "HTTPS requests from Slack, signed with the signing secret"
+            )
         )
-        out.append({
-            "platform": "Slack",
-            "connection": how,
-            "flow": "A manager's message goes from Slack to leadbot, which diagnoses it in its own process and posts the reply "
-                    "back through Slack's Web API. Nothing is sent anywhere else.",
-        })
+        out.append(
+            {
+                "platform": "Slack",
+                "connection": how,
+                "flow": "A manager's message goes from Slack to leadbot, which diagnoses it in its own process and posts the reply "
+                "back through Slack's Web API. Nothing is sent anywhere else.",
+            }
+        )
     if settings.microsoft_app_id:
-        out.append({
-            "platform": "Microsoft Teams",
-            "connection": f"the Azure Bot Service (Bot Framework), app type {settings.microsoft_app_type}",
-            "flow": "A manager's message goes from Teams through Microsoft's Bot Framework service to leadbot, which diagnoses it "
-                    "in its own process and replies through the Bot Framework connector. Nothing is sent anywhere else.",
-        })
+        out.append(
+            {
+                "platform": "Microsoft Teams",
+                "connection": f"the Azure Bot Service (Bot Framework), app type {settings.microsoft_app_type}",
+                "flow": "A manager's message goes from Teams through Microsoft's Bot Framework service to leadbot, which diagnoses it "
+                "in its own process and replies through the Bot Framework connector. Nothing is sent anywhere else.",
+            }
+        )
     return out
 
 
@@ -59,7 +69,8 @@ def escalation_routes(content: Content) -> list[dict[str, Any]]:
             "name": topic.name,
             "routes": [
                 {"id": rid, "name": routes[rid].name, "contact_filled_in": PLACEHOLDER not in routes[rid].contact}
-                for rid in topic.routes if rid in routes
+                for rid in topic.routes
+                if rid in routes
             ],
         }
         for topic in content.escalation.topics
@@ -107,7 +118,7 @@ def build_report(
         "platforms": platforms(settings),
         "database": {"kind": database_kind(settings), "where": location(settings.database_url)},
         "processors": "none beyond the organisation's own servers: leadbot calls no AI service and downloads nothing; "
-                      "messages reach it through the chat platform the organisation already uses",
+        "messages reach it through the chat platform the organisation already uses",
         "retention": {
             "conversation_state_days": settings.retention_days,
             "audit_days": settings.audit_days,
@@ -117,17 +128,20 @@ def build_report(
             "delivery_receipts_days": 1,
         },
         "poll_min_votes": settings.poll_min_votes,
-        "stored": [{"what": w, "why": y, "how_long": h} for w, y, h in stored_rows(content, settings.retention_days, settings.audit_days)],
+        "stored": [
+            {"what": w, "why": y, "how_long": h}
+            for w, y, h in stored_rows(content, settings.retention_days, settings.audit_days)
+        ],
         "tables": tables(),
         "escalation_routes": escalation_routes(content),
         "forget_me": {
             "how": "Anyone types 'forget me' (or '/leadbot forget me' in Slack): every row about them goes from every table at once, "
-                   "and they are told how many. The audit log keeps a count of the run, never who.",
+            "and they are told how many. The audit log keeps a count of the run, never who.",
             "last_run": _when(last_forget_me) if audit_readable else "unknown: the database did not answer",
         },
         "retention_job": {
             "how": "leadbot serve deletes what is past its time every hour (and the nudge scheduler its own tables), "
-                   "noting each run in the audit log.",
+            "noting each run in the audit log.",
             "last_run": _when(last_retention) if audit_readable else "unknown: the database did not answer",
         },
         "settings": settings_snapshot(settings),

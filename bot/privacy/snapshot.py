@@ -27,7 +27,9 @@ def settings_snapshot(settings: Settings) -> dict[str, Any]:
         value = getattr(settings, name)
         if name == "database_url":
             value = f"{database_kind(settings)} at {location(value)}"
-        elif isinstance(value, SecretStr) or (value is None and field.annotation is not None and "SecretStr" in str(field.annotation)):
+        elif isinstance(value, SecretStr) or (
+            value is None and field.annotation is not None and "SecretStr" in str(field.annotation)
+        ):
             value = "set" if value is not None else "not set"
         elif isinstance(value, Path):
             value = str(value)

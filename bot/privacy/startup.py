@@ -10,7 +10,9 @@ from bot.storage.audit import AuditLog
 from dialogs.content_loader import Content
 
 
-async def record_startup(audit: AuditLog, settings: Settings, content: Content, now: datetime | None = None) -> list[str]:
+async def record_startup(
+    audit: AuditLog, settings: Settings, content: Content, now: datetime | None = None
+) -> list[str]:
     """Record a `settings` event naming what changed (and its new, non-secret values) and a `content`
     event with the old and new fingerprints, each only when something differs from the last one
     recorded. Returns the kinds recorded."""

@@ -82,7 +82,17 @@ async def observe(request: web.Request, handler):
         if request.path not in ("/metrics", "/healthz", "/readyz"):
             metrics.requests.labels(platform, surface, f"{status // 100}xx").inc()
             metrics.latency.labels(platform, surface).observe(elapsed)
-            log.info("request", extra={"method": request.method, "path": request.path, "status": status, "ms": round(elapsed * 1000, 1), "platform": platform, "surface": surface})
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 1),
+                    "platform": platform,
+                    "surface": surface,
+                },
+            )
         request_id.reset(token)
 
 
@@ -96,7 +106,7 @@ async def database_answers(app: web.Application) -> bool:
     try:
         await asyncio.wait_for(app[SERVICES].store.ping(), timeout=READY_TIMEOUT)
         ok = True
-    except (StoreUnavailable, asyncio.TimeoutError):
+    except (TimeoutError, StoreUnavailable):
         ok = False
     app[METRICS].ready.set(1 if ok else 0)
     return ok
@@ -152,7 +162,11 @@ def _platform_mounts():
 
 
 def create_app(
-    services: Services, metrics: Metrics | None = None, background: bool = True, socket_mode: bool = False, metrics_host: str = "0.0.0.0"
+    services: Services,
+    metrics: Metrics | None = None,
+    background: bool = True,
+    socket_mode: bool = False,
+    metrics_host: str = "0.0.0.0",
 ) -> web.Application:
     """The whole server. With LEADBOT_METRICS_PORT set, /metrics is served only there (on `metrics_host`)."""
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
@@ -165,9 +179,12 @@ def create_app(
     # Each platform's messenger joins this dict once the platform has started (see wire_messengers).
     messengers: dict[str, Messenger] = {}
     polls = PollBoard(services.content, services.nudge_store, messengers, services.settings.poll_min_votes)
-    app[ROUTER] = router = TurnRouter(services.conversations, services.nudges, polls, metrics, turn_gates(services.settings))
+    app[ROUTER] = router = TurnRouter(
+        services.conversations, services.nudges, polls, metrics, turn_gates(services.settings)
+    )
     app[NUDGE_SCHEDULER] = scheduler = NudgeScheduler(
-        NudgeSender(services.nudge_store, services.content, metrics, min_votes=services.settings.poll_min_votes), messengers
+        NudgeSender(services.nudge_store, services.content, metrics, min_votes=services.settings.poll_min_votes),
+        messengers,
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -176,7 +193,9 @@ def create_app(
     else:
         add_metrics_listener(app, metrics_host, services.settings.metrics_port, metrics)
     add_pages(app, services.settings, services.content)
-    mounted: list[Mounted] = [m for mount in _platform_mounts() if (m := mount(app, services, metrics, router, socket_mode))]
+    mounted: list[Mounted] = [
+        m for mount in _platform_mounts() if (m := mount(app, services, metrics, router, socket_mode))
+    ]
     app[PLATFORMS] = [m.name for m in mounted]
 
     async def wire_messengers(_app: web.Application) -> None:

@@ -32,10 +32,10 @@ OTHER = {"en": ("cy", "Cymraeg"), "cy": ("en", "English")}
 
 def _document(title: str, body: list[str], code: str = "en") -> str:
     other, name = OTHER.get(code, OTHER["en"])
-    switch = f"<p><a href=\"?lang={other}\" lang=\"{HTML_LANG[other]}\" hreflang=\"{HTML_LANG[other]}\">{name}</a></p>"
+    switch = f'<p><a href="?lang={other}" lang="{HTML_LANG[other]}" hreflang="{HTML_LANG[other]}">{name}</a></p>'
     return (
-        f"<!doctype html>\n<html lang=\"{HTML_LANG.get(code, 'en-GB')}\">\n<head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f'<!doctype html>\n<html lang="{HTML_LANG.get(code, "en-GB")}">\n<head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{switch}\n<h1>{escape(title)}</h1>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
@@ -49,13 +49,17 @@ def _paragraphs(items: list[str]) -> list[str]:
 def privacy_html(content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> str:
     page = content.pages.privacy
     rows = [
-        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(escape(what), escape(why), escape(how_long))
+        f"<tr><td>{escape(what)}</td><td>{escape(why)}</td><td>{escape(how_long)}</td></tr>"
         for what, why, how_long in stored_rows(content, retention_days, audit_days)
     ]
     head = content.pages.privacy_table
     headings = f"<thead><tr><th>{escape(head.what)}</th><th>{escape(head.why)}</th><th>{escape(head.how_long)}</th></tr></thead>"
     table = ["<table>", headings, "<tbody>", *rows, "</tbody>", "</table>"]
-    return _document(page.title, _paragraphs(page.paragraphs) + table + _paragraphs(content.pages.privacy_after_table), content.language)
+    return _document(
+        page.title,
+        _paragraphs(page.paragraphs) + table + _paragraphs(content.pages.privacy_after_table),
+        content.language,
+    )
 
 
 def terms_html(content: Content) -> str:
@@ -82,7 +86,11 @@ def add_pages(app: web.Application, settings: Settings, content: Content) -> Non
         return view
 
     codes = list(content.translations or {"en": content})
-    privacy = None if settings.privacy_url else {c: privacy_html(content.in_language(c), settings.retention_days, settings.audit_days) for c in codes}
+    privacy = (
+        None
+        if settings.privacy_url
+        else {c: privacy_html(content.in_language(c), settings.retention_days, settings.audit_days) for c in codes}
+    )
     terms = None if settings.terms_url else {c: terms_html(content.in_language(c)) for c in codes}
     app.router.add_get("/privacy", page(privacy, settings.privacy_url))
     app.router.add_get("/terms", page(terms, settings.terms_url))

@@ -32,4 +32,3 @@ class ShutdownBudget:
 
 
 SHUTDOWN = web.AppKey("shutdown_budget", ShutdownBudget)
-

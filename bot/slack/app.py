@@ -30,7 +30,9 @@ def create_slack_app(runtime: SlackRuntime) -> AsyncApp:
     _quiet_the_unused_token_warning()
     if settings.slack_oauth:
         if settings.slack_bot_token is not None:
-            log.warning("SLACK_BOT_TOKEN is ignored: with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, each workspace's token comes from its installation")
+            log.warning(
+                "SLACK_BOT_TOKEN is ignored: with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set, each workspace's token comes from its installation"
+            )
         store = installation_store(settings, services.db)
         client = build_web_client(settings, metrics)
         app = AsyncApp(
@@ -49,7 +51,9 @@ def create_slack_app(runtime: SlackRuntime) -> AsyncApp:
             client=build_web_client(settings, metrics, token=settings.slack_bot_token.get_secret_value()),
         )
     else:
-        raise SlackSetupError("Slack needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for installs to many workspaces")
+        raise SlackSetupError(
+            "Slack needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for installs to many workspaces"
+        )
     Listeners(runtime).register(app)
     return app
 
@@ -69,7 +73,9 @@ def _quiet_the_unused_token_warning() -> None:
         bolt_logger.addFilter(_TokenInClient())
 
 
-def bot_token_authorize(settings: Settings, store: InstallationStore, client: AsyncWebClient) -> AsyncInstallationStoreAuthorize:
+def bot_token_authorize(
+    settings: Settings, store: InstallationStore, client: AsyncWebClient
+) -> AsyncInstallationStoreAuthorize:
     """Bolt's own authorize for installations, set up for a bot that has only bot tokens.
 
     By default Bolt looks up the workspace's installation and then the person's

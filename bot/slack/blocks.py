@@ -141,7 +141,10 @@ def choice_buttons(reply: Reply) -> list[Block]:
 
 
 def actions(buttons: list[Block]) -> list[Block]:
-    return [{"type": "actions", "elements": buttons[i : i + ACTIONS_PER_BLOCK]} for i in range(0, len(buttons), ACTIONS_PER_BLOCK)]
+    return [
+        {"type": "actions", "elements": buttons[i : i + ACTIONS_PER_BLOCK]}
+        for i in range(0, len(buttons), ACTIONS_PER_BLOCK)
+    ]
 
 
 # --- the reply --------------------------------------------------------------
@@ -157,14 +160,26 @@ def _short_lines(reply: Reply) -> list[str]:
 
 
 def render(
-    reply: Reply, *, show_quote: bool = True, short: bool = False, extra: list[Block] | None = None, words: wording.Words | None = None
+    reply: Reply,
+    *,
+    show_quote: bool = True,
+    short: bool = False,
+    extra: list[Block] | None = None,
+    words: wording.Words | None = None,
 ) -> Rendered:
     content: list[Block] = []
     if reply.title and reply.title.strip():
         content.append({"type": "header", "text": plain(reply.title, HEADER_TEXT)})
     content.extend(paragraphs(_short_lines(reply) if short else reply.lines))
     if reply.tally:  # poll results as bars in the message itself; monospace keeps the bars even
-        content.append(section("\n".join(f"`{bar}` {escape(rest)}" for bar, _, rest in (line.partition(" ") for line in tally_lines(reply.tally)))))
+        content.append(
+            section(
+                "\n".join(
+                    f"`{bar}` {escape(rest)}"
+                    for bar, _, rest in (line.partition(" ") for line in tally_lines(reply.tally))
+                )
+            )
+        )
     if reply.quote and show_quote and not short:
         quoted = "\n".join(f">{line}" for line in escape(reply.quote.text).splitlines() or [""])
         content.append(section(quoted))
@@ -186,7 +201,7 @@ def fit(content: list[Block], action_blocks: list[Block], words: wording.Words |
     action_blocks = action_blocks[: MAX_BLOCKS - 2]
     room = MAX_BLOCKS - len(action_blocks)
     if len(content) > room:
-        content = content[: room - 1] + [context(wording.of(words)["slack_shortened"])]
+        content = [*content[: room - 1], context(wording.of(words)["slack_shortened"])]
     return content + action_blocks
 
 

@@ -75,6 +75,8 @@ def build_web_client(
     )
 
 
-def build_webhook_client(url: str, metrics: Metrics, session: aiohttp.ClientSession | None = None) -> AsyncWebhookClient:
+def build_webhook_client(
+    url: str, metrics: Metrics, session: aiohttp.ClientSession | None = None
+) -> AsyncWebhookClient:
     """A response_url, sent to like a Web API call: the same time-out, retries and pooled session."""
     return AsyncWebhookClient(url=url, timeout=TIMEOUT_SECONDS, session=session, retry_handlers=retry_handlers(metrics))

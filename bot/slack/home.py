@@ -11,7 +11,10 @@ from dialogs.flows.info import DEFAULT_AUDIT_DAYS, privacy_reply
 
 QUOTES_ACTION = "leadbot_home_quotes"
 LANGUAGE_ACTION = "leadbot_home_language"
-LANGUAGE_NAMES = {"cy": "Cymraeg", "en": "English"}  # each in itself: someone who cannot read the other can still find theirs
+LANGUAGE_NAMES = {
+    "cy": "Cymraeg",
+    "en": "English",
+}  # each in itself: someone who cannot read the other can still find theirs
 MAX_HOME_BLOCKS = 100  # Slack's limit for a Home tab view
 
 
@@ -19,13 +22,18 @@ def header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": plain(text, HEADER_TEXT)}
 
 
-def home_view(content: Content, retention_days: int, prefs: Prefs, audit_days: int = DEFAULT_AUDIT_DAYS) -> dict[str, Any]:
+def home_view(
+    content: Content, retention_days: int, prefs: Prefs, audit_days: int = DEFAULT_AUDIT_DAYS
+) -> dict[str, Any]:
     """The Home tab in the person's language (`content` is already in it)."""
     m, w = content.messages, content.wording
     blocks: list[dict[str, Any]] = [header(w["slack_home_title"])]
     blocks += [header(w["slack_home_what"]), *paragraphs(list(m.about))]
     blocks += [header(w["slack_home_how"]), *paragraphs(list(m.help))]
-    usage = [w[k] for k in ("slack_home_usage_dm", "slack_home_usage_channel", "slack_home_usage_slash", "slack_home_usage_help")]
+    usage = [
+        w[k]
+        for k in ("slack_home_usage_dm", "slack_home_usage_channel", "slack_home_usage_slash", "slack_home_usage_help")
+    ]
     blocks += [section("\n".join(f"\u2022 {line}" for line in usage))]
     stored = privacy_reply(content, retention_days, audit_days)  # the same rows as "what do you store?"
     blocks += [header(w["slack_home_stored"]), section(escape(m.privacy_intro))]
@@ -38,12 +46,18 @@ def home_view(content: Content, retention_days: int, prefs: Prefs, audit_days: i
         header(w["slack_home_settings"]),
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"{w['slack_home_quotes']}: *{w['slack_home_on'] if on else w['slack_home_off']}*"},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"{w['slack_home_quotes']}: *{w['slack_home_on'] if on else w['slack_home_off']}*",
+            },
             "accessory": toggle,
         },
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"{w['slack_home_language']}: *{LANGUAGE_NAMES.get(content.language, content.language)}*"},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"{w['slack_home_language']}: *{LANGUAGE_NAMES.get(content.language, content.language)}*",
+            },
             "accessory": button(LANGUAGE_NAMES[other], LANGUAGE_ACTION, other),
         },
         context(w["slack_home_forget"]),

@@ -95,7 +95,9 @@ def _name(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def message_inbound(body: dict[str, Any], event: dict[str, Any], workspace: str | None, surface: Surface) -> Inbound | None:
+def message_inbound(
+    body: dict[str, Any], event: dict[str, Any], workspace: str | None, surface: Surface
+) -> Inbound | None:
     """A DM (surface "dm") or an @mention (surface "mention"). event_id makes Slack's retries harmless.
 
     Slack's message events carry the sender's id but not their name (that would take the
@@ -111,7 +113,9 @@ def slash_inbound(command: dict[str, Any], workspace: str | None) -> Inbound | N
     raw = command.get("text")
     text = plain_text(raw) if isinstance(raw, str) else ""
     k = key(workspace, command.get("user_id"), command.get("channel_id"))
-    return _inbound(k, "slash", command.get("trigger_id"), text=text or "help", user_name=_name(command.get("user_name")))
+    return _inbound(
+        k, "slash", command.get("trigger_id"), text=text or "help", user_name=_name(command.get("user_name"))
+    )
 
 
 def press_channel(body: dict[str, Any]) -> str | None:
@@ -134,7 +138,9 @@ def press_inbound(body: dict[str, Any], workspace: str | None, token: str | None
     event_id = body.get("trigger_id") or _action_ts(body)
     container = body.get("container") if isinstance(body.get("container"), dict) else {}
     ref = container.get("message_ts") if isinstance(container.get("message_ts"), str) else None
-    return _inbound(key(workspace, press_user(body), press_channel(body)), "button", event_id, choice=choice, message_ref=ref)
+    return _inbound(
+        key(workspace, press_user(body), press_channel(body)), "button", event_id, choice=choice, message_ref=ref
+    )
 
 
 def _action_ts(body: dict[str, Any]) -> str | None:

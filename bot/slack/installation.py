@@ -7,11 +7,11 @@ SDK reads and writes exactly as it would on tables it created itself.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, desc, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import and_, desc, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from bot.slack.manifest import bot_scopes

@@ -29,6 +29,7 @@ from dialogs.models import ConversationKey, Inbound, Reply
 
 log = logging.getLogger(__name__)
 
+
 def _ephemeral(body: dict) -> Ephemeral:
     """Only the person who typed the command or pressed the button sees the answer: their response_url."""
     url = body.get("response_url")
@@ -64,7 +65,9 @@ class Listeners:
         app.block_action(blocks.CONTINUE_ACTION, middleware=work)(t(self.on_continue_privately, self.busy))
         app.block_action(QUOTES_ACTION, middleware=work)(t(self.on_home_quotes, self.busy))
         app.block_action(LANGUAGE_ACTION, middleware=work)(t(self.on_home_language, self.busy))
-        app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(t(self.on_choice, self.busy))
+        app.block_action(re.compile("^" + re.escape(blocks.CHOICE_ACTION)), middleware=work)(
+            t(self.on_choice, self.busy)
+        )
         app.block_action(re.compile(".*"), middleware=work)(t(self.on_unknown_button, self.busy))
         if app.installation_store is not None:
             # Bolt's own listeners: uninstalling, or revoking the tokens, deletes the workspace's installation.
@@ -77,7 +80,9 @@ class Listeners:
 
     # --- past the bound on turns in flight ---------------------------------
 
-    async def busy(self, body: dict, context: Any, client: AsyncWebClient, ack=None, event: dict | None = None, **_: Any) -> None:
+    async def busy(
+        self, body: dict, context: Any, client: AsyncWebClient, ack=None, event: dict | None = None, **_: Any
+    ) -> None:
         """Not admitted (LEADBOT_MAX_TURNS_IN_FLIGHT reached, or shutting down): tell the person at once,
         where the answer would have gone. Nothing touches the database."""
         if ack is not None:
@@ -87,9 +92,17 @@ class Listeners:
         if "command" in body or body.get("type") == "block_actions":
             if body.get("response_url"):
                 dest, surface = _ephemeral(body), "slash" if "command" in body else "button"
-        elif event is not None and event.get("type") == "message" and inbound.is_answerable_dm(event, context.bot_user_id):
+        elif (
+            event is not None
+            and event.get("type") == "message"
+            and inbound.is_answerable_dm(event, context.bot_user_id)
+        ):
             dest, surface = Channel(event["channel"], thread_ts=event.get("thread_ts")), "dm"
-        elif event is not None and event.get("type") == "app_mention" and inbound.is_answerable_mention(event, context.bot_user_id):
+        elif (
+            event is not None
+            and event.get("type") == "app_mention"
+            and inbound.is_answerable_mention(event, context.bot_user_id)
+        ):
             dest, surface = Channel(event["channel"], thread_ts=event.get("thread_ts") or event.get("ts")), "mention"
         if dest is None:
             return  # App Home opened, a bot's own message...: nobody is waiting for an answer
@@ -229,7 +242,9 @@ class Listeners:
             return
         try:
             prefs = await self.rt.prefs.load(workspace, user)  # keeps the person's language as it is
-            await self.rt.prefs.save(workspace, user, prefs.model_copy(update={"show_quotes": action.get("value") == "on"}))
+            await self.rt.prefs.save(
+                workspace, user, prefs.model_copy(update={"show_quotes": action.get("value") == "on"})
+            )
         except Exception:
             log.warning("could not save settings", exc_info=True)
         await self.publish_home(client, workspace, user)
@@ -257,7 +272,11 @@ class Listeners:
                 log.warning("settings unavailable; using defaults", exc_info=True)
         code = prefs.language
         if code is None and workspace:
-            code = language.fallback(stored=None, locale=await self.rt.locales.locale(client, workspace, user), default=self.rt.settings.language)
+            code = language.fallback(
+                stored=None,
+                locale=await self.rt.locales.locale(client, workspace, user),
+                default=self.rt.settings.language,
+            )
         content = self.rt.services.content.in_language(code or self.rt.settings.language)
         view = home_view(content, self.rt.settings.retention_days, prefs, self.rt.settings.audit_days)
         try:
@@ -281,7 +300,9 @@ class Listeners:
         """Route the turn and send its replies to `dest`. Only a conversation's answer is ever shortened."""
         if msg.choice is None and msg.key.workspace_id:
             # Slack sends no locale with a message: ask once per person, then from memory.
-            msg = msg.model_copy(update={"locale": await self.rt.locales.locale(client, msg.key.workspace_id, msg.key.user_id)})
+            msg = msg.model_copy(
+                update={"locale": await self.rt.locales.locale(client, msg.key.workspace_id, msg.key.user_id)}
+            )
         show_quotes = self.prefetch_show_quotes(msg)
         routed = await self.rt.router.route(msg)
         if routed.event == "forget":

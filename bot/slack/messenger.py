@@ -28,7 +28,9 @@ class SlackMessenger:
 
     platform = "slack"
 
-    def __init__(self, settings: Settings, metrics: Metrics, tokens: TokenSource, session: aiohttp.ClientSession | None = None):
+    def __init__(
+        self, settings: Settings, metrics: Metrics, tokens: TokenSource, session: aiohttp.ClientSession | None = None
+    ):
         self.settings = settings
         self.metrics = metrics
         self.tokens = tokens
@@ -50,7 +52,10 @@ class SlackMessenger:
             if len(self._clients) > 1000:  # tokens of uninstalled workspaces do not pile up for ever
                 self._clients.clear()
             client = build_web_client(
-                self.settings, self.metrics, token=token, session=self.session,
+                self.settings,
+                self.metrics,
+                token=token,
+                session=self.session,
                 handlers=retry_handlers(self.metrics, rate_limits=rate_limits),
             )
             self._clients[(token, rate_limits)] = client
@@ -63,16 +68,27 @@ class SlackMessenger:
         client = self._client(token, rate_limits)
         rendered = render(reply)
         try:
-            response = await getattr(client, method)(channel=target.channel_id, text=rendered.text, blocks=rendered.blocks, **extra)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a Delivery the caller can act on
+            response = await getattr(client, method)(
+                channel=target.channel_id, text=rendered.text, blocks=rendered.blocks, **extra
+            )
+        except Exception as exc:
             return self._failed(target, method, delivery_for(exc))
         return Delivery(outcome="sent", ref=response.get("ts"))
 
     def _failed(self, target: Target, method: str, delivery: Delivery) -> Delivery:
-        return report_undelivered(self.metrics, "slack", method.replace("_", "."), delivery, workspace=target.workspace_id, channel=target.channel_id)
+        return report_undelivered(
+            self.metrics,
+            "slack",
+            method.replace("_", "."),
+            delivery,
+            workspace=target.workspace_id,
+            channel=target.channel_id,
+        )
 
 
-def build_messenger(settings: Settings, engine: AsyncEngine, metrics: Metrics, session: aiohttp.ClientSession | None = None) -> SlackMessenger:
+def build_messenger(
+    settings: Settings, engine: AsyncEngine, metrics: Metrics, session: aiohttp.ClientSession | None = None
+) -> SlackMessenger:
     """The Messenger for this deployment: the installation store's tokens with OAuth, else SLACK_BOT_TOKEN."""
     if settings.slack_oauth:
         from bot.slack.installation import installation_store

@@ -24,10 +24,10 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.app import create_slack_app
 from bot.slack.errors import SlackSetupError
-from bot.slack.setup import check_slack
 from bot.slack.messenger import SlackMessenger, build_messenger
 from bot.slack.payloads import readable
 from bot.slack.runtime import SlackRuntime
+from bot.slack.setup import check_slack
 from bot.slack.socket_mode import app_token, build_socket_mode_handler
 from bot.turns import TurnRouter
 

@@ -7,6 +7,7 @@ code, never the text) and ends that turn's sending; it never raises into Bolt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Delivery, report_undelivered
@@ -51,7 +52,12 @@ async def send(client: AsyncWebClient, dest: Destination, messages: list[Rendere
                     break
                 webhook = build_webhook_client(dest.response_url, metrics, client.session)
                 response = await webhook.send_dict(
-                    {"text": message.text, "blocks": message.blocks, "response_type": "ephemeral", "replace_original": False}
+                    {
+                        "text": message.text,
+                        "blocks": message.blocks,
+                        "response_type": "ephemeral",
+                        "replace_original": False,
+                    }
                 )
                 status = response.status_code
                 if status >= 300:

@@ -10,7 +10,7 @@ through another replica within `KEEP_SECONDS`; "forget me" drops it here.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -63,7 +63,9 @@ class PrefsStore:
         async with transaction(self.engine) as conn:
             row = (
                 await conn.execute(
-                    select(t.settings).where(t.platform == PLATFORM, t.workspace_id == workspace_id, t.user_id == user_id)
+                    select(t.settings).where(
+                        t.platform == PLATFORM, t.workspace_id == workspace_id, t.user_id == user_id
+                    )
                 )
             ).first()
         if row is None:
@@ -74,10 +76,14 @@ class PrefsStore:
             return Prefs()  # written by an older version: defaults rather than an error
 
     async def save(self, workspace_id: str, user_id: str, prefs: Prefs) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         data = prefs.model_dump(mode="json")
-        stmt = self._insert(user_settings).values(platform=PLATFORM, workspace_id=workspace_id, user_id=user_id, settings=data, updated_at=now)
-        stmt = stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "user_id"], set_={"settings": data, "updated_at": now})
+        stmt = self._insert(user_settings).values(
+            platform=PLATFORM, workspace_id=workspace_id, user_id=user_id, settings=data, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "user_id"], set_={"settings": data, "updated_at": now}
+        )
         self.forget(workspace_id, user_id)
         async with transaction(self.engine) as conn:
             await conn.execute(stmt)

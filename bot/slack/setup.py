@@ -14,7 +14,13 @@ def slack_wanted(settings: Settings) -> bool:
     """Any Slack setting at all: the operator meant to run Slack."""
     return any(
         v is not None and v != ""
-        for v in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token, settings.slack_client_id, settings.slack_client_secret)
+        for v in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.slack_client_id,
+            settings.slack_client_secret,
+        )
     )
 
 
@@ -22,7 +28,9 @@ def check_slack(settings: Settings, socket_mode: bool = False) -> bool:
     """True when Slack is to be served, False when it is not set up at all; SlackSetupError for half a set-up."""
     has_id, has_secret = bool(settings.slack_client_id), settings.slack_client_secret is not None
     if has_id != has_secret:
-        given, missing = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if has_id else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+        given, missing = (
+            ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if has_id else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+        )
         raise SlackSetupError(
             f"Slack is half set up: {given} is set but {missing} is not",
             f"fix: set {missing} too (the app's Basic Information page, App Credentials), or unset {given}",
@@ -36,7 +44,9 @@ def check_slack(settings: Settings, socket_mode: bool = False) -> bool:
         return False
     if not has_token:
         given = "SLACK_SIGNING_SECRET" if settings.slack_signing_secret is not None else "SLACK_APP_TOKEN"
-        raise SlackSetupError(f"Slack is half set up: {given} is set but there is no bot token", f"fix: set {ONE} or {MANY}")
+        raise SlackSetupError(
+            f"Slack is half set up: {given} is set but there is no bot token", f"fix: set {ONE} or {MANY}"
+        )
     if settings.slack_signing_secret is None:
         raise SlackSetupError(
             "Slack is half set up: SLACK_SIGNING_SECRET is not set, so requests on /slack/events cannot be checked",

@@ -60,8 +60,15 @@ async def record(
     """One event, inside the caller's transaction: it is recorded if and only if the change is."""
     await conn.execute(
         audit_events.insert().values(
-            at=at or _now(), kind=kind, action=action, platform=platform, workspace_id=workspace_id,
-            channel_id=channel_id, actor=actor, count=count, detail=detail,
+            at=at or _now(),
+            kind=kind,
+            action=action,
+            platform=platform,
+            workspace_id=workspace_id,
+            channel_id=channel_id,
+            actor=actor,
+            count=count,
+            detail=detail,
         )
     )
 
@@ -124,7 +131,11 @@ class AuditLog:
     async def last(self, kind: str) -> dict[str, Any] | None:
         t = audit_events.c
         async with transaction(self.engine) as conn:
-            row = (await conn.execute(select(audit_events).where(t.kind == kind).order_by(t.at.desc(), t.id.desc()).limit(1))).first()
+            row = (
+                await conn.execute(
+                    select(audit_events).where(t.kind == kind).order_by(t.at.desc(), t.id.desc()).limit(1)
+                )
+            ).first()
         return _event(row) if row else None
 
     async def escalations(self, since: date | None = None) -> list[dict[str, Any]]:

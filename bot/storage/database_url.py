@@ -21,8 +21,13 @@ SUPPORTED = (SQLITE, POSTGRESQL)
 EXAMPLES = "sqlite+aiosqlite:///./leadbot.db or postgresql+asyncpg://USER:PASSWORD@HOST:5432/DATABASE"
 # The async driver each database needs, for every way people commonly spell that database.
 WANTS = {
-    "postgresql": POSTGRESQL, "postgres": POSTGRESQL, "psycopg": POSTGRESQL, "psycopg2": POSTGRESQL, "pg8000": POSTGRESQL,
-    "sqlite": SQLITE, "pysqlite": SQLITE,
+    "postgresql": POSTGRESQL,
+    "postgres": POSTGRESQL,
+    "psycopg": POSTGRESQL,
+    "psycopg2": POSTGRESQL,
+    "pg8000": POSTGRESQL,
+    "sqlite": SQLITE,
+    "pysqlite": SQLITE,
 }
 # The Python package behind each driver, for "not installed".
 PACKAGES = {"aiosqlite": "aiosqlite", "asyncpg": "asyncpg"}
@@ -48,7 +53,9 @@ def check(raw: str) -> str:
         return raw.strip()
     wanted = WANTS.get(match["backend"]) or WANTS.get(match["driver"] or "")
     if wanted is not None:
-        raise ValueError(f"{scheme}:// needs leadbot's async driver: write {wanted}://{without_password(match['rest'])}")
+        raise ValueError(
+            f"{scheme}:// needs leadbot's async driver: write {wanted}://{without_password(match['rest'])}"
+        )
     raise ValueError(f"leadbot works with SQLite and PostgreSQL, not {scheme}; write {EXAMPLES}")
 
 
@@ -58,7 +65,7 @@ def location(raw: str) -> str:
 
     try:
         url = make_url(raw)
-    except Exception:  # noqa: BLE001 - a message must not fail over an address that is already wrong
+    except Exception:
         return "an address that cannot be read"
     if url.get_backend_name() == "sqlite":
         return url.database or "an in-memory SQLite database"
@@ -73,7 +80,12 @@ def sqlite_folder_problem(raw: str) -> SetupError | None:
     from sqlalchemy.engine import make_url
 
     url = make_url(raw)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+    if (
+        url.get_backend_name() != "sqlite"
+        or not url.database
+        or url.database == ":memory:"
+        or url.database.startswith("file:")
+    ):
         return None
     path = Path(url.database)
     folder = path.resolve().parent
@@ -113,7 +125,9 @@ def explain_failure(exc: BaseException, raw: str) -> SetupError | None:
     try:
         url = make_url(raw)
     except ArgumentError:
-        return SetupError("DATABASE_URL is not a database address SQLAlchemy can read", f"fix: write one like {EXAMPLES}")
+        return SetupError(
+            "DATABASE_URL is not a database address SQLAlchemy can read", f"fix: write one like {EXAMPLES}"
+        )
     for link in _chain(exc):
         if isinstance(link, SetupError):
             return link

@@ -25,7 +25,10 @@ def make_engine(url: str) -> AsyncEngine:
     except (ArgumentError, ImportError, InvalidRequestError) as exc:
         from bot.storage.database_url import explain_failure
 
-        raise (explain_failure(exc, url) or SetupError(f"DATABASE_URL cannot be used: {type(exc).__name__}", f"fix: write one like {EXAMPLES}")) from exc
+        raise (
+            explain_failure(exc, url)
+            or SetupError(f"DATABASE_URL cannot be used: {type(exc).__name__}", f"fix: write one like {EXAMPLES}")
+        ) from exc
     if engine.dialect.name == "sqlite":
         from bot.storage.database_url import sqlite_folder_problem
 
@@ -105,7 +108,13 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     name = type(exc).__name__
     # asyncpg raises its own types for a server that went away mid-query
-    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError", "InterfaceError", "AdminShutdownError"}
+    return name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "InterfaceError",
+        "AdminShutdownError",
+    }
 
 
 @contextlib.asynccontextmanager

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,14 +43,14 @@ from dialogs.nudges.store import (
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(ts: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything we write is UTC.
     if ts is None:
         return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 KEY_COLUMNS = ["platform", "workspace_id", "channel_id", "week"]
@@ -58,23 +58,49 @@ KEY_COLUMNS = ["platform", "workspace_id", "channel_id", "week"]
 
 def _sub(row) -> Subscription:
     return Subscription(
-        row.platform, row.workspace_id, row.channel_id, bool(row.enabled),
-        Schedule(weekday=row.weekday, local_time=row.local_time, timezone=row.timezone, region=row.region, language=row.language),
-        row.turned_on_by, row.turned_on_by_name, _aware(row.turned_on_at), _aware(row.paused_at), row.paused_reason,
+        row.platform,
+        row.workspace_id,
+        row.channel_id,
+        bool(row.enabled),
+        Schedule(
+            weekday=row.weekday,
+            local_time=row.local_time,
+            timezone=row.timezone,
+            region=row.region,
+            language=row.language,
+        ),
+        row.turned_on_by,
+        row.turned_on_by_name,
+        _aware(row.turned_on_at),
+        _aware(row.paused_at),
+        row.paused_reason,
     )
 
 
 def _ledger(row) -> LedgerRow:
     return LedgerRow(
-        row.platform, row.workspace_id, row.channel_id, row.week, row.status, row.nudge_id, row.attempts,
-        _aware(row.due_at), _aware(row.day_ends_at), row.claim_token, _aware(row.next_attempt_at), row.message_ref, row.last_error,
+        row.platform,
+        row.workspace_id,
+        row.channel_id,
+        row.week,
+        row.status,
+        row.nudge_id,
+        row.attempts,
+        _aware(row.due_at),
+        _aware(row.day_ends_at),
+        row.claim_token,
+        _aware(row.next_attempt_at),
+        row.message_ref,
+        row.last_error,
     )
 
 
 def _schedule(schedule: Schedule) -> dict[str, str | int]:
     return {
-        "weekday": schedule.weekday, "time": schedule.local_time.strftime("%H:%M"),
-        "timezone": schedule.timezone, "region": schedule.region,
+        "weekday": schedule.weekday,
+        "time": schedule.local_time.strftime("%H:%M"),
+        "timezone": schedule.timezone,
+        "region": schedule.region,
     }
 
 
@@ -107,33 +133,59 @@ class SqlNudgeStore:
         async with transaction(self.engine) as conn:
             return [_sub(r) for r in await conn.execute(stmt)]
 
-    async def turn_on(self, key: ChannelKey, schedule: Schedule, user_id: str, user_name: str | None, now: datetime) -> bool:
+    async def turn_on(
+        self, key: ChannelKey, schedule: Schedule, user_id: str, user_name: str | None, now: datetime
+    ) -> bool:
         """Save the schedule and switch nudges on. Returns True if they were already on (a schedule change).
 
         Changing the schedule of a running subscription keeps who turned it on; starting it
         (again) records the person and the time, and lifts a pause.
         """
-        values = dict(
-            weekday=schedule.weekday, local_time=schedule.local_time, timezone=schedule.timezone, region=schedule.region,
-            language=schedule.language, updated_at=now,
-        )
+        values = {
+            "weekday": schedule.weekday,
+            "local_time": schedule.local_time,
+            "timezone": schedule.timezone,
+            "region": schedule.region,
+            "language": schedule.language,
+            "updated_at": now,
+        }
         async with transaction(self.engine) as conn:
             row = (await conn.execute(select(nudge_subscriptions).where(_channel(nudge_subscriptions, key)))).first()
             was_on = bool(row and row.enabled and row.paused_at is None)
             if not was_on:
-                values.update(enabled=True, turned_on_by=user_id, turned_on_by_name=user_name, turned_on_at=now, paused_at=None, paused_reason=None)
+                values.update(
+                    enabled=True,
+                    turned_on_by=user_id,
+                    turned_on_by_name=user_name,
+                    turned_on_at=now,
+                    paused_at=None,
+                    paused_reason=None,
+                )
             platform, workspace_id, channel_id = key
             await audit.record(
-                conn, "subscription", "schedule_changed" if was_on else "nudge_on", at=now, platform=platform,
-                workspace_id=workspace_id, channel_id=channel_id, actor=user_id, detail=_schedule(schedule),
+                conn,
+                "subscription",
+                "schedule_changed" if was_on else "nudge_on",
+                at=now,
+                platform=platform,
+                workspace_id=workspace_id,
+                channel_id=channel_id,
+                actor=user_id,
+                detail=_schedule(schedule),
             )
             if row is None:
-                stmt = self._insert(nudge_subscriptions).values(platform=platform, workspace_id=workspace_id, channel_id=channel_id, **values)
+                stmt = self._insert(nudge_subscriptions).values(
+                    platform=platform, workspace_id=workspace_id, channel_id=channel_id, **values
+                )
                 # Two people typing "nudge on" at once: the second becomes an update.
-                stmt = stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "channel_id"], set_=values)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["platform", "workspace_id", "channel_id"], set_=values
+                )
                 await conn.execute(stmt)
             else:
-                await conn.execute(update(nudge_subscriptions).where(_channel(nudge_subscriptions, key)).values(**values))
+                await conn.execute(
+                    update(nudge_subscriptions).where(_channel(nudge_subscriptions, key)).values(**values)
+                )
         return was_on
 
     async def turn_off(self, key: ChannelKey, now: datetime, user_id: str | None = None) -> bool:
@@ -144,14 +196,28 @@ class SqlNudgeStore:
             result = await conn.execute(
                 update(nudge_subscriptions)
                 .where(_channel(nudge_subscriptions, key), t.enabled.is_(True))
-                .values(enabled=False, turned_on_by=None, turned_on_by_name=None, turned_on_at=None, paused_at=None, paused_reason=None, updated_at=now)
+                .values(
+                    enabled=False,
+                    turned_on_by=None,
+                    turned_on_by_name=None,
+                    turned_on_at=None,
+                    paused_at=None,
+                    paused_reason=None,
+                    updated_at=now,
+                )
             )
             was_on = (result.rowcount or 0) > 0
             if was_on:
                 platform, workspace_id, channel_id = key
                 await audit.record(
-                    conn, "subscription", "nudge_off", at=now, platform=platform, workspace_id=workspace_id,
-                    channel_id=channel_id, actor=user_id,
+                    conn,
+                    "subscription",
+                    "nudge_off",
+                    at=now,
+                    platform=platform,
+                    workspace_id=workspace_id,
+                    channel_id=channel_id,
+                    actor=user_id,
                 )
         return was_on
 
@@ -166,8 +232,14 @@ class SqlNudgeStore:
             if result.rowcount:
                 platform, workspace_id, channel_id = key
                 await audit.record(
-                    conn, "subscription", "paused", at=now, platform=platform, workspace_id=workspace_id,
-                    channel_id=channel_id, detail={"reason": reason[:64]},
+                    conn,
+                    "subscription",
+                    "paused",
+                    at=now,
+                    platform=platform,
+                    workspace_id=workspace_id,
+                    channel_id=channel_id,
+                    detail={"reason": reason[:64]},
                 )
 
     # --- the ledger: reading ------------------------------------------------------
@@ -178,7 +250,9 @@ class SqlNudgeStore:
         if not weeks:
             return {}
         async with transaction(self.engine) as conn:
-            rows = await conn.execute(select(t.platform, t.workspace_id, t.channel_id, t.week, t.status).where(t.week.in_(weeks)))
+            rows = await conn.execute(
+                select(t.platform, t.workspace_id, t.channel_id, t.week, t.status).where(t.week.in_(weeks))
+            )
             return {(r.platform, r.workspace_id, r.channel_id, r.week): r.status for r in rows}
 
     async def row(self, key: ChannelKey, week: str) -> LedgerRow | None:
@@ -202,7 +276,10 @@ class SqlNudgeStore:
         t = nudge_deliveries.c
         rows = await conn.execute(
             select(t.week, t.nudge_id).where(
-                _channel(nudge_deliveries, key), t.week >= since_week, t.nudge_id.is_not(None), t.status.in_(MAY_HAVE_GONE)
+                _channel(nudge_deliveries, key),
+                t.week >= since_week,
+                t.nudge_id.is_not(None),
+                t.status.in_(MAY_HAVE_GONE),
             )
         )
         return [(r.week, r.nudge_id) for r in rows]
@@ -211,7 +288,10 @@ class SqlNudgeStore:
         """Retries whose time has come, and unknown outcomes waiting to be looked up, within their day."""
         t = nudge_deliveries.c
         stmt = select(nudge_deliveries).where(
-            t.status.in_(("retry", "unknown")), t.next_attempt_at.is_not(None), t.next_attempt_at <= now, t.day_ends_at > now
+            t.status.in_(("retry", "unknown")),
+            t.next_attempt_at.is_not(None),
+            t.next_attempt_at <= now,
+            t.day_ends_at > now,
         )
         async with transaction(self.engine) as conn:
             return [_ledger(r) for r in await conn.execute(stmt)]
@@ -239,19 +319,32 @@ class SqlNudgeStore:
                 history[(r.platform, r.workspace_id, r.channel_id)].append((r.week, r.nudge_id))
             chosen = [c.choose([h for h in history[c.key] if h[0] >= c.since_week]) for c in claims]
             values = [
-                dict(
-                    platform=c.key[0], workspace_id=c.key[1], channel_id=c.key[2], week=c.week, status="sending", nudge_id=nudge_id,
-                    attempts=1, due_at=c.due_at, day_ends_at=c.day_ends_at, claim_token=c.token, lease_until=c.lease_until, updated_at=c.now,
+                {
+                    "platform": c.key[0],
+                    "workspace_id": c.key[1],
+                    "channel_id": c.key[2],
+                    "week": c.week,
+                    "status": "sending",
+                    "nudge_id": nudge_id,
+                    "attempts": 1,
+                    "due_at": c.due_at,
+                    "day_ends_at": c.day_ends_at,
+                    "claim_token": c.token,
+                    "lease_until": c.lease_until,
+                    "updated_at": c.now,
+                }
+                for c, nudge_id in sorted(
+                    zip(claims, chosen, strict=False), key=lambda pair: (*pair[0].key, pair[0].week)
                 )
-                for c, nudge_id in sorted(zip(claims, chosen), key=lambda pair: (*pair[0].key, pair[0].week))
             ]
             stmt = (
-                self._insert(nudge_deliveries).values(values)
+                self._insert(nudge_deliveries)
+                .values(values)
                 .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
                 .returning(t.platform, t.workspace_id, t.channel_id, t.week)
             )
             won = {(r.platform, r.workspace_id, r.channel_id, r.week) for r in await conn.execute(stmt)}
-        return [nudge_id if (*c.key, c.week) in won else None for c, nudge_id in zip(claims, chosen)]
+        return [nudge_id if (*c.key, c.week) in won else None for c, nudge_id in zip(claims, chosen, strict=False)]
 
     async def record_many(self, results: list[Result]) -> None:
         """Record what happened to many claims in one transaction (executemany), in key order."""
@@ -261,34 +354,60 @@ class SqlNudgeStore:
         stmt = (
             update(nudge_deliveries)
             .where(
-                t.platform == bindparam("k_platform"), t.workspace_id == bindparam("k_workspace"), t.channel_id == bindparam("k_channel"),
-                t.week == bindparam("k_week"), t.claim_token == bindparam("k_token"), or_(t.status == "sending", t.status == "unknown"),
+                t.platform == bindparam("k_platform"),
+                t.workspace_id == bindparam("k_workspace"),
+                t.channel_id == bindparam("k_channel"),
+                t.week == bindparam("k_week"),
+                t.claim_token == bindparam("k_token"),
+                or_(t.status == "sending", t.status == "unknown"),
             )
             .values(
-                status=bindparam("v_status"), next_attempt_at=bindparam("v_next"), lease_until=bindparam("v_lease"),
-                updated_at=bindparam("v_now"), last_error=bindparam("v_error"), claim_token=bindparam("v_token"),
+                status=bindparam("v_status"),
+                next_attempt_at=bindparam("v_next"),
+                lease_until=bindparam("v_lease"),
+                updated_at=bindparam("v_now"),
+                last_error=bindparam("v_error"),
+                claim_token=bindparam("v_token"),
                 message_ref=func.coalesce(bindparam("v_ref", type_=t.message_ref.type), t.message_ref),
                 nudge_id=func.coalesce(bindparam("v_nudge", type_=t.nudge_id.type), t.nudge_id),
             )
         )
         params = [
-            dict(
-                k_platform=r.key[0], k_workspace=r.key[1], k_channel=r.key[2], k_week=r.week, k_token=r.token, v_status=r.status,
-                v_next=r.next_attempt_at, v_lease=None, v_now=r.now, v_error=(r.error or None) and r.error[:64],
-                v_token=None if r.status in FINAL else r.token, v_ref=r.ref and r.ref[:128], v_nudge=r.nudge_id,
-            )
+            {
+                "k_platform": r.key[0],
+                "k_workspace": r.key[1],
+                "k_channel": r.key[2],
+                "k_week": r.week,
+                "k_token": r.token,
+                "v_status": r.status,
+                "v_next": r.next_attempt_at,
+                "v_lease": None,
+                "v_now": r.now,
+                "v_error": (r.error or None) and r.error[:64],
+                "v_token": None if r.status in FINAL else r.token,
+                "v_ref": r.ref and r.ref[:128],
+                "v_nudge": r.nudge_id,
+            }
             for r in sorted(results, key=lambda r: (*r.key, r.week))
         ]
         async with transaction(self.engine) as conn:
             await conn.execute(stmt, params)
 
-    async def reclaim(self, key: ChannelKey, week: str, from_status: str, token: str, lease_until: datetime, now: datetime) -> LedgerRow | None:
+    async def reclaim(
+        self, key: ChannelKey, week: str, from_status: str, token: str, lease_until: datetime, now: datetime
+    ) -> LedgerRow | None:
         """Take a 'retry' (or 'unknown', to look it up) row whose time has come. Only one caller wins."""
         t = nudge_deliveries.c
         bump = t.attempts + 1 if from_status == "retry" else t.attempts
         stmt = (
             update(nudge_deliveries)
-            .where(_week(key, week), t.status == from_status, t.next_attempt_at.is_not(None), t.next_attempt_at <= now, t.day_ends_at > now)
+            .where(
+                _week(key, week),
+                t.status == from_status,
+                t.next_attempt_at.is_not(None),
+                t.next_attempt_at <= now,
+                t.day_ends_at > now,
+            )
             .values(status="sending", claim_token=token, lease_until=lease_until, attempts=bump, updated_at=now)
             .returning(*nudge_deliveries.c)
         )
@@ -296,14 +415,30 @@ class SqlNudgeStore:
             row = (await conn.execute(stmt)).first()
         return _ledger(row) if row else None
 
-    async def skip(self, key: ChannelKey, week: str, reason: str, due_at: datetime | None, day_ends_at: datetime | None, now: datetime) -> bool:
+    async def skip(
+        self,
+        key: ChannelKey,
+        week: str,
+        reason: str,
+        due_at: datetime | None,
+        day_ends_at: datetime | None,
+        now: datetime,
+    ) -> bool:
         """Record that a week had no nudge (missed its day, or no working day left). False if the week has a row."""
         platform, workspace_id, channel_id = key
         stmt = (
             self._insert(nudge_deliveries)
             .values(
-                platform=platform, workspace_id=workspace_id, channel_id=channel_id, week=week, status="skipped", attempts=0,
-                due_at=due_at, day_ends_at=day_ends_at, last_error=reason, updated_at=now,
+                platform=platform,
+                workspace_id=workspace_id,
+                channel_id=channel_id,
+                week=week,
+                status="skipped",
+                attempts=0,
+                due_at=due_at,
+                day_ends_at=day_ends_at,
+                last_error=reason,
+                updated_at=now,
             )
             .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "channel_id", "week"])
         )
@@ -346,7 +481,9 @@ class SqlNudgeStore:
         """Learn a message's id after the fact (a poll press on a nudge whose send outcome was unknown)."""
         t = nudge_deliveries.c
         async with transaction(self.engine) as conn:
-            await conn.execute(update(nudge_deliveries).where(_week(key, week), t.message_ref.is_(None)).values(message_ref=ref[:128]))
+            await conn.execute(
+                update(nudge_deliveries).where(_week(key, week), t.message_ref.is_(None)).values(message_ref=ref[:128])
+            )
 
     # --- votes --------------------------------------------------------------------
 
@@ -355,7 +492,7 @@ class SqlNudgeStore:
         primary key) and, only if that claim was new, the choice's total goes up, in the same transaction.
         Which way the person voted is stored nowhere. False if they had voted already."""
         platform, workspace_id, channel_id = key
-        poll = dict(platform=platform, workspace_id=workspace_id, channel_id=channel_id, week=week)
+        poll = {"platform": platform, "workspace_id": workspace_id, "channel_id": channel_id, "week": week}
         claim = (
             self._insert(poll_voters)
             .values(**poll, voter_hash=voter_hash(key, week, user_id), voted_at=now)
@@ -388,7 +525,9 @@ class SqlNudgeStore:
         async with transaction(self.engine) as conn:
             voters = await conn.execute(delete(poll_voters).where(poll_voters.c.week < open_since))
             tallies = await conn.execute(delete(poll_tallies).where(poll_tallies.c.updated_at < now - VOTES_KEPT))
-            ledger = await conn.execute(delete(nudge_deliveries).where(nudge_deliveries.c.updated_at < now - LEDGER_KEPT))
+            ledger = await conn.execute(
+                delete(nudge_deliveries).where(nudge_deliveries.c.updated_at < now - LEDGER_KEPT)
+            )
             purged = {
                 "poll_voters": voters.rowcount or 0,
                 "poll_tallies": tallies.rowcount or 0,

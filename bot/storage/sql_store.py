@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, text, update
@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.storage import audit
 from bot.storage.audit import AuditLog
 from bot.storage.db import transaction
-from bot.storage.tables import conversation_state, feedback_counts, metadata, misread_counts, processed_events, user_settings
+from bot.storage.tables import (
+    conversation_state,
+    feedback_counts,
+    metadata,
+    misread_counts,
+    processed_events,
+    user_settings,
+)
 from dialogs.models import ConversationKey
 from dialogs.store import StateConflict, StoredState
 
@@ -28,23 +35,28 @@ RECEIPT_DAYS = 1  # Slack retries for minutes and Teams for less; a day is ample
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(ts: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything we write is UTC.
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _key_clause(key: ConversationKey):
     t = conversation_state.c
-    return and_(t.platform == key.platform, t.workspace_id == key.workspace_id, t.user_id == key.user_id, t.conversation_id == key.conversation_id)
+    return and_(
+        t.platform == key.platform,
+        t.workspace_id == key.workspace_id,
+        t.user_id == key.user_id,
+        t.conversation_id == key.conversation_id,
+    )
 
 
 class SqlTurn:
     """A conversation turn inside one open transaction (see SqlStore.turn)."""
 
-    def __init__(self, store: "SqlStore", conn: AsyncConnection, key: ConversationKey, state: StoredState | None):
+    def __init__(self, store: SqlStore, conn: AsyncConnection, key: ConversationKey, state: StoredState | None):
         self.store, self.conn, self.key, self.state = store, conn, key, state
 
     async def save(self, data: dict[str, Any]) -> None:
@@ -52,7 +64,9 @@ class SqlTurn:
         if self.state is None:
             # A first turn racing another first turn for the same conversation loses here
             # (IntegrityError -> StateConflict) and is handled again from the top.
-            await self.conn.execute(insert(conversation_state).values(**self.key.model_dump(), state=data, version=1, updated_at=now))
+            await self.conn.execute(
+                insert(conversation_state).values(**self.key.model_dump(), state=data, version=1, updated_at=now)
+            )
             return
         result = await self.conn.execute(
             update(conversation_state)
@@ -89,7 +103,9 @@ class SqlTurn:
         stmt = self.store._insert(user_settings).values(
             platform=k.platform, workspace_id=k.workspace_id, user_id=k.user_id, settings=settings, updated_at=now
         )
-        stmt = stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "user_id"], set_={"settings": settings, "updated_at": now})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "user_id"], set_={"settings": settings, "updated_at": now}
+        )
         await self.conn.execute(stmt)
 
     async def _settings(self) -> dict | None:
@@ -97,7 +113,9 @@ class SqlTurn:
         k = self.key
         row = (
             await self.conn.execute(
-                select(t.settings).where(t.platform == k.platform, t.workspace_id == k.workspace_id, t.user_id == k.user_id)
+                select(t.settings).where(
+                    t.platform == k.platform, t.workspace_id == k.workspace_id, t.user_id == k.user_id
+                )
             )
         ).first()
         return row.settings if row and isinstance(row.settings, dict) else None
@@ -128,7 +146,9 @@ class SqlStore:
                 if self.is_postgres:
                     query = query.with_for_update()  # the same conversation on two replicas takes turns
                 row = (await conn.execute(query)).first()
-                state = StoredState(data=row.state, version=row.version, updated_at=_aware(row.updated_at)) if row else None
+                state = (
+                    StoredState(data=row.state, version=row.version, updated_at=_aware(row.updated_at)) if row else None
+                )
                 yield SqlTurn(self, conn, key, state)
         except IntegrityError as exc:
             raise StateConflict(key) from exc
@@ -146,7 +166,9 @@ class SqlStore:
         try:
             async with transaction(self.engine) as conn:
                 if expected_version is None:
-                    await conn.execute(insert(conversation_state).values(**key.model_dump(), state=data, version=1, updated_at=now))
+                    await conn.execute(
+                        insert(conversation_state).values(**key.model_dump(), state=data, version=1, updated_at=now)
+                    )
                     return 1
                 result = await conn.execute(
                     update(conversation_state)
@@ -176,12 +198,26 @@ class SqlStore:
 
     def _feedback_stmt(self, platform: str, workspace_id: str, step_id: str, useful: bool):
         column = "useful" if useful else "not_useful"
-        stmt = self._insert(feedback_counts).values(platform=platform, workspace_id=workspace_id, step_id=step_id, useful=int(useful), not_useful=int(not useful))
-        return stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "step_id"], set_={column: getattr(feedback_counts.c, column) + 1})
+        stmt = self._insert(feedback_counts).values(
+            platform=platform,
+            workspace_id=workspace_id,
+            step_id=step_id,
+            useful=int(useful),
+            not_useful=int(not useful),
+        )
+        return stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "step_id"],
+            set_={column: getattr(feedback_counts.c, column) + 1},
+        )
 
     def _misread_stmt(self, platform: str, workspace_id: str, first_guess: str, final: str):
-        stmt = self._insert(misread_counts).values(platform=platform, workspace_id=workspace_id, first_guess=first_guess, final=final, count=1)
-        return stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "first_guess", "final"], set_={"count": misread_counts.c.count + 1})
+        stmt = self._insert(misread_counts).values(
+            platform=platform, workspace_id=workspace_id, first_guess=first_guess, final=final, count=1
+        )
+        return stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "first_guess", "final"],
+            set_={"count": misread_counts.c.count + 1},
+        )
 
     def _claim_stmt(self, platform: str, workspace_id: str, event_id: str):
         return (
@@ -206,17 +242,27 @@ class SqlStore:
     async def release_event(self, platform: str, workspace_id: str, event_id: str) -> None:
         t = processed_events.c
         async with transaction(self.engine) as conn:
-            await conn.execute(delete(processed_events).where(t.platform == platform, t.workspace_id == workspace_id, t.event_id == event_id[:200]))
+            await conn.execute(
+                delete(processed_events).where(
+                    t.platform == platform, t.workspace_id == workspace_id, t.event_id == event_id[:200]
+                )
+            )
 
     # --- housekeeping and reporting -------------------------------------------
 
-    async def purge(self, retention_days: int, now: datetime | None = None, audit_days: int | None = None) -> dict[str, int]:
+    async def purge(
+        self, retention_days: int, now: datetime | None = None, audit_days: int | None = None
+    ) -> dict[str, int]:
         """Delete conversation state past retention and delivery receipts older than a day; with
         `audit_days`, audit events older than that too. Each run is noted in the audit log."""
         now = now or _now()
         async with transaction(self.engine) as conn:
-            states = await conn.execute(delete(conversation_state).where(conversation_state.c.updated_at < now - timedelta(days=retention_days)))
-            receipts = await conn.execute(delete(processed_events).where(processed_events.c.seen_at < now - timedelta(days=RECEIPT_DAYS)))
+            states = await conn.execute(
+                delete(conversation_state).where(conversation_state.c.updated_at < now - timedelta(days=retention_days))
+            )
+            receipts = await conn.execute(
+                delete(processed_events).where(processed_events.c.seen_at < now - timedelta(days=RECEIPT_DAYS))
+            )
             purged = {"conversation_state": states.rowcount or 0, "processed_events": receipts.rowcount or 0}
             await audit.record_retention(conn, "conversations", purged, now)
         if audit_days is not None:
@@ -226,13 +272,19 @@ class SqlStore:
     async def feedback_report(self) -> list[tuple[str, int, int]]:
         t = feedback_counts.c
         async with transaction(self.engine) as conn:
-            rows = await conn.execute(select(t.step_id, func.sum(t.useful), func.sum(t.not_useful)).group_by(t.step_id).order_by(t.step_id))
+            rows = await conn.execute(
+                select(t.step_id, func.sum(t.useful), func.sum(t.not_useful)).group_by(t.step_id).order_by(t.step_id)
+            )
             return [(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def misread_report(self) -> list[tuple[str, str, int]]:
         t = misread_counts.c
         async with transaction(self.engine) as conn:
-            rows = await conn.execute(select(t.first_guess, t.final, func.sum(t.count)).group_by(t.first_guess, t.final).order_by(func.sum(t.count).desc(), t.first_guess, t.final))
+            rows = await conn.execute(
+                select(t.first_guess, t.final, func.sum(t.count))
+                .group_by(t.first_guess, t.final)
+                .order_by(func.sum(t.count).desc(), t.first_guess, t.final)
+            )
             return [(r[0], r[1], int(r[2])) for r in rows]
 
     async def ping(self) -> None:
@@ -241,7 +293,7 @@ class SqlStore:
 
 
 async def forget_in(conn: AsyncConnection, tables, platform: str, workspace_id: str, user_id: str) -> int:
-    """"forget me" over the tables that say what they hold about a person (bot.storage.tables).
+    """ "forget me" over the tables that say what they hold about a person (bot.storage.tables).
 
     A table with `info["user_column"]` loses that person's rows, unless it also names
     `info["forget_scrubs"]`: its rows belong to someone else (a channel's nudge subscription
@@ -259,7 +311,7 @@ async def forget_in(conn: AsyncConnection, tables, platform: str, workspace_id: 
             continue
         mine = and_(table.c.platform == platform, table.c.workspace_id == workspace_id, table.c[column] == user_id)
         scrubbed = table.info.get("forget_scrubs")
-        stmt = update(table).where(mine).values({name: None for name in scrubbed}) if scrubbed else delete(table).where(mine)
+        stmt = update(table).where(mine).values(dict.fromkeys(scrubbed)) if scrubbed else delete(table).where(mine)
         result = await conn.execute(stmt)
         changed += max(result.rowcount or 0, 0)
     return changed

@@ -87,10 +87,14 @@ user_settings = Table(
 
 slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
 slack_installations.info["purpose"] = "Slack installation tokens for each workspace that installed leadbot"
-slack_installations.info["forget_note"] = "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
+slack_installations.info["forget_note"] = (
+    "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
+)
 slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
 slack_bots.info["purpose"] = "the bot token for each workspace, as slack_sdk keeps it"
-slack_bots.info["forget_note"] = "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
+slack_bots.info["forget_note"] = (
+    "kept: it belongs to the workspace (it names the Slack user who installed leadbot); deleted when leadbot is uninstalled"
+)
 slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")
 slack_oauth_states.info["purpose"] = "one-time OAuth state values while an install is in progress (10 minutes)"
 
@@ -193,7 +197,10 @@ teams_conversations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_teams_conversations_user", "platform", "workspace_id", "user_id"),
     Index("ix_teams_conversations_team", "platform", "workspace_id", "team_id"),
-    info={"user_column": "user_id", "purpose": "Teams conversation references, so replies and nudges can reach a chat or channel later"},
+    info={
+        "user_column": "user_id",
+        "purpose": "Teams conversation references, so replies and nudges can reach a chat or channel later",
+    },
 )
 
 # --- the audit log (bot.storage.audit, `leadbot audit`) ---------------------------------------
@@ -230,5 +237,7 @@ escalation_counts = Table(
     Column("platform", String(16), primary_key=True),
     Column("topic", String(64), primary_key=True),  # the topic id from content/escalation.yaml, or "unsure"
     Column("count", Integer, nullable=False),
-    info={"purpose": "how many messages were routed to people rather than coached, per topic per day; no user, no text"},
+    info={
+        "purpose": "how many messages were routed to people rather than coached, per topic per day; no user, no text"
+    },
 )

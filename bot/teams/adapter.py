@@ -45,8 +45,8 @@ from pydantic import BaseModel
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.setup_errors import SetupError
-from bot.teams.connectors import ConnectorClients, ReusingConnectorFactory, app_id_of
 from bot.teams import signing_keys
+from bot.teams.connectors import ConnectorClients, ReusingConnectorFactory, app_id_of
 from bot.teams.retry import TIMEOUT_SECONDS, connector_retry
 
 log = logging.getLogger(__name__)
@@ -72,20 +72,32 @@ class ChannelEndpoints(BaseModel):
 
 def check_settings(settings: Settings) -> None:
     """Refuse combinations that cannot work, naming our settings rather than the SDK's keys."""
-    app_id, password, tenant = settings.microsoft_app_id, settings.microsoft_app_password, settings.microsoft_app_tenant_id
+    app_id, password, tenant = (
+        settings.microsoft_app_id,
+        settings.microsoft_app_password,
+        settings.microsoft_app_tenant_id,
+    )
     kind = settings.microsoft_app_type
     if not app_id:
         if password is not None:
-            raise TeamsConfigError("MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not: set both, or neither for local testing")
+            raise TeamsConfigError(
+                "MICROSOFT_APP_PASSWORD is set but MICROSOFT_APP_ID is not: set both, or neither for local testing"
+            )
         if kind != "MultiTenant":
             raise TeamsConfigError(f"MICROSOFT_APP_TYPE={kind} needs MICROSOFT_APP_ID")
         return
     if kind in ("SingleTenant", "UserAssignedMSI") and not tenant:
-        raise TeamsConfigError(f"MICROSOFT_APP_TYPE={kind} needs MICROSOFT_APP_TENANT_ID (your organisation's Microsoft Entra tenant id)")
+        raise TeamsConfigError(
+            f"MICROSOFT_APP_TYPE={kind} needs MICROSOFT_APP_TENANT_ID (your organisation's Microsoft Entra tenant id)"
+        )
     if kind in ("SingleTenant", "MultiTenant") and (password is None or not password.get_secret_value()):
-        raise TeamsConfigError(f"MICROSOFT_APP_TYPE={kind} needs MICROSOFT_APP_PASSWORD (the client secret of the app registration)")
+        raise TeamsConfigError(
+            f"MICROSOFT_APP_TYPE={kind} needs MICROSOFT_APP_PASSWORD (the client secret of the app registration)"
+        )
     if kind == "UserAssignedMSI" and password is not None:
-        raise TeamsConfigError("MICROSOFT_APP_TYPE=UserAssignedMSI uses the managed identity, not a password: unset MICROSOFT_APP_PASSWORD")
+        raise TeamsConfigError(
+            "MICROSOFT_APP_TYPE=UserAssignedMSI uses the managed identity, not a password: unset MICROSOFT_APP_PASSWORD"
+        )
 
 
 def sdk_configuration(settings: Settings, endpoints: ChannelEndpoints | None = None) -> SimpleNamespace:
@@ -101,7 +113,9 @@ def sdk_configuration(settings: Settings, endpoints: ChannelEndpoints | None = N
         config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = endpoints.token_issuer
         config.TO_CHANNEL_FROM_BOT_LOGIN_URL = endpoints.login_url
         config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = endpoints.oauth_scope
-        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = endpoints.emulator_openid_metadata_url or endpoints.openid_metadata_url
+        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+            endpoints.emulator_openid_metadata_url or endpoints.openid_metadata_url
+        )
     return config
 
 
@@ -118,7 +132,9 @@ class ReusedCredentialsFactory(ServiceClientCredentialsFactory):
     async def is_authentication_disabled(self) -> bool:
         return await self._inner.is_authentication_disabled()
 
-    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool) -> Authentication:
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> Authentication:
         key = (app_id, oauth_scope, login_endpoint, validate_authority)
         credentials = self._made.get(key)
         if credentials is None:
@@ -141,15 +157,21 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):
         self._clients = ConnectorClients(connector_retry(counter.inc if counter is not None else None), timeout)
         self._token_clients: dict[str | None, UserTokenClient] = {}
 
-    def _wrap(self, factory: ConnectorFactory | None, claims_identity: ClaimsIdentity | None) -> ConnectorFactory | None:
-        return ReusingConnectorFactory(factory, app_id_of(claims_identity), self._clients) if factory is not None else None
+    def _wrap(
+        self, factory: ConnectorFactory | None, claims_identity: ClaimsIdentity | None
+    ) -> ConnectorFactory | None:
+        return (
+            ReusingConnectorFactory(factory, app_id_of(claims_identity), self._clients) if factory is not None else None
+        )
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
         result.connector_factory = self._wrap(result.connector_factory, result.claims_identity)
         return result
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
         result.connector_factory = self._wrap(result.connector_factory, result.claims_identity)
         return result
@@ -177,7 +199,10 @@ class SharedClientsAuthentication(BotFrameworkAuthentication):
 
 
 def build_adapter(
-    settings: Settings, metrics: Metrics | None = None, endpoints: ChannelEndpoints | None = None, timeout: float = TIMEOUT_SECONDS
+    settings: Settings,
+    metrics: Metrics | None = None,
+    endpoints: ChannelEndpoints | None = None,
+    timeout: float = TIMEOUT_SECONDS,
 ) -> CloudAdapter:
     """A CloudAdapter authenticating with the configured Azure Bot registration (or none, locally).
 

@@ -40,7 +40,9 @@ class PackageOptions(BaseModel):
     @classmethod
     def _guid(cls, v: str | None) -> str | None:
         if v is not None and not GUID.match(v):
-            raise ValueError("must be a GUID like 7d1f3c2a-5b6e-4f70-8a9b-0c1d2e3f4a5b (the Azure app registration's Application (client) ID)")
+            raise ValueError(
+                "must be a GUID like 7d1f3c2a-5b6e-4f70-8a9b-0c1d2e3f4a5b (the Azure app registration's Application (client) ID)"
+            )
         return v
 
     @field_validator("host")

@@ -24,7 +24,11 @@ from bot.teams.turns import TeamsTurns
 
 def invoke_error(status: int, code: str, message: str) -> InvokeResponse:
     """An invoke answer in the Bot Framework's error shape (what the SDK uses for Adaptive Card invokes)."""
-    body = {"statusCode": status, "type": "application/vnd.microsoft.error", "value": {"code": code, "message": message}}
+    body = {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
     return InvokeResponse(status=status, body=body)
 
 
@@ -66,7 +70,9 @@ class LeadbotTeamsBot(ActivityHandler):
         if _includes_bot(members_added, turn_context):
             await self.installs.added(turn_context)
 
-    async def on_members_removed_activity(self, members_removed: list[ChannelAccount], turn_context: TurnContext) -> None:
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
         if _includes_bot(members_removed, turn_context):
             await self.installs.removed(turn_context)
 

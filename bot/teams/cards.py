@@ -50,7 +50,11 @@ def _body(reply: Reply, compact: bool) -> list[dict]:
                 "items": [
                     _text(f"\u201c{reply.quote.text}\u201d", fontType="Default"),
                     _text(f"\u2014 {reply.quote.source}", isSubtle=True, size="Small", spacing="Small"),
-                    *([_text(reply.quote.translation, isSubtle=True, spacing="Small")] if reply.quote.translation else []),
+                    *(
+                        [_text(reply.quote.translation, isSubtle=True, spacing="Small")]
+                        if reply.quote.translation
+                        else []
+                    ),
                 ],
             }
         )
@@ -64,7 +68,11 @@ def _body(reply: Reply, compact: bool) -> list[dict]:
             {
                 "type": "Container",
                 "separator": True,
-                "items": [_text(what, weight="Bolder"), _text(why, spacing="Small"), _text(how_long, isSubtle=True, spacing="Small")],
+                "items": [
+                    _text(what, weight="Bolder"),
+                    _text(why, spacing="Small"),
+                    _text(how_long, isSubtle=True, spacing="Small"),
+                ],
             }
         )
     return body
@@ -83,7 +91,12 @@ def choice_actions(reply: Reply) -> list[dict]:
 
 
 def private_action(words: wording.Words | None = None) -> dict:
-    return {"type": "Action.Submit", "title": wording.of(words)["teams_continue_privately"], "style": "positive", "data": {"leadbot": "private"}}
+    return {
+        "type": "Action.Submit",
+        "title": wording.of(words)["teams_continue_privately"],
+        "style": "positive",
+        "data": {"leadbot": "private"},
+    }
 
 
 def adaptive_card(reply: Reply, compact: bool = False, words: wording.Words | None = None) -> dict:
@@ -98,7 +111,13 @@ def adaptive_card(reply: Reply, compact: bool = False, words: wording.Words | No
     if compact and reply.choices:
         body.append(_text(wording.of(words)["teams_continue_offer"], isSubtle=True, spacing="Medium"))
         actions = [private_action(words)]
-    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "fallbackText": plain, "body": body}
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "fallbackText": plain,
+        "body": body,
+    }
     if actions:
         card["actions"] = actions
     return card

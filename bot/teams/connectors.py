@@ -59,7 +59,9 @@ class ConnectorClients:
         self.timeout = timeout
         self._clients: OrderedDict[tuple, ConnectorClient] = OrderedDict()
 
-    async def get(self, inner: ConnectorFactory, app_id: str | None, service_url: str, audience: str | None) -> ConnectorClient:
+    async def get(
+        self, inner: ConnectorFactory, app_id: str | None, service_url: str, audience: str | None
+    ) -> ConnectorClient:
         key = (app_id, service_url, audience)
         client = self._clients.get(key)
         if client is None:
@@ -79,5 +81,5 @@ class ReusingConnectorFactory(ConnectorFactory):
         self._app_id = app_id
         self._clients = clients
 
-    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         return await self._clients.get(self._inner, self._app_id, service_url, audience)

@@ -25,7 +25,7 @@ def _in_daemon_thread(work, timeout: float):
     def run() -> None:
         try:
             result, error = work(), None
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller as it is
+        except BaseException as exc:
             result, error = None, exc
         try:
             loop.call_soon_threadsafe(settle, result, error)
@@ -61,12 +61,25 @@ async def teams_checks(settings: Settings, timeout: float) -> list[Finding]:
     factory = ConfigurationServiceClientCredentialFactory(sdk_configuration(settings))
     try:
         credentials = await factory.create_credentials(
-            settings.microsoft_app_id, AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE, _login_endpoint(settings), True
+            settings.microsoft_app_id,
+            AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            _login_endpoint(settings),
+            True,
         )
         await _in_daemon_thread(credentials.get_access_token, timeout)
-    except asyncio.TimeoutError:
-        where = "the managed identity endpoint (this works only on the Azure host)" if settings.microsoft_app_type == "UserAssignedMSI" else "login.microsoftonline.com"
-        findings.append(problem("teams", f"no token from {where} within {timeout:.0f} s", "allow outbound HTTPS to login.microsoftonline.com and login.botframework.com from this host"))
+    except TimeoutError:
+        where = (
+            "the managed identity endpoint (this works only on the Azure host)"
+            if settings.microsoft_app_type == "UserAssignedMSI"
+            else "login.microsoftonline.com"
+        )
+        findings.append(
+            problem(
+                "teams",
+                f"no token from {where} within {timeout:.0f} s",
+                "allow outbound HTTPS to login.microsoftonline.com and login.botframework.com from this host",
+            )
+        )
     except PermissionError:
         findings.append(
             problem(
@@ -75,8 +88,14 @@ async def teams_checks(settings: Settings, timeout: float) -> list[Finding]:
                 "check MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD (expired secret?) and, for SingleTenant, MICROSOFT_APP_TENANT_ID against the Azure Bot",
             )
         )
-    except Exception as exc:  # noqa: BLE001 - network and library errors all mean "no token"
-        findings.append(problem("teams", f"no token for the bot ({type(exc).__name__})", "check outbound HTTPS to login.microsoftonline.com and the four MICROSOFT_* settings"))
+    except Exception as exc:
+        findings.append(
+            problem(
+                "teams",
+                f"no token for the bot ({type(exc).__name__})",
+                "check outbound HTTPS to login.microsoftonline.com and the four MICROSOFT_* settings",
+            )
+        )
     else:
         findings.append(ok("teams", "Microsoft Entra issues the bot a token with these credentials"))
     return findings

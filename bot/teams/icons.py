@@ -66,7 +66,7 @@ def png(pixels: list[list[tuple[int, int, int, int]]]) -> bytes:
 
 def _on_accent(alpha: float) -> tuple[int, int, int, int]:
     """White over the accent colour, `alpha` of the way."""
-    r, g, b = (round(base + (white - base) * alpha) for base, white in zip(ACCENT, WHITE))
+    r, g, b = (round(base + (white - base) * alpha) for base, white in zip(ACCENT, WHITE, strict=False))
     return (r, g, b, 255)
 
 

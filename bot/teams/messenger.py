@@ -25,14 +25,15 @@ from bot.teams.references import ReferenceStore
 from dialogs.models import Reply
 from dialogs.store import StoreUnavailable
 
-
 Operation = Callable[[ConnectorClient, str], Awaitable[ResourceResponse | None]]
 
 
 class TeamsMessenger:
     platform = "teams"
 
-    def __init__(self, adapter: CloudAdapter, app_id: str | None, references: ReferenceStore, metrics: Metrics | None = None):
+    def __init__(
+        self, adapter: CloudAdapter, app_id: str | None, references: ReferenceStore, metrics: Metrics | None = None
+    ):
         self.adapter = adapter
         self.app_id = app_id
         self.references = references
@@ -41,7 +42,10 @@ class TeamsMessenger:
     async def post(self, target: Target, reply: Reply) -> Delivery:
         """Post `reply` as a new message in the chat or channel; `ref` is the new activity's id."""
         activity = card_activity(reply)
-        return await self.send(target, lambda connector, conversation_id: connector.conversations.send_to_conversation(conversation_id, activity))
+        return await self.send(
+            target,
+            lambda connector, conversation_id: connector.conversations.send_to_conversation(conversation_id, activity),
+        )
 
     async def update(self, target: Target, ref: str, reply: Reply) -> Delivery:
         """Replace the message `ref` (an activity id from `post`) with `reply`."""
@@ -62,7 +66,9 @@ class TeamsMessenger:
         except StoreUnavailable:
             return Delivery(outcome="failed", detail="store_unavailable")
         if reference is None:
-            return report_undelivered(self.metrics, "teams", "proactive", Delivery(outcome="gone", detail="no_conversation_reference"))
+            return report_undelivered(
+                self.metrics, "teams", "proactive", Delivery(outcome="gone", detail="no_conversation_reference")
+            )
         return await self.send_to_reference(reference, operation)
 
     async def send_to_reference(self, reference: ConversationReference, operation: Operation) -> Delivery:
@@ -73,12 +79,12 @@ class TeamsMessenger:
             try:
                 response = await operation(connector, reference.conversation.id)
                 outcome["delivery"] = Delivery(outcome="sent", ref=response.id if response is not None else None)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a Delivery the caller can act on
+            except Exception as exc:
                 outcome["delivery"] = delivery_for(exc)
 
         try:
             await self.adapter.continue_conversation(reference, callback, bot_app_id=self.app_id)
-        except Exception as exc:  # noqa: BLE001 - building the connector (credentials, token) failed
+        except Exception as exc:
             outcome["delivery"] = delivery_for(exc)
         delivery = outcome.get("delivery") or Delivery(outcome="unknown", detail="no_result")
         if delivery.outcome != "sent":
@@ -86,7 +92,9 @@ class TeamsMessenger:
         return delivery
 
 
-def build_messenger(services, metrics: Metrics | None = None, endpoints=None, timeout: float | None = None) -> TeamsMessenger:
+def build_messenger(
+    services, metrics: Metrics | None = None, endpoints=None, timeout: float | None = None
+) -> TeamsMessenger:
     """A messenger for processes without the web server (`leadbot nudge send-due`)."""
     from bot.teams.adapter import build_adapter
     from bot.teams.retry import TIMEOUT_SECONDS

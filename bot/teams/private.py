@@ -1,4 +1,4 @@
-""""Continue in a private chat": carry a conversation from a channel thread to the person's personal chat.
+""" "Continue in a private chat": carry a conversation from a channel thread to the person's personal chat.
 
 The personal chat is the one stored when the manager installed the app (or last
 wrote to the bot privately); failing that, the bot asks the connector to create
@@ -17,7 +17,6 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationParameters, ConversationReference
 
 from bot.services import Services
-from dialogs import language
 from bot.teams.cards import card_activity
 from bot.teams.failures import delivery_for
 from bot.teams.inbound import Arrival, Place
@@ -25,6 +24,7 @@ from bot.teams.messenger import TeamsMessenger
 from bot.teams.references import ReferenceStore
 from bot.teams.turns import TeamsTurns
 from bot.turns import TurnRouter
+from dialogs import language
 from dialogs.models import ConversationKey
 from dialogs.store import StoreUnavailable
 
@@ -33,8 +33,14 @@ log = logging.getLogger(__name__)
 
 class PrivateChats:
     def __init__(
-        self, services: Services, router: TurnRouter, adapter: CloudAdapter, app_id: str | None,
-        references: ReferenceStore, messenger: TeamsMessenger, turns: TeamsTurns,
+        self,
+        services: Services,
+        router: TurnRouter,
+        adapter: CloudAdapter,
+        app_id: str | None,
+        references: ReferenceStore,
+        messenger: TeamsMessenger,
+        turns: TeamsTurns,
     ):
         self.services = services
         self.router = router
@@ -63,7 +69,12 @@ class PrivateChats:
         if reference is None:
             await self.turns.say(context, self._words(arrival)["teams_cannot_message_privately"])
             return
-        target = ConversationKey(platform="teams", workspace_id=place.tenant_id, user_id=source.user_id, conversation_id=reference.conversation.id)
+        target = ConversationKey(
+            platform="teams",
+            workspace_id=place.tenant_id,
+            user_id=source.user_id,
+            conversation_id=reference.conversation.id,
+        )
         result = await self.router.move(source, target)
         if result.event != "moved":
             await self.turns.reply(context, result.replies, compact=True)
@@ -72,7 +83,10 @@ class PrivateChats:
         for reply in result.replies:
             activity_out = card_activity(reply, words=words)
             delivery = await self.messenger.send_to_reference(
-                reference, lambda connector, conversation_id, a=activity_out: connector.conversations.send_to_conversation(conversation_id, a)
+                reference,
+                lambda connector, conversation_id, a=activity_out: connector.conversations.send_to_conversation(
+                    conversation_id, a
+                ),
             )
             if delivery.outcome != "sent":
                 await self.turns.say(context, words["teams_cannot_message_privately"])
@@ -97,7 +111,11 @@ class PrivateChats:
         bot = ChannelAccount(id=activity.recipient.id)
         user = ChannelAccount(id=activity.from_.id, aad_object_id=activity.from_.aadObjectId)
         parameters = ConversationParameters(
-            is_group=False, bot=bot, members=[ChannelAccount(id=user.id)], tenant_id=place.tenant_id, channel_data={"tenant": {"id": place.tenant_id}}
+            is_group=False,
+            bot=bot,
+            members=[ChannelAccount(id=user.id)],
+            tenant_id=place.tenant_id,
+            channel_data={"tenant": {"id": place.tenant_id}},
         )
         created: dict[str, str] = {}
 
@@ -108,7 +126,7 @@ class PrivateChats:
             await self.adapter.create_conversation(
                 self.app_id, remember_id, parameters, channel_id=activity.channelId, service_url=activity.serviceUrl
             )
-        except Exception as exc:  # noqa: BLE001 - e.g. 403 when the app is not available to this person
+        except Exception as exc:
             delivery = delivery_for(exc)
             log.info("teams personal chat not created", extra={"outcome": delivery.outcome, "detail": delivery.detail})
             return None
@@ -117,7 +135,9 @@ class PrivateChats:
         reference = ConversationReference(
             channel_id=activity.channelId,
             service_url=activity.serviceUrl,
-            conversation=ConversationAccount(id=created["id"], conversation_type="personal", tenant_id=place.tenant_id, is_group=False),
+            conversation=ConversationAccount(
+                id=created["id"], conversation_type="personal", tenant_id=place.tenant_id, is_group=False
+            ),
             bot=bot,
             user=user,
         )

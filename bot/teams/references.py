@@ -8,7 +8,7 @@ that the welcome was sent, so a reinstall does not greet again.
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from botbuilder.schema import ConversationReference
 from sqlalchemy import and_, delete, null, select, update
@@ -24,7 +24,7 @@ KNOWN_MAX = 10_000  # references this process already saved: skips a write per m
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _pk(tenant_id: str, conversation_id: str):
@@ -48,7 +48,9 @@ class ReferenceStore:
             "reference": data,
             "updated_at": _now(),
         }
-        stmt = self._insert(teams_conversations).values(platform=PLATFORM, workspace_id=place.tenant_id, conversation_id=place.home_id, **values)
+        stmt = self._insert(teams_conversations).values(
+            platform=PLATFORM, workspace_id=place.tenant_id, conversation_id=place.home_id, **values
+        )
         stmt = stmt.on_conflict_do_update(index_elements=["platform", "workspace_id", "conversation_id"], set_=values)
         async with transaction(self.engine) as conn:
             await conn.execute(stmt)
@@ -76,7 +78,9 @@ class ReferenceStore:
         t = teams_conversations.c
         async with transaction(self.engine) as conn:
             result = await conn.execute(
-                update(teams_conversations).where(_pk(tenant_id, conversation_id), t.welcomed_at.is_(None)).values(welcomed_at=_now())
+                update(teams_conversations)
+                .where(_pk(tenant_id, conversation_id), t.welcomed_at.is_(None))
+                .values(welcomed_at=_now())
             )
         return result.rowcount == 1
 
@@ -90,7 +94,13 @@ class ReferenceStore:
         t = teams_conversations.c
         query = (
             select(t.reference)
-            .where(t.platform == PLATFORM, t.workspace_id == tenant_id, t.user_id == user_id, t.scope == "personal", t.reference.is_not(None))
+            .where(
+                t.platform == PLATFORM,
+                t.workspace_id == tenant_id,
+                t.user_id == user_id,
+                t.scope == "personal",
+                t.reference.is_not(None),
+            )
             .order_by(t.updated_at.desc())
             .limit(1)
         )
@@ -112,12 +122,24 @@ class ReferenceStore:
         async with transaction(self.engine) as conn:
             if place.scope == "personal":
                 # Keep only the welcome marker, so reinstalling does not greet again ("forget me" removes it too).
-                result = await conn.execute(update(teams_conversations).where(_pk(place.tenant_id, place.home_id)).values(reference=null(), updated_at=_now()))
+                result = await conn.execute(
+                    update(teams_conversations)
+                    .where(_pk(place.tenant_id, place.home_id))
+                    .values(reference=null(), updated_at=_now())
+                )
                 return result.rowcount or 0
-            removed = (await conn.execute(delete(teams_conversations).where(_pk(place.tenant_id, place.home_id)))).rowcount or 0
+            removed = (
+                await conn.execute(delete(teams_conversations).where(_pk(place.tenant_id, place.home_id)))
+            ).rowcount or 0
             if place.scope == "channel" and place.team_id:
-                team = await conn.execute(delete(teams_conversations).where(t.platform == PLATFORM, t.workspace_id == place.tenant_id, t.team_id == place.team_id))
+                team = await conn.execute(
+                    delete(teams_conversations).where(
+                        t.platform == PLATFORM, t.workspace_id == place.tenant_id, t.team_id == place.team_id
+                    )
+                )
                 removed += team.rowcount or 0
         # Another process may hold the removed channels in its cache; it re-saves on the next message, which is right.
-        self._known = OrderedDict((k, v) for k, v in self._known.items() if k[0] != place.tenant_id or place.scope != "channel")
+        self._known = OrderedDict(
+            (k, v) for k, v in self._known.items() if k[0] != place.tenant_id or place.scope != "channel"
+        )
         return removed

@@ -21,7 +21,7 @@ Each retry is counted in `metrics.retries` (urllib3 calls `increment` once per r
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from urllib3.util.retry import Retry
 

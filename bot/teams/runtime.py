@@ -87,7 +87,9 @@ class TeamsRuntime:
         assert self.adapter is not None and self.turns is not None
         if arrival.place is None or arrival.inbound is None:
             return
-        said = arrival.inbound  # its words and the Activity's locale say the language; nothing is read from the database
+        said = (
+            arrival.inbound
+        )  # its words and the Activity's locale say the language; nothing is read from the database
         reply = self.router.busy("teams", arrival.surface, said.text, said.locale)
         turns = self.turns
 

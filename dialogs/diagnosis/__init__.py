@@ -3,6 +3,6 @@
 Everything here runs in-process with no network and no download.
 """
 
-from dialogs.diagnosis.types import Diagnosis, Diagnoser
+from dialogs.diagnosis.types import Diagnoser, Diagnosis
 
-__all__ = ["Diagnosis", "Diagnoser"]
+__all__ = ["Diagnoser", "Diagnosis"]

@@ -112,9 +112,16 @@ class ContentDiagnoser:
             return Diagnosis(first_move="none", intent=intent, confidence=1.0, seed=seed)
 
         rest = strip_openers(cleaned)
-        if not term_topics and len(WORD.findall(rest)) < 2 and intent in ("greeting", "thanks", None) and not TEAMISH.search(rest):
+        if (
+            not term_topics
+            and len(WORD.findall(rest)) < 2
+            and intent in ("greeting", "thanks", None)
+            and not TEAMISH.search(rest)
+        ):
             # One word or none after "hi"/"thanks": nothing to diagnose ("hiya", "m", "cheers!").
-            return Diagnosis(first_move="none", intent=intent or ("greeting" if not rest else "unclear"), confidence=1.0, seed=seed)
+            return Diagnosis(
+                first_move="none", intent=intent or ("greeting" if not rest else "unclear"), confidence=1.0, seed=seed
+            )
         if not term_topics and self._unreadable(rest):
             # Another language, keyboard mash or stray codes: say so rather than guess.
             return Diagnosis(first_move="none", intent="unclear", confidence=0.9, seed=seed)

@@ -14,6 +14,7 @@ one by one and did not help on independently written messages.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -24,7 +25,7 @@ CHAR_MIN, CHAR_MAX = 3, 5
 def word_features(text: str) -> list[str]:
     tokens = TOKEN.findall(text)
     feats = ["w:" + t for t in tokens]
-    feats.extend("w:" + a + " " + b for a, b in zip(tokens, tokens[1:]))
+    feats.extend("w:" + a + " " + b for a, b in itertools.pairwise(tokens))
     return feats
 
 

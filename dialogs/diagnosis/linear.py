@@ -55,7 +55,9 @@ def fit(
     return lbfgs(loss_grad, x0, max_iter=max_iter).reshape(n_features + 1, n_classes)
 
 
-def lbfgs(loss_grad, x0: np.ndarray, max_iter: int = 500, history: int = 10, gtol: float = 1e-5, ftol: float = 2.2e-9) -> np.ndarray:
+def lbfgs(
+    loss_grad, x0: np.ndarray, max_iter: int = 500, history: int = 10, gtol: float = 1e-5, ftol: float = 2.2e-9
+) -> np.ndarray:
     """Unconstrained L-BFGS (two-loop recursion, backtracking line search).
 
     SciPy's L-BFGS-B spends about 0.2 s a step on its bound handling at this
@@ -73,13 +75,13 @@ def lbfgs(loss_grad, x0: np.ndarray, max_iter: int = 500, history: int = 10, gto
             break
         q = g.copy()
         alphas = []
-        for s_k, y_k, rho in zip(reversed(s_hist), reversed(y_hist), reversed(rho_hist)):
+        for s_k, y_k, rho in zip(reversed(s_hist), reversed(y_hist), reversed(rho_hist), strict=False):
             a = rho * float(s_k @ q)
             alphas.append(a)
             q -= a * y_k
         if s_hist:
             q *= float(s_hist[-1] @ y_hist[-1]) / float(y_hist[-1] @ y_hist[-1])
-        for (s_k, y_k, rho), a in zip(zip(s_hist, y_hist, rho_hist), reversed(alphas)):
+        for (s_k, y_k, rho), a in zip(zip(s_hist, y_hist, rho_hist, strict=False), reversed(alphas), strict=False):
             b = rho * float(y_k @ q)
             q += (a - b) * s_k
         direction = -q

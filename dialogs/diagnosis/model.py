@@ -47,7 +47,15 @@ MODEL_VERSION = "4"
 FOLDS = 5
 FOLD_ITERATIONS = 30
 MAIN_CLASSES = ["escalate", "none", "uncertainty", "confidence", "inconsistency", "control"]
-PATTERN_CLASSES = ["-", "specialist_promoted", "charisma", "paperwork", "over_managing", "over_leading", "agreement_not_commitment"]
+PATTERN_CLASSES = [
+    "-",
+    "specialist_promoted",
+    "charisma",
+    "paperwork",
+    "over_managing",
+    "over_leading",
+    "agreement_not_commitment",
+]
 L2 = 0.1  # scikit-learn's C = 10
 MIN_DF = 1
 
@@ -77,7 +85,7 @@ class Heads:
         return out
 
     @classmethod
-    def from_arrays(cls, z) -> "Heads":
+    def from_arrays(cls, z) -> Heads:
         topics = [str(t) for t in z["topics"] if str(t)]
         return cls(
             Vectoriser([str(v) for v in z["vocabulary"]], z["idf"]),
@@ -113,8 +121,13 @@ def fit_head(x, y: np.ndarray, n_classes: int, start: np.ndarray | None = None, 
         return linear.fit(x, y, n_classes, l2=L2, sample_weight=balanced(y, n_classes), start=start, max_iter=max_iter)
     rows = np.append(used, x.shape[1])  # the bias row comes last
     small = linear.fit(
-        x[:, used], y, n_classes, l2=L2, sample_weight=balanced(y, n_classes),
-        start=None if start is None else start[rows], max_iter=max_iter,
+        x[:, used],
+        y,
+        n_classes,
+        l2=L2,
+        sample_weight=balanced(y, n_classes),
+        start=None if start is None else start[rows],
+        max_iter=max_iter,
     )
     weights = np.zeros((x.shape[1] + 1, n_classes))
     weights[rows] = small
@@ -182,7 +195,9 @@ def fit_heads(
         from scipy.sparse import vstack
 
         phrases = [(t, f) for t, f in topic_phrases if t in topics]
-        x_topic = vstack([x[np.array(labelled)], vec.matrix([f for _, f in phrases])]) if phrases else x[np.array(labelled)]
+        x_topic = (
+            vstack([x[np.array(labelled)], vec.matrix([f for _, f in phrases])]) if phrases else x[np.array(labelled)]
+        )
         y_topic = np.array([topics.index(examples[i].topic) for i in labelled] + [topics.index(t) for t, _ in phrases])
         topic = fit_head(x_topic.tocsr(), y_topic, len(topics))
     return Heads(vec, main, both, pattern, temperature, topics, topic)
@@ -190,7 +205,15 @@ def fit_heads(
 
 # The code a fitted model depends on. Thresholds, topic choice and replies are read at run
 # time, so changing them never forces a refit.
-FITTING_CODE = ["features.py", "linear.py", "model.py", "normalise.py", "training_docs.py", "vectoriser.py", "../terms.py"]
+FITTING_CODE = [
+    "features.py",
+    "linear.py",
+    "model.py",
+    "normalise.py",
+    "training_docs.py",
+    "vectoriser.py",
+    "../terms.py",
+]
 
 
 def code_fingerprint() -> str:
@@ -203,14 +226,18 @@ def code_fingerprint() -> str:
 
 
 def cache_key(fingerprint: str, feature_version: str) -> str:
-    return hashlib.sha256(f"{MODEL_VERSION}:{feature_version}:{code_fingerprint()}:{fingerprint}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{MODEL_VERSION}:{feature_version}:{code_fingerprint()}:{fingerprint}".encode()).hexdigest()[
+        :24
+    ]
 
 
 def model_cache_file(fingerprint: str, feature_version: str) -> str:
     return f"model-{cache_key(fingerprint, feature_version)}.npz"
 
 
-def load_or_fit(examples: list[TrainingExample], docs_fn, fingerprint: str, feature_version: str, cache_dir: Path | None) -> Heads:
+def load_or_fit(
+    examples: list[TrainingExample], docs_fn, fingerprint: str, feature_version: str, cache_dir: Path | None
+) -> Heads:
     """`docs_fn()` gives (features of each example, topic phrases) and is called only when fitting."""
     if cache_dir is None:
         return fit_heads(examples, *docs_fn())

@@ -37,7 +37,7 @@ class Vectoriser:
         self._block_ids = np.searchsorted(np.array(starts), np.arange(len(vocabulary)), side="right") - 1
 
     @classmethod
-    def fit(cls, documents: list[list[str]], min_df: int = 1) -> "Vectoriser":
+    def fit(cls, documents: list[list[str]], min_df: int = 1) -> Vectoriser:
         df: Counter[str] = Counter()
         for doc in documents:
             df.update(set(doc))

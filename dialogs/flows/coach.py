@@ -55,7 +55,11 @@ def quotation(content: Content, p: Principle) -> Quote | None:
     if p.quote is None:
         return None
     rendering = content.say("translation", text=p.quote.translation) if p.quote.translation else None
-    return Quote(text=p.quote.text, source=attribution(p.quote, content.sources, content.wording["quoted_in"]), translation=rendering)
+    return Quote(
+        text=p.quote.text,
+        source=attribution(p.quote, content.sources, content.wording["quoted_in"]),
+        translation=rendering,
+    )
 
 
 def principle_lines(content: Content, principle_id: str) -> list[str]:
@@ -74,7 +78,9 @@ def coaching_choices(content: Content) -> list[Choice]:
     ]
 
 
-def _diagnosis_reply(content: Content, snap: Snapshot, principle: Principle, step: NextStep | None, lead_in: list[str]) -> Reply:
+def _diagnosis_reply(
+    content: Content, snap: Snapshot, principle: Principle, step: NextStep | None, lead_in: list[str]
+) -> Reply:
     return Reply(
         kind="diagnosis",
         title=headline(content, snap),
@@ -100,7 +106,11 @@ def first_reply(
     """
     advice = advice_for(content, fit_of(content, snap), list(shown_steps), list(shown_principles))
     snap.principle_id = advice.principle.id
-    snap.principle_ids = [*shown_principles, advice.principle.id] if advice.principle.id not in shown_principles else list(shown_principles)
+    snap.principle_ids = (
+        [*shown_principles, advice.principle.id]
+        if advice.principle.id not in shown_principles
+        else list(shown_principles)
+    )
     snap.step_ids = [*shown_steps, advice.step.id] if advice.step else list(shown_steps)
     lines = list(lead_in or [])
     if advice.step is None:
@@ -124,7 +134,11 @@ def another_step_reply(content: Content, snap: Snapshot) -> Reply | None:
         return None
     snap.step_ids.append(step.id)
     return Reply(
-        kind="diagnosis", title=content.say("another_step"), next_step=step.text, next_step_label=content.say("next_step"), follow_up=step.follow_up
+        kind="diagnosis",
+        title=content.say("another_step"),
+        next_step=step.text,
+        next_step_label=content.say("next_step"),
+        follow_up=step.follow_up,
     )
 
 
@@ -162,7 +176,9 @@ def _join(content: Content, parts: list[str]) -> str:
 
 def _cue_lines(content: Content, snap: Snapshot) -> list[str]:
     """Cues the message matched that point the way of the diagnosis (both ways when both are needed)."""
-    wanted = set(MOVE_PROBLEMS[snap.first_move]) | (set(MOVE_PROBLEMS[OTHER_MOVE[snap.first_move]]) if snap.both else set())
+    wanted = set(MOVE_PROBLEMS[snap.first_move]) | (
+        set(MOVE_PROBLEMS[OTHER_MOVE[snap.first_move]]) if snap.both else set()
+    )
     cues = [content.cues[c] for c in snap.signal_ids if c in content.cues and content.cues[c].points_to in wanted]
     return [content.say("cue", says=cue.says, means=cue.means) for cue in cues[:3]]
 
@@ -193,11 +209,20 @@ def why_reply(content: Content, snap: Snapshot) -> Reply:
     problem = content.problems[snap.problem]
     lines: list[str] = []
     if snap.from_quiz:
-        lines.extend(_quiz_lines(content, snap.quiz_answers) or [content.say("quiz_told", problem=problem.name.lower())])
+        lines.extend(
+            _quiz_lines(content, snap.quiz_answers) or [content.say("quiz_told", problem=problem.name.lower())]
+        )
     else:
         cue_lines = _cue_lines(content, snap)
         lines.extend(cue_lines or [content.say("no_cue", problem=problem.name.lower())])
-    lines.append(content.say(f"problem_is_{snap.first_move}", problem=problem.name, problem_lower=problem.name.lower(), why=_lower_first(problem.why)))
+    lines.append(
+        content.say(
+            f"problem_is_{snap.first_move}",
+            problem=problem.name,
+            problem_lower=problem.name.lower(),
+            why=_lower_first(problem.why),
+        )
+    )
     if snap.pattern and snap.pattern in content.patterns:
         pattern = content.patterns[snap.pattern]
         lines.append(content.say("trap_marks", name=pattern.name.lower(), looks_like=pattern.looks_like))

@@ -15,6 +15,7 @@ from dialogs.content_loader import Content
 from dialogs.content_schema import PLACEHOLDER
 from dialogs.models import Reply
 
+
 def contact_text(content: Content, contact: str) -> str:
     """A route's contact, or a plain word that the organisation has not filled it in yet."""
     return content.say("not_filled_in") if PLACEHOLDER.search(contact) else contact
@@ -31,7 +32,9 @@ def _route_line(content: Content, route_id: str) -> str:
     return f"\u2022 {route.name}: {contact_text(content, contact)} ({route.when})"
 
 
-def escalation_reply(content: Content, topic_id: str | None, sure: bool = True, alternatives: Sequence[str] = ()) -> Reply:
+def escalation_reply(
+    content: Content, topic_id: str | None, sure: bool = True, alternatives: Sequence[str] = ()
+) -> Reply:
     esc = content.escalation
     topic = content.topics.get(topic_id or "")
     if topic is not None and sure:

@@ -18,7 +18,9 @@ def about_reply(content: Content) -> Reply:
 DEFAULT_AUDIT_DAYS = 365  # as bot.settings.Settings.audit_days
 
 
-def stored_rows(content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> list[tuple[str, str, str]]:
+def stored_rows(
+    content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS
+) -> list[tuple[str, str, str]]:
     """What is stored, why and for how long, with this deployment's numbers filled in: the one source for
     "what do you store?", the Slack Home tab, /privacy and `leadbot privacy report`."""
     fill = {"{retention_days}": str(retention_days), "{audit_days}": str(audit_days)}
@@ -32,7 +34,9 @@ def stored_rows(content: Content, retention_days: int, audit_days: int = DEFAULT
 
 
 def privacy_reply(content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> Reply:
-    return Reply(kind="info", title=content.messages.privacy_intro, table=stored_rows(content, retention_days, audit_days))
+    return Reply(
+        kind="info", title=content.messages.privacy_intro, table=stored_rows(content, retention_days, audit_days)
+    )
 
 
 def simple(content: Content, key: str, kind: str = "notice") -> Reply:
@@ -48,7 +52,9 @@ INTENT_MESSAGES = {
 }
 
 
-def none_reply(content: Content, intent: str | None, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> Reply:
+def none_reply(
+    content: Content, intent: str | None, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS
+) -> Reply:
     """The reply to a message that is not a team problem, by what kind of message it was."""
     if intent == "help":
         return help_reply(content)

@@ -16,8 +16,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from dialogs.content_loader import Content
-from dialogs.nudges.schedule import WEEKDAY_NAMES, Schedule, Slot, describe_time
 from dialogs.models import Reply
+from dialogs.nudges.schedule import WEEKDAY_NAMES, Schedule, Slot, describe_time
 
 DAYS = {name.lower(): i for i, name in enumerate(WEEKDAY_NAMES)}
 DAYS.update({name.lower() + "s": i for i, name in enumerate(WEEKDAY_NAMES)})  # "mondays"
@@ -33,9 +33,15 @@ REGION_WORDS = {
 }
 # The nudge's language: `nudge on cymraeg`, `nudge on english`, `nudge on bilingual`.
 LANGUAGE_WORDS = {
-    "cymraeg": "cy", "welsh": "cy", "cy": "cy",
-    "english": "en", "saesneg": "en", "en": "en",
-    "bilingual": "bilingual", "dwyieithog": "bilingual", "both": "bilingual",
+    "cymraeg": "cy",
+    "welsh": "cy",
+    "cy": "cy",
+    "english": "en",
+    "saesneg": "en",
+    "en": "en",
+    "bilingual": "bilingual",
+    "dwyieithog": "bilingual",
+    "both": "bilingual",
 }
 TIME_24 = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 TIME_12 = re.compile(r"^(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s*(am|pm)$")
@@ -175,8 +181,12 @@ def describe_schedule(c: Content, schedule: Schedule) -> str:
     region = c.say(region_key) if region_key in c.wording else schedule.region
     language = c.wording.get(f"nudge_language_{schedule.language}", c.say("nudge_language_en"))
     return c.say(
-        "nudge_every", day=c.say(f"day_{schedule.weekday}"), time=describe_time(schedule.local_time),
-        timezone=schedule.timezone, region=region, language=language,
+        "nudge_every",
+        day=c.say(f"day_{schedule.weekday}"),
+        time=describe_time(schedule.local_time),
+        timezone=schedule.timezone,
+        region=region,
+        language=language,
     )
 
 
@@ -191,7 +201,9 @@ def describe_slot(c: Content, slot: Slot, schedule: Schedule) -> str:
     assert slot.send_date is not None
     when = c.say("nudge_slot", day=describe_day(c, slot.send_date), time=describe_time(schedule.local_time))
     if slot.moved_for and slot.send_date != slot.nominal:
-        when = c.say("nudge_moved", when=when, day=describe_day(c, slot.nominal), holiday=holiday_name(c, slot.moved_for))
+        when = c.say(
+            "nudge_moved", when=when, day=describe_day(c, slot.nominal), holiday=holiday_name(c, slot.moved_for)
+        )
     return when
 
 
@@ -225,7 +237,9 @@ def status_reply(c: Content, status: Status | None, default: Schedule) -> Reply:
     lines = [c.say("nudge_are_on", schedule=describe_schedule(c, status.schedule))]
     if status.paused_at is not None:
         reason = status.paused_reason if status.paused_reason in PAUSE_REASONS else "gone"
-        lines.append(c.say("nudge_paused", date=describe_date(c, status.paused_at.date()), why=c.say(f"pause_{reason}")))
+        lines.append(
+            c.say("nudge_paused", date=describe_date(c, status.paused_at.date()), why=c.say(f"pause_{reason}"))
+        )
     elif status.next_slot is not None:
         lines.append(c.say("nudge_next", when=describe_slot(c, status.next_slot, status.schedule)))
     if status.turned_on_at is not None:
@@ -236,7 +250,9 @@ def status_reply(c: Content, status: Status | None, default: Schedule) -> Reply:
 
 
 def channel_only_reply(c: Content) -> Reply:
-    return Reply(kind="info", title=c.say("nudge_title"), lines=[c.say("nudge_channel_only"), c.say("nudge_channel_only_how")])
+    return Reply(
+        kind="info", title=c.say("nudge_title"), lines=[c.say("nudge_channel_only"), c.say("nudge_channel_only_how")]
+    )
 
 
 def addressed(reply: Reply, prefix: str) -> Reply:

@@ -110,7 +110,11 @@ def render_nudge(
     quote = None
     if principle.quote:
         source = attribution(principle.quote, first.sources, first.wording["quoted_in"])
-        rendering = [c.say("translation", text=c.principles[nudge.principle].quote.translation) for c in words if c.principles[nudge.principle].quote.translation]
+        rendering = [
+            c.say("translation", text=c.principles[nudge.principle].quote.translation)
+            for c in words
+            if c.principles[nudge.principle].quote.translation
+        ]
         quote = Quote(text=principle.quote.text, source=source, translation=" ".join(rendering) or None)
     choices: list[Choice] = []
     tally = None
@@ -140,7 +144,11 @@ def render_nudge(
 
 def vote_ack(content: Content, option: str) -> Reply:
     name = content.say(f"poll_name_{option}")
-    return Reply(kind="notice", lines=[f"{content.say('vote_counted', option=name)} {content.say('vote_private')}"], language=content.language)
+    return Reply(
+        kind="notice",
+        lines=[f"{content.say('vote_counted', option=name)} {content.say('vote_private')}"],
+        language=content.language,
+    )
 
 
 def already_voted(content: Content) -> Reply:

@@ -65,7 +65,9 @@ def pick(nudges: Sequence[Nudge], history: Iterable[tuple[str, str]], week: str,
     return min(nudges, key=order)
 
 
-def plan(nudges: Sequence[Nudge], history: Iterable[tuple[str, str]], first_week: str, weeks: int, seed: str) -> list[tuple[str, Nudge]]:
+def plan(
+    nudges: Sequence[Nudge], history: Iterable[tuple[str, str]], first_week: str, weeks: int, seed: str
+) -> list[tuple[str, Nudge]]:
     """The next `weeks` picks from `first_week` on, as if each went out: for previews and tests."""
     hist = list(history)
     out: list[tuple[str, Nudge]] = []

@@ -12,7 +12,7 @@ nudges in one week. Times are wall-clock times in the channel's timezone, so a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -95,7 +95,7 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     PEP 495 with fold=0: a time the clocks skip (spring forward) comes out an hour
     later, a time that happens twice (fall back) is the first of the two.
     """
-    return datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
 def slot_for_week(schedule: Schedule, key: str) -> Slot:

@@ -127,7 +127,9 @@ class NudgeTurns:
         parsed = commands.parse(inbound.text or "")
         if isinstance(parsed, commands.CommandError):
             words = self._words(self._guess(inbound))
-            return NudgeResult([commands.in_languages(words, lambda c: commands.error_reply(c, parsed))], "nudge_unclear")
+            return NudgeResult(
+                [commands.in_languages(words, lambda c: commands.error_reply(c, parsed))], "nudge_unclear"
+            )
         try:
             if not await self._first_delivery(inbound):
                 return NudgeResult([], "duplicate")
@@ -135,7 +137,9 @@ class NudgeTurns:
             if parsed.action == "off":
                 was_on = await self.store.turn_off(channel, now, inbound.key.user_id)
                 words = self._words(existing.schedule.language if existing else self._guess(inbound))
-                return NudgeResult([commands.in_languages(words, lambda c: commands.turned_off_reply(c, was_on))], "nudge_off")
+                return NudgeResult(
+                    [commands.in_languages(words, lambda c: commands.turned_off_reply(c, was_on))], "nudge_off"
+                )
             if parsed.action == "status":
                 return NudgeResult(await self._status(channel, existing, now), "nudge_status")
             base = existing.schedule if existing else self.default
@@ -149,9 +153,14 @@ class NudgeTurns:
             updated = await self.store.turn_on(channel, schedule, inbound.key.user_id, inbound.user_name, now)
             first = await self.upcoming(channel, schedule, now)
             words = self._words(schedule.language)
-            return NudgeResult([commands.in_languages(words, lambda c: commands.turned_on_reply(c, schedule, first.slot, updated))], "nudge_on")
+            return NudgeResult(
+                [commands.in_languages(words, lambda c: commands.turned_on_reply(c, schedule, first.slot, updated))],
+                "nudge_on",
+            )
         except StoreUnavailable:
-            return NudgeResult([commands.in_languages(self._words(self._guess(inbound)), commands.unavailable_reply)], "unavailable")
+            return NudgeResult(
+                [commands.in_languages(self._words(self._guess(inbound)), commands.unavailable_reply)], "unavailable"
+            )
 
     def _words(self, language: str) -> list[Content]:
         """The content to answer in: a channel's nudge language, both (Welsh first) when it is bilingual."""
@@ -182,7 +191,14 @@ class NudgeTurns:
                 paused_reason=sub.paused_reason,
                 next_slot=next_up.slot,
             )
-        preview = render_nudge(self.content, next_up.nudge, next_up.slot.week, preview=True, language=schedule.language, min_votes=self.min_votes)
+        preview = render_nudge(
+            self.content,
+            next_up.nudge,
+            next_up.slot.week,
+            preview=True,
+            language=schedule.language,
+            min_votes=self.min_votes,
+        )
         words = self._words(schedule.language)
         return [commands.in_languages(words, lambda c: commands.status_reply(c, status, self.default)), preview]
 
@@ -214,7 +230,9 @@ class NudgeTurns:
             if message_ref and not row.message_ref:
                 await self.store.set_ref(channel, press.week, message_ref)
         except StoreUnavailable:
-            return NudgeResult([commands.unavailable_reply(self.content.in_language(self._guess(inbound)))], "unavailable", vote=True)
+            return NudgeResult(
+                [commands.unavailable_reply(self.content.in_language(self._guess(inbound)))], "unavailable", vote=True
+            )
         if not counted:
             return NudgeResult([already_voted(words)], "nudge_vote_again", vote=True)
         ref = row.message_ref or message_ref

@@ -24,10 +24,10 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qs, unquote
 
 import jwt
@@ -116,7 +116,14 @@ class FakeConnector:
 
     # --- control ---------------------------------------------------------------------
 
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None, code: str | None = None, kinds: set[str] | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        code: str | None = None,
+        kinds: set[str] | None = None,
+    ) -> None:
         self._failures.extend(Failure(status, retry_after, code, kinds) for _ in range(times))
 
     def hold_next(self) -> asyncio.Event:
@@ -135,7 +142,11 @@ class FakeConnector:
         return matching()
 
     def messages(self, conversation_id: str | None = None) -> list[Sent]:
-        return [s for s in self.sent if s.kind in ("send", "reply") and (conversation_id is None or s.conversation_id == conversation_id)]
+        return [
+            s
+            for s in self.sent
+            if s.kind in ("send", "reply") and (conversation_id is None or s.conversation_id == conversation_id)
+        ]
 
     # --- server ----------------------------------------------------------------------
 
@@ -143,7 +154,7 @@ class FakeConnector:
     def service_url(self) -> str:
         return f"http://127.0.0.1:{self.port}{SERVICE_PREFIX}/"
 
-    async def start(self) -> "FakeConnector":
+    async def start(self) -> FakeConnector:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         base = f"{SERVICE_PREFIX}/v3/conversations"
         app.router.add_post(base, self._create)
@@ -163,7 +174,9 @@ class FakeConnector:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _answer(self, request: web.Request, kind: str, conversation: str | None, activity: str | None) -> web.Response:
+    async def _answer(
+        self, request: web.Request, kind: str, conversation: str | None, activity: str | None
+    ) -> web.Response:
         self.attempts.append(kind)
         body = await request.json()
         if self._hold is not None:
@@ -227,7 +240,7 @@ def _self_signed(key: rsa.RSAPrivateKey) -> x509.Certificate:
     import ipaddress
 
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-login.test")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -250,13 +263,19 @@ class FakeIdentity:
         self.kid = "fake-key-1"
         self.token_requests = 0
         self.key_requests = 0
-        self.keys_hang = threading.Event()  # set: /v1/keys takes connections and does not answer until cleared (a stuck proxy)
+        self.keys_hang = (
+            threading.Event()
+        )  # set: /v1/keys takes connections and does not answer until cleared (a stuck proxy)
         tls_key = _rsa()
         cert = _self_signed(tls_key)
         self.ca_file = workdir / "fake-identity-ca.pem"
         self.ca_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         key_file = workdir / "fake-identity-key.pem"
-        key_file.write_bytes(tls_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        key_file.write_bytes(
+            tls_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._tls.load_cert_chain(self.ca_file, key_file)
         self._server: ThreadingHTTPServer | None = None
@@ -280,10 +299,24 @@ class FakeIdentity:
 
     # --- tokens ---------------------------------------------------------------------
 
-    def channel_token(self, service_url: str, audience: str | None = None, key: rsa.RSAPrivateKey | None = None, expires_in: int = 3600, issuer: str = CHANNEL_ISSUER) -> str:
+    def channel_token(
+        self,
+        service_url: str,
+        audience: str | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        expires_in: int = 3600,
+        issuer: str = CHANNEL_ISSUER,
+    ) -> str:
         """An Authorization header as the Bot Framework sends it to the bot."""
         now = int(time.time())
-        claims = {"iss": issuer, "aud": audience or self.app_id, "serviceurl": service_url, "nbf": now - 60, "iat": now - 60, "exp": now + expires_in}
+        claims = {
+            "iss": issuer,
+            "aud": audience or self.app_id,
+            "serviceurl": service_url,
+            "nbf": now - 60,
+            "iat": now - 60,
+            "exp": now + expires_in,
+        }
         token = jwt.encode(claims, key or self.signing_key, algorithm="RS256", headers={"kid": self.kid})
         return f"Bearer {token}"
 
@@ -292,14 +325,16 @@ class FakeIdentity:
         if not header or not header.startswith("Bearer "):
             return False
         try:
-            claims = jwt.decode(header[7:], self.signing_key.public_key(), algorithms=["RS256"], audience=CONNECTOR_AUDIENCE)
+            claims = jwt.decode(
+                header[7:], self.signing_key.public_key(), algorithms=["RS256"], audience=CONNECTOR_AUDIENCE
+            )
         except jwt.PyJWTError:
             return False
         return claims.get("appid") == self.app_id
 
     # --- server ---------------------------------------------------------------------
 
-    def start(self) -> "FakeIdentity":
+    def start(self) -> FakeIdentity:
         identity = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -317,7 +352,13 @@ class FakeIdentity:
             def do_GET(self) -> None:
                 base = identity.base_url
                 if self.path == "/v1/.well-known/openidconfiguration":
-                    return self._json({"issuer": CHANNEL_ISSUER, "jwks_uri": f"{base}/v1/keys", "id_token_signing_alg_values_supported": ["RS256"]})
+                    return self._json(
+                        {
+                            "issuer": CHANNEL_ISSUER,
+                            "jwks_uri": f"{base}/v1/keys",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                        }
+                    )
                 if self.path == "/v1/keys":
                     identity.key_requests += 1
                     deadline = time.monotonic() + 10
@@ -341,11 +382,23 @@ class FakeIdentity:
                     return self._json({"error": "not_found"}, 404)
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                if form.get("grant_type") != "client_credentials" or form.get("client_id") != identity.app_id or form.get("client_secret") != identity.app_password:
+                if (
+                    form.get("grant_type") != "client_credentials"
+                    or form.get("client_id") != identity.app_id
+                    or form.get("client_secret") != identity.app_password
+                ):
                     return self._json({"error": "invalid_client", "error_description": "bad client credentials"}, 401)
                 identity.token_requests += 1
                 now = int(time.time())
-                claims = {"iss": f"{identity.base_url}/adfs", "aud": CONNECTOR_AUDIENCE, "appid": identity.app_id, "iat": now, "nbf": now, "exp": now + 3600, "jti": uuid.uuid4().hex}
+                claims = {
+                    "iss": f"{identity.base_url}/adfs",
+                    "aud": CONNECTOR_AUDIENCE,
+                    "appid": identity.app_id,
+                    "iat": now,
+                    "nbf": now,
+                    "exp": now + 3600,
+                    "jti": uuid.uuid4().hex,
+                }
                 token = jwt.encode(claims, identity.signing_key, algorithm="RS256", headers={"kid": identity.kid})
                 self._json({"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token})
 

@@ -10,8 +10,6 @@ engine can look up a send whose outcome was lost.
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 
 from bot.delivery import Delivery, Lookup, Target
@@ -44,23 +42,34 @@ class BlindHttpMessenger:
                     return Delivery(outcome="sent", ref=data.get("ref"))
                 error = (data or {}).get("error") or f"http_{resp.status}"
                 if resp.status == 429:
-                    return Delivery(outcome="throttled", retry_after=float(resp.headers.get("Retry-After", "1")), detail=error)
+                    return Delivery(
+                        outcome="throttled", retry_after=float(resp.headers.get("Retry-After", "1")), detail=error
+                    )
                 if resp.status in (404, 410):
                     return Delivery(outcome="gone", detail=error)
                 return Delivery(outcome="failed", detail=error)
         except aiohttp.ClientConnectorError:
             return Delivery(outcome="failed", detail="connect_error")  # never reached the platform
-        except (asyncio.TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError):
+        except (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError):
             return Delivery(outcome="unknown", detail="no_answer")
 
     async def post(self, target: Target, reply: Reply) -> Delivery:
-        body = {"workspace_id": target.workspace_id, "channel_id": target.channel_id, "token": reply.choice_token, "reply": reply.model_dump(mode="json")}
+        body = {
+            "workspace_id": target.workspace_id,
+            "channel_id": target.channel_id,
+            "token": reply.choice_token,
+            "reply": reply.model_dump(mode="json"),
+        }
         return await self._call("post", body)
 
     async def update(self, target: Target, ref: str, reply: Reply) -> Delivery:
-        body = {"workspace_id": target.workspace_id, "channel_id": target.channel_id, "ref": ref, "reply": reply.model_dump(mode="json")}
+        body = {
+            "workspace_id": target.workspace_id,
+            "channel_id": target.channel_id,
+            "ref": ref,
+            "reply": reply.model_dump(mode="json"),
+        }
         return await self._call("update", body)
-
 
 
 class HttpMessenger(BlindHttpMessenger):
@@ -68,10 +77,13 @@ class HttpMessenger(BlindHttpMessenger):
 
     async def find(self, target: Target, token: str) -> Lookup:
         try:
-            async with self._client().post(f"{self.base}/find", json={"workspace_id": target.workspace_id, "channel_id": target.channel_id, "token": token}) as resp:
+            async with self._client().post(
+                f"{self.base}/find",
+                json={"workspace_id": target.workspace_id, "channel_id": target.channel_id, "token": token},
+            ) as resp:
                 if resp.status != 200:
                     return Lookup(found=None)
                 data = await resp.json()
                 return Lookup(found=bool(data["found"]), ref=data.get("ref"))
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return Lookup(found=None)

@@ -111,18 +111,26 @@ class FakeNudgeApi:
         now = time.monotonic()
         if now < self.throttle_until:
             self.throttled += 1
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}
+            )
         seen = self._seen.get(key[:2], 0)
         self._seen[key[:2]] = seen + 1
         if seen < self.throttle_first:
             self.throttled += 1
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}
+            )
         if self.rate_per_workspace:
             bucket = self._buckets.setdefault(key[:2], Bucket(self.rate_per_workspace, self.burst, self.burst, now))
             wait = bucket.take(now)
             if wait > 0:
                 self.throttled += 1
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
         if key in self.gone:
             return web.json_response({"ok": False, "error": "channel_not_found"}, status=404)
         if self.fail_times.get(key, 0) > 0:
@@ -151,15 +159,25 @@ class FakeNudgeApi:
         body = await request.json()
         platform = request.match_info["platform"]
         for p in self.posts:
-            if (p.platform, p.workspace_id, p.channel_id, p.token) == (platform, body["workspace_id"], body["channel_id"], body["token"]):
+            if (p.platform, p.workspace_id, p.channel_id, p.token) == (
+                platform,
+                body["workspace_id"],
+                body["channel_id"],
+                body["token"],
+            ):
                 return web.json_response({"found": True, "ref": p.ref})
         return web.json_response({"found": False})
 
     async def _stats(self, request: web.Request) -> web.Response:
         per = self.per_channel()
         return web.json_response(
-            {"posts": len(self.posts), "channels": len(per), "duplicates": sum(n - 1 for n in per.values() if n > 1),
-             "throttled": self.throttled, "requests": self.requests}
+            {
+                "posts": len(self.posts),
+                "channels": len(per),
+                "duplicates": sum(n - 1 for n in per.values() if n > 1),
+                "throttled": self.throttled,
+                "requests": self.requests,
+            }
         )
 
     async def _reset(self, request: web.Request) -> web.Response:

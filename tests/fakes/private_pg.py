@@ -27,7 +27,10 @@ def _bindir() -> Path | None:
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).resolve().parent  # /usr/local/bin/pg_ctl is often a lone symlink into the real bindir
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     return Path(candidates[-1]).parent if candidates else None
 
 
@@ -57,11 +60,13 @@ class PrivatePostgres:
             try:
                 pwd.getpwnam("postgres")
             except KeyError as exc:
-                raise PrivatePostgresUnavailable("running as root and there is no 'postgres' user to run the server as") from exc
+                raise PrivatePostgresUnavailable(
+                    "running as root and there is no 'postgres' user to run the server as"
+                ) from exc
             self.as_user = "postgres"
 
     @classmethod
-    def in_tmp(cls, database: str = "leadbot") -> "PrivatePostgres":
+    def in_tmp(cls, database: str = "leadbot") -> PrivatePostgres:
         """In a fresh directory under the system temp dir, which the server's user can reach."""
         return cls(Path(tempfile.mkdtemp(prefix="leadbot-pg-")), database)
 
@@ -76,7 +81,9 @@ class PrivatePostgres:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
-            raise PrivatePostgresUnavailable(f"{' '.join(args[:2])} failed ({result.returncode}): {result.stderr[-2000:]} {tail}")
+            raise PrivatePostgresUnavailable(
+                f"{' '.join(args[:2])} failed ({result.returncode}): {result.stderr[-2000:]} {tail}"
+            )
         return result
 
     def init(self) -> None:
@@ -87,7 +94,9 @@ class PrivatePostgres:
             # (the work directory must be reachable by that user: PrivatePostgres.in_tmp makes one that is)
             os.chown(self.workdir, entry.pw_uid, entry.pw_gid)
             os.chown(self.sockets, entry.pw_uid, entry.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"
+        )
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(
                 f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.sockets}'\n"

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.nudges.fanout import Limits, NudgeSender
 from bot.storage.db import make_engine
@@ -26,9 +26,11 @@ async def main(args) -> int:
     await upgrade(db)
     kind = BlindHttpMessenger if args.blind else HttpMessenger
     messengers = {p: kind(p, args.fake) for p in ("slack", "teams")}
-    limits = Limits(per_platform={"slack": args.concurrency, "teams": args.concurrency}, per_workspace=args.per_workspace)
+    limits = Limits(
+        per_platform={"slack": args.concurrency, "teams": args.concurrency}, per_workspace=args.per_workspace
+    )
     sender = NudgeSender(SqlNudgeStore(db), load_content(), limits=limits)
-    at = datetime.fromisoformat(args.at).astimezone(timezone.utc) if args.at else datetime.now(timezone.utc)
+    at = datetime.fromisoformat(args.at).astimezone(UTC) if args.at else datetime.now(UTC)
     if args.start_at:
         # Processes started together line up here, after their imports, so that their runs really overlap.
         await asyncio.sleep(max(0.0, args.start_at - time.time()))
@@ -38,7 +40,7 @@ async def main(args) -> int:
         for m in messengers.values():
             await m.close()
         await db.dispose()
-    out = {k: v for k, v in vars(report).items()}
+    out = dict(vars(report).items())
     print(json.dumps(out), flush=True)
     return 0 if report.ok else 1
 

@@ -32,7 +32,17 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SLACK_TOKEN = "xoxb-T0FAULTS-token"
 
 # Settings we pass through from the test environment (the rest are dropped so a developer's own values cannot leak in).
-KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "LEADBOT_CACHE_DIR", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "PYTHONPATH")
+KEEP = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "LEADBOT_CACHE_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "PYTHONPATH",
+)
 
 
 def serve_env(database_url: str, slack: FakeSlackApi | None = None, **extra: str) -> dict[str, str]:
@@ -55,12 +65,21 @@ class ServeProcess:
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
 
     @classmethod
-    async def start(cls, env: dict[str, str], workdir: Path, ready_timeout: float = 60) -> "ServeProcess":
+    async def start(cls, env: dict[str, str], workdir: Path, ready_timeout: float = 60) -> ServeProcess:
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         proc = await asyncio.create_subprocess_exec(
-            LEADBOT, "serve", "--host", "127.0.0.1", "--port", str(port),
-            cwd=str(workdir), env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            LEADBOT,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            cwd=str(workdir),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
         )
         served = cls(proc, port)
         try:
@@ -152,7 +171,7 @@ class ServeProcess:
             await self.proc.wait()
         try:
             await asyncio.wait_for(self._reader, 5)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError):
             self._reader.cancel()
         await self.http.close()
 
@@ -160,7 +179,9 @@ class ServeProcess:
 class SlackPerson:
     """One manager in one Slack workspace, writing to a `leadbot serve` process (any replica)."""
 
-    def __init__(self, fake: FakeSlackApi, workspace: Workspace, user: str = "U0FAULTY1", dm_channel: str = "D0FAULTY1"):
+    def __init__(
+        self, fake: FakeSlackApi, workspace: Workspace, user: str = "U0FAULTY1", dm_channel: str = "D0FAULTY1"
+    ):
         self.fake, self.workspace, self.user, self.dm_channel = fake, workspace, user, dm_channel
 
     def posts(self) -> list[Call]:
@@ -171,13 +192,19 @@ class SlackPerson:
         event = rq.dm_event(self.workspace.team_id, self.user, self.dm_channel, text)
         resp = await served.slack().event(rq.event_envelope(self.workspace.team_id, event, self.workspace.bot_user_id))
         assert resp.status == 200, resp.status
-        [reply] = (await self.fake.wait_for("chat.postMessage", count=before + 1, timeout=timeout, channel=self.dm_channel))[before:]
+        [reply] = (
+            await self.fake.wait_for("chat.postMessage", count=before + 1, timeout=timeout, channel=self.dm_channel)
+        )[before:]
         return reply
 
     async def press(self, served: ServeProcess, message: Call, label: str, timeout: float = 30) -> Call:
         before = len(self.posts())
         payload = rq.block_actions(
-            self.workspace.team_id, self.user, self.dm_channel, message.button(label), self.fake.response_url(f"press-{self.user}"),
+            self.workspace.team_id,
+            self.user,
+            self.dm_channel,
+            message.button(label),
+            self.fake.response_url(f"press-{self.user}"),
             message=rq.message_of(message),
         )
         resp = await served.slack().interaction(payload)

@@ -111,13 +111,17 @@ class FakeSlackApi:
         self.channel_errors: dict[str, str] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.hang: set[str] = set()
-        self.drop: dict[str, int] = {}  # method (or "respond") -> how many of its next requests lose the connection unanswered
+        self.drop: dict[
+            str, int
+        ] = {}  # method (or "respond") -> how many of its next requests lose the connection unanswered
         self.throttle: Throttle | None = None  # chat.postMessage rate limits, per workspace
         self.post_delay = 0.0  # seconds a chat.postMessage waits after it is recorded, before it is answered
         self.slow: dict[str, float] = {}  # method -> seconds to take before answering (a slow Slack)
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections leadbot opened
         self.locales: dict[str, str] = {}  # user id -> the locale users.info reports with include_locale
-        self.on_call: list[Callable[[Call], None]] = []  # called with each accepted call (benchmarks)  # methods that never answer (client timeouts)
+        self.on_call: list[
+            Callable[[Call], None]
+        ] = []  # called with each accepted call (benchmarks)  # methods that never answer (client timeouts)
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._released = asyncio.Event()
@@ -154,14 +158,23 @@ class FakeSlackApi:
     def response_url(self, name: str) -> str:
         return f"{self.url}/respond/{name}"
 
-    def add_workspace(self, team_id: str, token: str, bot_user_id: str = "UBOT", bot_id: str = "B0BOT", code: str | None = None) -> Workspace:
+    def add_workspace(
+        self, team_id: str, token: str, bot_user_id: str = "UBOT", bot_id: str = "B0BOT", code: str | None = None
+    ) -> Workspace:
         ws = Workspace(team_id=team_id, token=token, bot_user_id=bot_user_id, bot_id=bot_id)
         self.workspaces[token] = ws
         if code:
             self.oauth_codes[code] = ws
         return ws
 
-    def fail_next(self, method: str, status: int = 429, times: int = 1, headers: dict[str, str] | None = None, error: str = "ratelimited") -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        error: str = "ratelimited",
+    ) -> None:
         for _ in range(times):
             self.failures.setdefault(method, []).append(Failure(status, headers or {}, {"ok": False, "error": error}))
 
@@ -240,7 +253,9 @@ class FakeSlackApi:
         if method == "chat.postMessage" and self.throttle is not None and ws is not None:
             wait = self.throttle.check(ws.team_id)
             if wait is not None:
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(wait)})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(wait)}
+                )
         if method in self.slow:
             await asyncio.sleep(self.slow[method])
         queued = self.failures.get(method)
@@ -280,7 +295,15 @@ class FakeSlackApi:
             return {"ok": False, "error": self.channel_errors[channel]}
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
-            message = {"type": "message", "text": args.get("text"), "user": ws.bot_user_id, "bot_id": ws.bot_id, "app_id": APP_ID, "ts": ts, "team": ws.team_id}
+            message = {
+                "type": "message",
+                "text": args.get("text"),
+                "user": ws.bot_user_id,
+                "bot_id": ws.bot_id,
+                "app_id": APP_ID,
+                "ts": ts,
+                "team": ws.team_id,
+            }
             if args.get("blocks") is not None:
                 message["blocks"] = args["blocks"]
             if args.get("thread_ts"):
@@ -293,7 +316,14 @@ class FakeSlackApi:
         if method == "chat.update":
             return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
         if method == "views.publish":
-            return {"ok": True, "view": {"id": "V0HOME", "type": "home", **(args.get("view") if isinstance(args.get("view"), dict) else {})}}
+            return {
+                "ok": True,
+                "view": {
+                    "id": "V0HOME",
+                    "type": "home",
+                    **(args.get("view") if isinstance(args.get("view"), dict) else {}),
+                },
+            }
         if method == "users.info":
             user = str(args.get("user") or "")
             found: dict[str, Any] = {"id": user, "team_id": ws.team_id, "name": user.lower(), "is_bot": False}
@@ -336,7 +366,14 @@ class FakeSlackApi:
         """Socket Mode: say hello, then record every acknowledgement leadbot sends back."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}, "connection_info": {"app_id": APP_ID}})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "fake"},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
         async with self._changed:
             self.sockets.append(ws)
             self._changed.notify_all()
@@ -347,7 +384,12 @@ class FakeSlackApi:
 
     async def send_envelope(self, envelope_id: str, kind: str, payload: dict[str, Any]) -> None:
         """Deliver an Events API / interactivity payload over Socket Mode, as Slack does."""
-        message = {"envelope_id": envelope_id, "payload": payload, "type": kind, "accepts_response_payload": kind != "events_api"}
+        message = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": kind,
+            "accepts_response_payload": kind != "events_api",
+        }
         if kind == "events_api":
             message.update({"retry_attempt": 0, "retry_reason": ""})
         await self.sockets[-1].send_json(message)

@@ -30,7 +30,9 @@ CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret-for-tests"
 
 
-def slack_settings(database_url: str, fake: FakeSlackApi, cache_dir: Path, token: str | None = None, oauth: bool = False, **extra: Any) -> Settings:
+def slack_settings(
+    database_url: str, fake: FakeSlackApi, cache_dir: Path, token: str | None = None, oauth: bool = False, **extra: Any
+) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "slack_signing_secret": SECRET,
@@ -108,7 +110,9 @@ class Manager:
             await bot.settle()
 
     def posts(self, channel: str | None = None) -> list[Call]:
-        return [c for c in self.fake.of("chat.postMessage", channel=channel or self.dm_channel) if c.team_id == self.team]
+        return [
+            c for c in self.fake.of("chat.postMessage", channel=channel or self.dm_channel) if c.team_id == self.team
+        ]
 
     def responses(self, name: str) -> list[Call]:
         return self.fake.of("respond", _name=name)
@@ -133,7 +137,9 @@ class Manager:
 
     async def mention(self, channel: str, text: str) -> Call:
         event = rq.mention_event(self.team, self.user, channel, text, self.workspace.bot_user_id)
-        posts = await self._new_posts(lambda: self.slack.event(rq.event_envelope(self.team, event, self.workspace.bot_user_id)), channel)
+        posts = await self._new_posts(
+            lambda: self.slack.event(rq.event_envelope(self.team, event, self.workspace.bot_user_id)), channel
+        )
         assert posts, "leadbot did not answer the mention"
         return posts[-1]
 
@@ -141,8 +147,13 @@ class Manager:
         """Press a button on a message leadbot posted; return what it posted next in that channel."""
         channel = channel or message.args["channel"]
         payload = rq.block_actions(
-            self.team, self.user, channel, message.button(label), self.fake.response_url(f"press-{self.team}-{self.user}"),
-            message=rq.message_of(message), thread_ts=message.args.get("thread_ts"),
+            self.team,
+            self.user,
+            channel,
+            message.button(label),
+            self.fake.response_url(f"press-{self.team}-{self.user}"),
+            message=rq.message_of(message),
+            thread_ts=message.args.get("thread_ts"),
         )
         return await self._new_posts(lambda: self.slack.interaction(payload), channel)
 
@@ -165,7 +176,7 @@ class SlackWorld:
         self.bots: list[Leadbot] = []
         self.session: aiohttp.ClientSession | None = None
 
-    async def start(self) -> "SlackWorld":
+    async def start(self) -> SlackWorld:
         await self.fake.start()
         self.session = aiohttp.ClientSession()
         return self
@@ -180,7 +191,12 @@ class SlackWorld:
         return rq.SlackSender(self.session, (bot or self.bots[0]).url, SECRET)
 
     def manager(
-        self, workspace: Workspace, user: str = "U0ALICE", dm_channel: str = "D0ALICE", bot: Leadbot | None = None, name: str = "alice"
+        self,
+        workspace: Workspace,
+        user: str = "U0ALICE",
+        dm_channel: str = "D0ALICE",
+        bot: Leadbot | None = None,
+        name: str = "alice",
     ) -> Manager:
         return Manager(self.sender(bot), self.fake, list(self.bots), workspace, user, dm_channel, name=name)
 
@@ -214,7 +230,9 @@ async def workspace(world) -> Workspace:
 @pytest.fixture
 async def leadbot(world, workspace, tmp_path, cache_dir) -> Leadbot:
     """leadbot for one workspace (bot token + signing secret) on a fresh SQLite file."""
-    return await world.add_leadbot(slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}", world.fake, cache_dir, token=T1_TOKEN))
+    return await world.add_leadbot(
+        slack_settings(f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}", world.fake, cache_dir, token=T1_TOKEN)
+    )
 
 
 @pytest.fixture

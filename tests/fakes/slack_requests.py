@@ -46,7 +46,9 @@ def _ts() -> str:
 # --- payloads -------------------------------------------------------------------
 
 
-def event_envelope(team_id: str, event: dict[str, Any], bot_user_id: str, event_id: str | None = None) -> dict[str, Any]:
+def event_envelope(
+    team_id: str, event: dict[str, Any], bot_user_id: str, event_id: str | None = None
+) -> dict[str, Any]:
     return {
         "token": "legacy-verification-token",
         "team_id": team_id,
@@ -57,7 +59,15 @@ def event_envelope(team_id: str, event: dict[str, Any], bot_user_id: str, event_
         "type": "event_callback",
         "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
         "event_time": int(time.time()),
-        "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": bot_user_id, "is_bot": True, "is_enterprise_install": False}],
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
         "is_ext_shared_channel": False,
         "event_context": "4-" + uuid.uuid4().hex,
     }
@@ -71,7 +81,13 @@ def dm_event(team_id: str, user: str, channel: str, text: str, **extra: Any) -> 
         "text": text,
         "user": user,
         "ts": ts,
-        "blocks": [{"type": "rich_text", "block_id": "b1", "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}],
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": "b1",
+                "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+            }
+        ],
         "team": team_id,
         "channel": channel,
         "event_ts": ts,
@@ -102,7 +118,13 @@ def home_opened_event(user: str, channel: str = "D0HOME", tab: str = "home") -> 
 
 
 def slash_form(
-    team_id: str, user: str, channel: str, text: str, response_url: str, command: str = "/leadbot", user_name: str = "alice"
+    team_id: str,
+    user: str,
+    channel: str,
+    text: str,
+    response_url: str,
+    command: str = "/leadbot",
+    user_name: str = "alice",
 ) -> dict[str, str]:
     """A slash command as Slack posts it: a form, with the person's id and their name."""
     return {
@@ -133,7 +155,12 @@ def block_actions(
     thread_ts: str | None = None,
 ) -> dict[str, Any]:
     """A button press on a message the bot posted (message=None and ephemeral=True for an ephemeral one)."""
-    container: dict[str, Any] = {"type": "message", "message_ts": (message or {}).get("ts", _ts()), "channel_id": channel, "is_ephemeral": ephemeral}
+    container: dict[str, Any] = {
+        "type": "message",
+        "message_ts": (message or {}).get("ts", _ts()),
+        "channel_id": channel,
+        "is_ephemeral": ephemeral,
+    }
     if thread_ts:
         container["thread_ts"] = thread_ts
     payload: dict[str, Any] = {
@@ -191,7 +218,9 @@ class SlackSender:
         self.url = url.rstrip("/") + "/slack/events"
         self.secret = secret
 
-    async def post_raw(self, body: str, content_type: str, headers: dict[str, str] | None = None, timestamp: int | None = None) -> aiohttp.ClientResponse:
+    async def post_raw(
+        self, body: str, content_type: str, headers: dict[str, str] | None = None, timestamp: int | None = None
+    ) -> aiohttp.ClientResponse:
         h = signed_headers(self.secret, body, content_type, timestamp)
         h.update(headers or {})
         async with self.session.post(self.url, data=body.encode(), headers=h) as resp:
@@ -206,4 +235,6 @@ class SlackSender:
         return await self.post_raw(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
     async def interaction(self, payload: dict[str, Any], **kw: Any) -> aiohttp.ClientResponse:
-        return await self.post_raw(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
+        return await self.post_raw(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw
+        )

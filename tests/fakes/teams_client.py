@@ -15,7 +15,7 @@ import itertools
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
@@ -62,13 +62,17 @@ class TeamsChannel:
             "teamsChannelId": self.channel_id,
             "teamsTeamId": self.team_id,
             "channel": {"id": self.channel_id},
-            "team": {"id": self.team_id, "name": self.team_name, "aadGroupId": str(uuid.uuid5(uuid.NAMESPACE_URL, self.team_id))},
+            "team": {
+                "id": self.team_id,
+                "name": self.team_name,
+                "aadGroupId": str(uuid.uuid5(uuid.NAMESPACE_URL, self.team_id)),
+            },
             "tenant": {"id": self.tenant_id},
         }
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
 def _base(service_url: str, kind: str) -> dict:
@@ -82,7 +86,9 @@ def _base(service_url: str, kind: str) -> dict:
         "recipient": {"id": BOT_ID, "name": BOT_NAME},
         "locale": "en-GB",
         "localTimezone": "Europe/London",
-        "entities": [{"type": "clientInfo", "locale": "en-GB", "country": "GB", "platform": "Web", "timezone": "Europe/London"}],
+        "entities": [
+            {"type": "clientInfo", "locale": "en-GB", "country": "GB", "platform": "Web", "timezone": "Europe/London"}
+        ],
     }
 
 
@@ -111,7 +117,11 @@ def submit(service_url: str, user: TeamsUser, card_message: Sent, data: dict) ->
         conversation={"conversationType": "personal", "tenantId": user.tenant_id, "id": conversation}
         if personal
         else {"isGroup": True, "conversationType": "channel", "tenantId": user.tenant_id, "id": conversation},
-        channelData={"tenant": {"id": user.tenant_id}, "source": {"name": "message"}, "legacy": {"replyToId": card_message.id}},
+        channelData={
+            "tenant": {"id": user.tenant_id},
+            "source": {"name": "message"},
+            "legacy": {"replyToId": card_message.id},
+        },
     )
     if not personal:
         channel_id = conversation.split(";messageid=")[0]
@@ -126,9 +136,19 @@ def channel_mention(service_url: str, user: TeamsUser, channel: TeamsChannel, te
     a.update(
         text=f"{mention} {text}\n",
         textFormat="plain",
-        attachments=[{"contentType": "text/html", "content": f'<div><span itemscope="" itemtype="http://schema.skype.com/Mention" itemid="0">{BOT_NAME}</span> {text}</div>'}],
+        attachments=[
+            {
+                "contentType": "text/html",
+                "content": f'<div><span itemscope="" itemtype="http://schema.skype.com/Mention" itemid="0">{BOT_NAME}</span> {text}</div>',
+            }
+        ],
         **{"from": user.account()},
-        conversation={"isGroup": True, "conversationType": "channel", "tenantId": user.tenant_id, "id": f"{channel.channel_id};messageid={a['id']}"},
+        conversation={
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": user.tenant_id,
+            "id": f"{channel.channel_id};messageid={a['id']}",
+        },
         channelData=channel.channel_data(),
     )
     a["entities"].insert(0, {"type": "mention", "mentioned": {"id": BOT_ID, "name": BOT_NAME}, "text": mention})
@@ -141,26 +161,54 @@ def installation_update(service_url: str, user: TeamsUser, action: str, channel:
     a["id"] = f"f:{uuid.uuid4().int % 10**19}"
     a.update(action=action, **{"from": user.account()})
     if channel is None:
-        a.update(conversation={"conversationType": "personal", "tenantId": user.tenant_id, "id": user.personal_conversation}, channelData={"tenant": {"id": user.tenant_id}, "source": None})
+        a.update(
+            conversation={"conversationType": "personal", "tenantId": user.tenant_id, "id": user.personal_conversation},
+            channelData={"tenant": {"id": user.tenant_id}, "source": None},
+        )
     else:
         data = channel.channel_data()
         data["settings"] = {"selectedChannel": {"id": channel.channel_id}}
-        a.update(conversation={"isGroup": True, "conversationType": "channel", "tenantId": user.tenant_id, "id": channel.channel_id}, channelData=data)
+        a.update(
+            conversation={
+                "isGroup": True,
+                "conversationType": "channel",
+                "tenantId": user.tenant_id,
+                "id": channel.channel_id,
+            },
+            channelData=data,
+        )
     return a
 
 
-def members_changed(service_url: str, user: TeamsUser, added: bool, channel: TeamsChannel | None = None, members: list[dict] | None = None) -> dict:
+def members_changed(
+    service_url: str,
+    user: TeamsUser,
+    added: bool,
+    channel: TeamsChannel | None = None,
+    members: list[dict] | None = None,
+) -> dict:
     """conversationUpdate with the bot (by default) in membersAdded or membersRemoved."""
     a = _base(service_url, "conversationUpdate")
     a["id"] = f"f:{uuid.uuid4().int % 10**19}"
     a[("membersAdded" if added else "membersRemoved")] = members or [{"id": BOT_ID}]
     a["from"] = user.account()
     if channel is None:
-        a.update(conversation={"conversationType": "personal", "tenantId": user.tenant_id, "id": user.personal_conversation}, channelData={"tenant": {"id": user.tenant_id}})
+        a.update(
+            conversation={"conversationType": "personal", "tenantId": user.tenant_id, "id": user.personal_conversation},
+            channelData={"tenant": {"id": user.tenant_id}},
+        )
     else:
         data = channel.channel_data()
         data["eventType"] = "teamMemberAdded" if added else "teamMemberRemoved"
-        a.update(conversation={"isGroup": True, "conversationType": "channel", "tenantId": user.tenant_id, "id": channel.channel_id}, channelData=data)
+        a.update(
+            conversation={
+                "isGroup": True,
+                "conversationType": "channel",
+                "tenantId": user.tenant_id,
+                "id": channel.channel_id,
+            },
+            channelData=data,
+        )
     return a
 
 
@@ -197,8 +245,8 @@ class RunningLeadbot:
 @contextlib.asynccontextmanager
 async def running_leadbot(settings, identity: FakeIdentity | None = None):
     from bot.server.app import create_app
-    from tests.fakes.parts import services_for
     from bot.teams.mount import TEAMS
+    from tests.fakes.parts import services_for
 
     services = await services_for(settings)
     app = create_app(services, background=False)
@@ -228,7 +276,9 @@ class TeamsClient:
     async def close(self) -> None:
         await self.http.close()
 
-    async def post(self, activity: dict | bytes | str, authorization: str | None = None, content_type: str = "application/json") -> tuple[int, dict | None]:
+    async def post(
+        self, activity: dict | bytes | str, authorization: str | None = None, content_type: str = "application/json"
+    ) -> tuple[int, dict | None]:
         headers = {"Content-Type": content_type}
         if authorization is None and self.identity is not None and isinstance(activity, dict):
             authorization = self.identity.channel_token(activity.get("serviceUrl", ""))
