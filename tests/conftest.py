@@ -23,8 +23,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
-from dialogs.content_loader import Content, load_content
+from dialogs.content_loader import Content, default_content_dir, load_content
 from dialogs.conversation import Conversations
 from dialogs.diagnosis.diagnoser import ContentDiagnoser
 from dialogs.dialog import Dialog
@@ -224,3 +225,18 @@ async def nudge_api():
     await api.start()
     yield api
     await api.stop()
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    """A writable copy of the packaged content, for tests that break it on purpose."""
+    target = tmp_path / "content"
+    shutil.copytree(default_content_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return target
+
+
+def edit_yaml(path: Path, change) -> None:
+    """Load a content file, let `change` edit the data in place, and write it back."""
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -97,3 +101,23 @@ class Nudges:
 
     async def send_due(self, now: datetime):
         return await NudgeSender(self.store, self.turns.content, self.metrics).send_due(now, self.messengers)  # type: ignore[arg-type]
+
+
+async def spawn_send_due(database_url: str, fake_url: str, at: datetime, *extra: str) -> asyncio.subprocess.Process:
+    """One OS process running the weekly fan-out (tests/fakes/send_due_main.py) against the fake platform API."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.send_due_main",
+        "--database-url",
+        database_url,
+        "--fake",
+        fake_url,
+        "--at",
+        at.isoformat(),
+        *extra,
+        cwd=str(Path(__file__).resolve().parent.parent),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=os.environ.copy(),
+    )

@@ -9,6 +9,7 @@ and the fake connector received is counted per person.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from dialogs.content_loader import load_content
 from tests.fakes import slack_requests as rq
@@ -18,6 +19,20 @@ from tests.fakes.teams_client import TeamsClient, TeamsUser, personal_message, r
 BUSY = load_content().in_language("en").say("busy")  # the default language's words (content/wording.yaml)
 LIMIT = 3
 PEOPLE = 40
+
+
+def _slow_teams(database: Path, cache_dir, connector, tenant: str):
+    """Settings bounded at LIMIT turns, a connector slow enough to keep them in flight, and PEOPLE users of one tenant."""
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        LEADBOT_CACHE_DIR=str(cache_dir),
+        LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
+    )
+    connector.send_delay = 0.3
+    return settings, [TeamsUser(tenant, f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)]
 
 
 async def test_a_slack_burst_of_dms_and_nudge_commands_is_all_answered_or_told_to_retry(tmp_path, cache_dir):
@@ -70,18 +85,9 @@ async def test_a_slack_burst_of_dms_and_nudge_commands_is_all_answered_or_told_t
 
 
 async def test_a_teams_burst_is_all_answered_or_told_to_retry(tmp_path, cache_dir, connector):
-    from bot.settings import Settings
-
-    settings = Settings(
-        _env_file=None,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams.db'}",
-        LEADBOT_CACHE_DIR=str(cache_dir),
-        LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
+    settings, people = _slow_teams(
+        tmp_path / "teams.db", cache_dir, connector, tenant="4f8b5c7d-0000-4000-8000-0000000000aa"
     )
-    connector.send_delay = 0.3
-    people = [
-        TeamsUser("4f8b5c7d-0000-4000-8000-0000000000aa", f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)
-    ]
     async with running_leadbot(settings) as bot:
         teams = TeamsClient(bot, connector)
         try:
@@ -163,18 +169,9 @@ async def test_a_welsh_slack_burst_is_told_to_retry_in_welsh(tmp_path, cache_dir
 
 
 async def test_a_teams_burst_with_a_welsh_locale_is_told_to_retry_in_welsh(tmp_path, cache_dir, connector):
-    from bot.settings import Settings
-
-    settings = Settings(
-        _env_file=None,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'teams-cy.db'}",
-        LEADBOT_CACHE_DIR=str(cache_dir),
-        LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
+    settings, people = _slow_teams(
+        tmp_path / "teams-cy.db", cache_dir, connector, tenant="4f8b5c7d-0000-4000-8000-0000000000ab"
     )
-    connector.send_delay = 0.3
-    people = [
-        TeamsUser("4f8b5c7d-0000-4000-8000-0000000000ab", f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)
-    ]
 
     def welsh_locale(activity: dict) -> dict:
         activity["locale"] = "cy-GB"

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from dialogs.content_loader import ContentInvalid, default_content_dir, load_content
+from dialogs.content_loader import ContentInvalid, load_content
 from dialogs.content_schema import PLACEHOLDER
-from tests.conftest import LEADBOT
-
-
-@pytest.fixture
-def content_copy(tmp_path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(default_content_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    return target
-
-
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+from tests.conftest import LEADBOT, edit_yaml
 
 
 def _errors(directory: Path) -> list[str]:
@@ -96,7 +81,7 @@ def test_missing_field_names_file_entry_and_field(content_copy):
         first_id = data["nudges"][0]["id"]
         del data["nudges"][0]["question"]
 
-    _edit(content_copy / "nudges.yaml", drop_question)
+    edit_yaml(content_copy / "nudges.yaml", drop_question)
     errors = _errors(content_copy)
     assert f"nudges.yaml: entry nudges {first_id}: field question: Field required" in errors
 
@@ -105,14 +90,14 @@ def test_duplicate_id_is_reported(content_copy):
     def duplicate(data):
         data["principles"][1]["id"] = data["principles"][0]["id"]
 
-    _edit(content_copy / "principles.yaml", duplicate)
+    edit_yaml(content_copy / "principles.yaml", duplicate)
     errors = _errors(content_copy)
     assert any("principles.yaml" in e and "duplicate id" in e for e in errors), errors
 
 
 def test_dangling_reference_is_reported(content_copy):
-    _edit(content_copy / "next_steps.yaml", lambda d: d["next_steps"][0].update(principle="no-such-principle"))
-    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][2].update(principle="also-missing"))
+    edit_yaml(content_copy / "next_steps.yaml", lambda d: d["next_steps"][0].update(principle="no-such-principle"))
+    edit_yaml(content_copy / "nudges.yaml", lambda d: d["nudges"][2].update(principle="also-missing"))
     errors = _errors(content_copy)
     assert any(
         e.startswith("next_steps.yaml: entry") and "field principle: names a missing principle 'no-such-principle'" in e
@@ -122,8 +107,8 @@ def test_dangling_reference_is_reported(content_copy):
 
 
 def test_every_error_is_reported_not_just_the_first(content_copy):
-    _edit(content_copy / "patterns.yaml", lambda d: d["patterns"][0].update(first_move="sideways"))
-    _edit(content_copy / "escalation.yaml", lambda d: d["topics"][0]["routes"].append("nowhere"))
+    edit_yaml(content_copy / "patterns.yaml", lambda d: d["patterns"][0].update(first_move="sideways"))
+    edit_yaml(content_copy / "escalation.yaml", lambda d: d["topics"][0]["routes"].append("nowhere"))
     (content_copy / "training" / "broken.yaml").write_text("examples:\n  - text: hi\n    first_move: lead\n")
     errors = _errors(content_copy)
     assert any(e.startswith("patterns.yaml:") and "first_move" in e for e in errors)
@@ -132,14 +117,14 @@ def test_every_error_is_reported_not_just_the_first(content_copy):
 
 
 def test_bad_regular_expression_in_terms_is_reported(content_copy):
-    _edit(content_copy / "cues.yaml", lambda d: d["cues"][0]["terms"].append("/(unclosed/"))
+    edit_yaml(content_copy / "cues.yaml", lambda d: d["cues"][0]["terms"].append("/(unclosed/"))
     errors = _errors(content_copy)
     assert any(e.startswith("cues.yaml:") and "terms." in e and "regular expression" in e for e in errors), errors
 
 
 @pytest.mark.process
 def test_content_check_command_exits_nonzero_listing_errors(content_copy):
-    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
+    edit_yaml(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
     result = subprocess.run(
         [LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=60
     )
@@ -173,7 +158,7 @@ def _check(*args: str, env_extra: dict | None = None) -> subprocess.CompletedPro
 
 def test_content_check_with_no_folder_checks_what_serve_would_load(content_copy):
     """LEADBOT_CONTENT_DIR is what `serve` loads, so `content check` with no folder checks that, not the packaged copy."""
-    _edit(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
+    edit_yaml(content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(theme="vibes"))
     result = _check(env_extra={"LEADBOT_CONTENT_DIR": str(content_copy)})
     assert result.returncode == 1, "the broken copy serve would refuse is refused here too"
     assert f"checking {content_copy}" in result.stderr and "field theme" in result.stderr
@@ -188,14 +173,14 @@ def test_a_poll_that_is_neither_true_nor_false_is_an_error(content_copy):
         first = data["nudges"][0]["id"]
         data["nudges"][0]["poll"] = "perhaps"
 
-    _edit(content_copy / "nudges.yaml", perhaps)
+    edit_yaml(content_copy / "nudges.yaml", perhaps)
     result = _check(str(content_copy))
     assert result.returncode == 1
     assert (
         f"nudges.yaml: entry nudges {first}: field poll: Value error, must be true or false, not 'perhaps'"
         in result.stderr
     )
-    _edit(
+    edit_yaml(
         content_copy / "nudges.yaml", lambda d: d["nudges"][0].update(poll="yes")
     )  # in quotes: a word, not YAML's yes
     assert "field poll" in _check(str(content_copy)).stderr
@@ -210,6 +195,6 @@ def test_a_forget_done_message_without_its_records_placeholder_is_an_error(conte
 
 
 def test_the_pages_file_is_checked_like_the_others(content_copy):
-    _edit(content_copy / "pages.yaml", lambda d: d["terms"].pop("paragraphs"))
+    edit_yaml(content_copy / "pages.yaml", lambda d: d["terms"].pop("paragraphs"))
     errors = _errors(content_copy)
     assert "pages.yaml: entry -: field terms.paragraphs: Field required" in errors, errors

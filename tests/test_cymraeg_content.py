@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-import yaml
 
 from dialogs import language
-from dialogs.content_loader import ContentInvalid, default_content_dir, load_content
-from tests.conftest import LEADBOT
+from dialogs.content_loader import ContentInvalid, load_content
+from tests.conftest import LEADBOT, edit_yaml
 from tests.cymraeg_support import assert_no_english, english_in
-
-
-@pytest.fixture
-def content_copy(tmp_path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(default_content_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    return target
-
-
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def _values(data) -> list[str]:
@@ -124,10 +109,10 @@ def test_content_check_names_every_gap_between_the_languages(content_copy):
     def drop_greeting(data):
         data.pop("greeting")
 
-    _edit(content_copy / "cy" / "next_steps.yaml", drop_step)
-    _edit(content_copy / "cy" / "nudges.yaml", extra_nudge)
-    _edit(content_copy / "cy" / "principles.yaml", drop_translation_add_terms)
-    _edit(content_copy / "cy" / "messages.yaml", drop_greeting)
+    edit_yaml(content_copy / "cy" / "next_steps.yaml", drop_step)
+    edit_yaml(content_copy / "cy" / "nudges.yaml", extra_nudge)
+    edit_yaml(content_copy / "cy" / "principles.yaml", drop_translation_add_terms)
+    edit_yaml(content_copy / "cy" / "messages.yaml", drop_greeting)
     (content_copy / "cy" / "training.yaml").write_text("examples: []\n")
     result = subprocess.run(
         [LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120

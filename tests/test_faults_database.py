@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -20,12 +18,11 @@ from bot.nudges.scheduler import NudgeScheduler
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from bot.storage.nudge_store import SqlNudgeStore
-from tests.conftest import ROOT
 from tests.fakes.http_messenger import HttpMessenger
 from tests.fakes.serve_process import LEADBOT, ServeProcess, serve_env
 from tests.fakes.teams_client import TeamsClient
 from tests.fault_support import SAM, alice, private_pg, processes, slack_fake  # noqa: F401
-from tests.nudge_support import channels, ledger, subscribe, utc
+from tests.nudge_support import channels, ledger, spawn_send_due, subscribe, utc
 
 pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
@@ -92,22 +89,7 @@ async def nudge_db(private_pg):
 
 async def _send_due(database_url: str, fake_url: str, at, *extra: str) -> tuple[int, dict | None, str]:
     """One OS process running the weekly fan-out (tests/fakes/send_due_main.py) against the fake platform API."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.fakes.send_due_main",
-        "--database-url",
-        database_url,
-        "--fake",
-        fake_url,
-        "--at",
-        at.isoformat(),
-        *extra,
-        cwd=str(ROOT),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=os.environ.copy(),
-    )
+    proc = await spawn_send_due(database_url, fake_url, at, *extra)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     lines = out.decode().strip().splitlines()
     report = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None

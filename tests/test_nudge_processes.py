@@ -12,43 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 import time
 from datetime import timedelta
 
 import pytest
 
 from bot.nudges.fanout import LEASE
-from tests.conftest import ROOT
 from tests.fakes.nudge_api import FakeNudgeApi
 from tests.nudge_support import channels, ledger, subscribe, utc
+from tests.nudge_support import spawn_send_due as spawn
 
 pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
 MONDAY = utc(2025, 1, 13, 9, 0)
 WEEK = "2025-W03"
 N = 500
-
-
-async def spawn(database_url: str, fake_url: str, at, *extra: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.fakes.send_due_main",
-        "--database-url",
-        database_url,
-        "--fake",
-        fake_url,
-        "--at",
-        at.isoformat(),
-        *extra,
-        cwd=str(ROOT),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=os.environ.copy(),
-    )
 
 
 async def finish(proc: asyncio.subprocess.Process) -> dict:

@@ -11,17 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
-import yaml
 
 from dialogs.content_loader import default_content_dir, load_content
 from dialogs.flows import coach
 from dialogs.quotations import is_verbatim, normalise
-from tests.conftest import LEADBOT, ROOT
+from tests.conftest import LEADBOT, ROOT, edit_yaml
 from tests.test_dialogs import FixedDiagnoser, make, say
 
 
@@ -97,25 +93,12 @@ def test_the_bots_own_words_carry_no_quotation_marks(content):
     assert offending == []
 
 
-@pytest.fixture
-def content_copy(tmp_path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(default_content_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    return target
-
-
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-
-
 def _principle(data, pid):
     return next(p for p in data["principles"] if p["id"] == pid)
 
 
 def test_content_check_refuses_a_quotation_the_source_never_wrote(content_copy):
-    _edit(
+    edit_yaml(
         content_copy / "principles.yaml",
         lambda d: _principle(d, "one-standard")["quote"].update(text="One standard, whoever is on shift."),
     )
@@ -134,7 +117,7 @@ def test_content_check_refuses_a_made_up_title_and_a_missing_source_text(content
         source = next(s for s in data["sources"] if s["id"] == "supervision-article")
         source["title"] = "Leadership and management in UK public-sector supervision"
 
-    _edit(content_copy / "sources.yaml", retitle)
+    edit_yaml(content_copy / "sources.yaml", retitle)
     (content_copy / "sources" / "leadership-vs-management-in-local-government.txt").unlink()
     result = subprocess.run(
         [LEADBOT, "content", "check", str(content_copy)], capture_output=True, text=True, timeout=120
@@ -152,8 +135,8 @@ async def test_a_principle_without_a_quotation_is_shown_in_the_bots_own_words(co
         for p in data["principles"]:
             p.pop("quote", None)
 
-    _edit(content_copy / "principles.yaml", unquote)
-    _edit(content_copy / "cy" / "principles.yaml", unquote)  # no quotation, so no translation of one either
+    edit_yaml(content_copy / "principles.yaml", unquote)
+    edit_yaml(content_copy / "cy" / "principles.yaml", unquote)  # no quotation, so no translation of one either
     plain = load_content(content_copy)
     service, _ = make(plain, FixedDiagnoser(diagnoser, first_move="manage", problem="control"))
     [reply] = await say(service, "nobody owns the queue")
