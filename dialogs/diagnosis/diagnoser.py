@@ -5,10 +5,13 @@ Order:
 2. short messages about the bot itself (help, privacy, forget me) are answered as such,
    unless they also carry a sensitive term;
 3. the model reads the message: escalate, none, or one of the four problems;
-4. escalation: the model's escalate share, read with the content's figures of
-   speech blanked out, with the content's term list as a safety net for recall:
+4. escalation: escalate is the model's likeliest reading of the message with the
+   content's figures of speech blanked out (the plain arg-max of issue 12's
+   baseline, which a threshold tuned on our own examples lost to on independently
+   written messages) or a close second (a share of 0.40), with the content's term list as a safety net for recall:
    a term counts when the model gives the matter at least some weight, so an
-   idiom such as "harassing them for timesheets" is not a false alarm;
+   idiom such as "harassing them for timesheets" is not a false alarm, and a
+   term of an urgent topic counts on its own;
 5. an escalation gets a topic from the term list and the model's topic head;
    see `escalation_topic` for when the bot admits it cannot tell.
 """
@@ -56,14 +59,14 @@ KNOWN_WORDS_AT = 0.4
 
 @dataclass(frozen=True)
 class Thresholds:
-    # The model escalates at this share of its escalate class. Chosen on the training examples'
-    # out-of-fold readings, counting a missed sensitive matter as five times as bad as a false
-    # alarm (benchmarks/escalation_threshold.py: 0.20 is the cheapest); the term list adds recall.
-    escalate_at: float = 0.20
+    # Escalate is the likeliest reading, or a close second at this share: on every labelled set
+    # (benchmarks/escalation_rule.py) the floor at 0.40 catches sensitive matters that narrowly lose
+    # to a coaching reading without one more false alarm; lower floors, and the 0.20 threshold
+    # chosen on our own examples before, cost precision on independently written messages.
+    escalate_floor: float = 0.40
     # A sensitive term from escalation.yaml escalates when the model gives at least this.
     term_support_at: float = 0.15
     both_at: float = 0.5
-    pattern_at: float = 0.5
 
 
 class ContentDiagnoser:
@@ -133,12 +136,14 @@ class ContentDiagnoser:
         # Whether it is a sensitive matter is read with the figures of speech blanked out.
         masked = self.figures(text)
         escalation_row = row if masked == text else self.heads.vectoriser.transform(message_features(masked))
-        p_escalate = float(linear.predict_proba(self.heads.main, escalation_row)[0])
+        p_sensitive = linear.predict_proba(self.heads.main, escalation_row)
+        p_escalate = float(p_sensitive[0])
         t = self.thresholds
         # A term of a topic where someone's life or safety may be at risk ("better off without me")
         # escalates on its own: missing one costs far more than a false alarm.
         urgent_term = any(self.content.topics[topic].urgent for topic in term_topics if topic in self.content.topics)
-        if urgent_term or p_escalate >= t.escalate_at or (term_topics and p_escalate >= t.term_support_at):
+        likeliest = p_escalate >= max(p_sensitive) or p_escalate >= t.escalate_floor
+        if urgent_term or likeliest or (term_topics and p_escalate >= t.term_support_at):
             choice = self.topic_of(row, term_topics)
             return Diagnosis(
                 first_move="escalate",
@@ -164,8 +169,9 @@ class ContentDiagnoser:
 
         p_both = float(linear.predict_proba(self.heads.both, row)[1])
         p_pattern = linear.predict_proba(self.heads.pattern, row)
-        pattern_idx = int(np.argmax(p_pattern))
-        pattern = PATTERN_CLASSES[pattern_idx] if pattern_idx and p_pattern[pattern_idx] >= t.pattern_at else None
+        # The likeliest pattern, "-" (no common mistake) included: a bar above the arg-max lost
+        # patterns on independently written messages (84.8% against 87.9% on the public sets).
+        pattern = PATTERN_CLASSES[int(np.argmax(p_pattern))] if np.argmax(p_pattern) else None
         cues = self.cues.labels(expanded)
         signals = [c for c in cues if self.content.cues[c].points_to == label] + [
             c for c in cues if self.content.cues[c].points_to != label
