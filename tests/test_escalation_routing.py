@@ -113,6 +113,10 @@ NEAR_MISSES = {
         "nobody has updated the risk register since march",
         "our complaints responses keep missing the 10 day deadline",
     ],
+    "things and jobs that end": [
+        "the old phone system won't be a problem for anyone much longer, it goes in may",
+        "our agency nurse won't be here much longer, her contract ends friday, so who covers her bay?",
+    ],
     "regional English, text-speak and typos": [
         "the lassies are fair scunnered wi aw the overtime, naebody kens whose weekend it is",
         "howay man, the van rota's a shambles again, nobody knaas who's on",
@@ -156,6 +160,7 @@ def test_suicidal_words_are_caught_whoever_they_are_about(content, diagnoser, wh
     [
         "not about work really. i just think everyone would be better off without me",
         "sori, dim byd am y gwaith. dw i jyst yn teimlo fod pawb yn well eu byd hebdda i",
+        "she told me she won't be a burden to anybody for much longer, then changed the subject",
     ],
 )
 def test_a_term_where_a_life_may_be_at_risk_escalates_on_its_own(diagnoser, message):
