@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage import audit, sql_turn
 from bot.storage.audit import AuditLog
-from bot.storage.db import reading, transaction
+from bot.storage.db import transaction
 from bot.storage.keyed_locks import KeyedLocks
 from bot.storage.sql_turn import SqlTurn, aware, claim_stmt, feedback_stmt, key_clause, misread_stmt
-from bot.storage.sqlite_thread import for_thread
+from bot.storage.sqlite_thread import SqliteThread, for_thread
 from bot.storage.tables import (
     conversation_state,
     feedback_counts,
@@ -38,6 +38,18 @@ RECEIPT_DAYS = 1  # Slack retries for minutes and Teams for less; a day is ample
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class _OneTransaction:
+    """A turn's trips as `run_sync` on one async connection, inside the caller's transaction."""
+
+    def __init__(self, conn: AsyncConnection):
+        self.conn = conn
+
+    async def read(self, fn, *args):
+        return await self.conn.run_sync(fn, *args)
+
+    write = read
 
 
 class SqlStore:
@@ -56,44 +68,49 @@ class SqlStore:
     async def turn(self, key: ConversationKey, event_id: str | None) -> AsyncIterator[SqlTurn | None]:
         """Read, let the body decide, then claim the delivery and write the turn in ONE transaction.
 
-        No transaction is open while the body runs (see sql_turn). A turn that fails writes
-        nothing and leaves no claim behind, so the platform's retry of that event is handled.
-        In this process one conversation's turns take turns, as they did when the read locked
-        the row, so they do not keep conflicting with each other.
+        A turn that fails writes nothing and leaves no claim behind, so the platform's retry
+        of that event is handled. In this process one conversation's turns take turns, as
+        they did when the read locked the row, so they do not keep conflicting with each other.
         """
-        async with self._conversations.hold(key):
-            found = await self._trip(sql_turn.read, key, event_id, write=False)
-            if found.seen:
-                yield None
-                return
-            turn = SqlTurn(key, found, lambda: self._forget_turn(key, event_id))
-            yield turn
-            if turn.forgotten or not (event_id or turn.writes):
-                return
-            version = found.state.version if found.state else None
-            try:
-                await self._trip(sql_turn.write, key, event_id, version, turn.writes, write=True)
-            except IntegrityError as exc:
-                raise StateConflict(key) from exc
-
-    async def _trip(self, fn, *args, write: bool):
-        """`fn(sync_connection, *args)`: on the SQLite thread, or over the async connection (run_sync)."""
-        if self._thread is not None:
-            return await (self._thread.write(fn, *args) if write else self._thread.read(fn, *args))
-        async with transaction(self.engine) if write else reading(self.engine) as conn:
-            return await conn.run_sync(fn, *args)
-
-    async def _forget_turn(self, key: ConversationKey, event_id: str | None) -> int:
-        """ "forget me" as a turn: the claim and every table, in one transaction."""
         try:
-            async with transaction(self.engine) as conn:
-                if event_id:
-                    claimed = await conn.execute(claim_stmt(self._insert, key.platform, key.workspace_id, event_id))
-                    if claimed.rowcount != 1:
-                        raise StateConflict(key)
-                return await self._forget(conn, key.platform, key.workspace_id, key.user_id)
+            async with self._conversations.hold(key), self._trips() as trips:
+                found = await trips.read(sql_turn.read, key, event_id)
+                if found.seen:
+                    yield None
+                    return
+                turn = SqlTurn(key, found, lambda: self._forget_turn(key, event_id, trips.conn))
+                yield turn
+                if turn.forgotten or not (event_id or turn.writes):
+                    return
+                version = found.state.version if found.state else None
+                await trips.write(sql_turn.write, key, event_id, version, turn.writes)
         except IntegrityError as exc:
             raise StateConflict(key) from exc
+
+    @contextlib.asynccontextmanager
+    async def _trips(self) -> AsyncIterator[SqliteThread | _OneTransaction]:
+        """Where a turn's read and write go (see sql_turn).
+
+        SQLite on a file: each a hop to the database thread, no transaction open in between.
+        PostgreSQL: one pooled connection and one transaction for both (one check-out and its
+        pre-ping, not two); the read takes no lock, so holding it open for the body blocks nobody.
+        """
+        if self._thread is not None:
+            yield self._thread
+            return
+        async with transaction(self.engine) as conn:
+            yield _OneTransaction(conn)
+
+    async def _forget_turn(self, key: ConversationKey, event_id: str | None, conn: AsyncConnection | None) -> int:
+        """ "forget me" as a turn: the claim and every table, in the turn's transaction or one of its own."""
+        if conn is None:
+            async with transaction(self.engine) as own:
+                return await self._forget_turn(key, event_id, own)
+        if event_id:
+            claimed = await conn.execute(claim_stmt(self._insert, key.platform, key.workspace_id, event_id))
+            if claimed.rowcount != 1:
+                raise StateConflict(key)
+        return await self._forget(conn, key.platform, key.workspace_id, key.user_id)
 
     async def load_state(self, key: ConversationKey) -> StoredState | None:
         t = conversation_state.c

@@ -33,6 +33,8 @@ def for_thread(url: URL) -> SqliteThread | None:
 
 
 class SqliteThread:
+    conn = None  # no connection shared with the event loop: "forget me" opens its own transaction
+
     def __init__(self, url: URL):
         # One connection, used only by the one thread: the turns take SQLite's write lock one at a time anyway.
         self.engine: Engine = create_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0)
