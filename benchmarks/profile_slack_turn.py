@@ -47,10 +47,16 @@ async def run(turns: int, senders: int, database_url: str | None, profile: cProf
         )
         sender = world.sender(bot)
 
+        posted: dict[str, int] = {}
+
+        def count(call) -> None:
+            if call.method == "chat.postMessage":
+                posted[call.args.get("channel")] = posted.get(call.args.get("channel"), 0) + 1
+
+        world.fake.on_call.append(count)
+
         def replies_in(channel: str) -> int:
-            return sum(
-                1 for c in world.fake.calls if c.method == "chat.postMessage" and c.args.get("channel") == channel
-            )
+            return posted.get(channel, 0)
 
         async def one(i: int, who: int) -> None:
             channel = f"D{who:04d}"
@@ -90,6 +96,7 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--callers", help="also print who calls the functions matching this")
     args = parser.parse_args()
     _ = SECRET
     profile = cProfile.Profile()
@@ -97,7 +104,10 @@ def main() -> int:
     per_turn = asyncio.run(run(turns, args.senders, args.database_url, profile))
     how = "one at a time" if args.senders == 1 else f"from {args.senders} senders at once"
     print(f"{turns} DM turns {how}: {per_turn * 1000:.2f} ms each (wall, under the profiler)")
-    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    stats = pstats.Stats(profile).sort_stats(args.sort)
+    stats.print_stats(args.top)
+    if args.callers:
+        stats.print_callers(args.callers)
     return 0
 
 
