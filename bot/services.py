@@ -38,6 +38,7 @@ class Services:
     audit: AuditLog
 
     async def close(self) -> None:
+        await self.store.close()
         await self.db.dispose()
 
 

@@ -181,7 +181,9 @@ async def sql_store(database_url):
     from bot.storage.sql_store import SqlStore
 
     async with migrated_engine(database_url) as db:
-        yield SqlStore(db)
+        store = SqlStore(db)
+        yield store
+        await store.close()
 
 
 @pytest.fixture

@@ -163,6 +163,28 @@ async def test_a_failed_turn_leaves_no_claim_and_no_writes(sql_store):
         assert turn is not None, "the platform's retry of the failed event is handled"
 
 
+async def test_a_delivery_claimed_elsewhere_while_a_turn_decided_is_written_once(sql_store):
+    """The same event on two replicas: both read it as new, only the first to write claims it; the other's
+    writes are dropped whole and, handled again, it sees the duplicate (so Slack's retry gets one answer)."""
+    from bot.storage.sql_store import SqlStore
+
+    replica = SqlStore(sql_store.engine)  # its own connection (SQLite) and its own conversation locks
+    try:
+        with pytest.raises(StateConflict):
+            async with sql_store.turn(ALICE, "Ev-both") as slow:
+                assert slow is not None
+                async with replica.turn(ALICE, "Ev-both") as fast:
+                    await fast.save({"by": "replica"})
+                await slow.save({"by": "slow"})
+                await slow.add_feedback("step-a", True)
+    finally:
+        await replica.close()
+    async with sql_store.turn(ALICE, "Ev-both") as again:
+        assert again is None, "handled again, it is the duplicate"
+    assert (await sql_store.load_state(ALICE)).data == {"by": "replica"}
+    assert await sql_store.feedback_report() == [], "none of the slower turn's writes went in"
+
+
 async def test_concurrent_turns_on_one_conversation_never_lose_an_update(sql_store):
     """Ten turns at once on one conversation (think two replicas): each sees the one before."""
     from dialogs.store import StateConflict

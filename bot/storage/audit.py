@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.db import transaction
@@ -38,10 +37,6 @@ def _now() -> datetime:
 
 def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
-def _insert(conn: AsyncConnection):
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 async def record(
@@ -73,12 +68,12 @@ async def record(
     )
 
 
-async def count_escalation(conn: AsyncConnection, platform: str, topic: str, day: date) -> None:
-    stmt = _insert(conn)(escalation_counts).values(day=day, platform=platform, topic=topic[:64], count=1)
-    stmt = stmt.on_conflict_do_update(
+def escalation_stmt(insert, platform: str, topic: str, day: date):
+    """One more escalation that day on that platform and topic (`insert`: the dialect's, for its upsert)."""
+    stmt = insert(escalation_counts).values(day=day, platform=platform, topic=topic[:64], count=1)
+    return stmt.on_conflict_do_update(
         index_elements=["day", "platform", "topic"], set_={"count": escalation_counts.c.count + 1}
     )
-    await conn.execute(stmt)
 
 
 async def record_retention(conn: AsyncConnection, action: str, purged: dict[str, int], now: datetime) -> None:

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, InvalidRequestError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -44,31 +44,42 @@ def _make_engine(url: str) -> AsyncEngine:
         # IMMEDIATE below), and waiting in SQLAlchemy's pool queue is fair and cheap where
         # several connections would poll the lock with busy_timeout and leave a long tail.
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_connect(dbapi_conn, _record) -> None:
-            # The driver's own transaction handling skips BEGIN before DDL, so two processes
-            # migrating at once could both create a table. We begin every transaction ourselves.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            # WAL lets `leadbot chat`, `serve` and `nudge send-due` share one file safely.
-            _switch_to_wal(cur)
-            cur.execute("PRAGMA busy_timeout=30000")
-            # In WAL mode NORMAL never corrupts the file; a power cut can lose the last few
-            # commits (not an application crash). A turn then costs one fsync less.
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn) -> None:
-            # IMMEDIATE takes the write lock up front and waits (busy_timeout) for it, instead of
-            # failing with "database is locked" when two writers collide half-way through.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+        sqlite_hooks(engine.sync_engine)
         return engine
     # pool_pre_ping: a replica that lived through a database restart reconnects on its own.
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
+
+
+# An execution option: this connection only reads, one statement at a time, so it begins no
+# transaction (on SQLite, BEGIN IMMEDIATE would take the write lock for a read).
+NO_BEGIN = "leadbot_no_begin"
+
+
+def sqlite_hooks(engine: Engine) -> None:
+    """How every SQLite connection leadbot opens is set up (the async engine's and the turn thread's)."""
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_conn, _record) -> None:
+        # The driver's own transaction handling skips BEGIN before DDL, so two processes
+        # migrating at once could both create a table. We begin every transaction ourselves.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        # WAL lets `leadbot chat`, `serve` and `nudge send-due` share one file safely.
+        _switch_to_wal(cur)
+        cur.execute("PRAGMA busy_timeout=30000")
+        # In WAL mode NORMAL never corrupts the file; a power cut can lose the last few
+        # commits (not an application crash). A turn then costs one fsync less.
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn) -> None:
+        if conn.get_execution_options().get(NO_BEGIN):
+            return  # a lone SELECT reads a consistent snapshot on its own (WAL), without the lock
+        # IMMEDIATE takes the write lock up front and waits (busy_timeout) for it, instead of
+        # failing with "database is locked" when two writers collide half-way through.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 WAL_SWITCH_SECONDS = 30.0
@@ -117,15 +128,37 @@ def is_unavailable(exc: BaseException) -> bool:
     }
 
 
+def as_store_error(exc: Exception) -> Exception:
+    """StoreUnavailable for "the database is not there (now)", the error itself otherwise."""
+    if isinstance(exc, StoreUnavailable) or not is_unavailable(exc):
+        return exc
+    error = StoreUnavailable(type(exc).__name__)
+    error.__cause__ = exc
+    return error
+
+
 @contextlib.asynccontextmanager
 async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A transaction that raises StoreUnavailable, not a driver error, when the database is down."""
     try:
         async with engine.begin() as conn:
             yield conn
-    except StoreUnavailable:
-        raise
     except Exception as exc:
-        if is_unavailable(exc):
-            raise StoreUnavailable(type(exc).__name__) from exc
-        raise
+        error = as_store_error(exc)
+        if error is exc:
+            raise
+        raise error from exc
+
+
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for lone read statements outside any transaction: no BEGIN or COMMIT round trips."""
+    option = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {NO_BEGIN: True}
+    try:
+        async with engine.connect() as conn:
+            yield await conn.execution_options(**option)
+    except Exception as exc:
+        error = as_store_error(exc)
+        if error is exc:
+            raise
+        raise error from exc

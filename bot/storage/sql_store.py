@@ -17,16 +17,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.storage import audit
+from bot.storage import audit, sql_turn
 from bot.storage.audit import AuditLog
 from bot.storage.db import transaction
+from bot.storage.keyed_locks import KeyedLocks
+from bot.storage.sql_turn import SqlTurn, aware, claim_stmt, feedback_stmt, key_clause, misread_stmt
+from bot.storage.sqlite_thread import SqliteThread, for_thread
 from bot.storage.tables import (
     conversation_state,
     feedback_counts,
     metadata,
     misread_counts,
     processed_events,
-    user_settings,
 )
 from dialogs.models import ConversationKey
 from dialogs.store import StateConflict, StoredState
@@ -38,87 +40,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(ts: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we write is UTC.
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+class _OneTransaction:
+    """A turn's trips as `run_sync` on one async connection, inside the caller's transaction."""
 
+    def __init__(self, conn: AsyncConnection):
+        self.conn = conn
 
-def _key_clause(key: ConversationKey):
-    t = conversation_state.c
-    return and_(
-        t.platform == key.platform,
-        t.workspace_id == key.workspace_id,
-        t.user_id == key.user_id,
-        t.conversation_id == key.conversation_id,
-    )
+    async def read(self, fn, *args):
+        return await self.conn.run_sync(fn, *args)
 
-
-class SqlTurn:
-    """A conversation turn inside one open transaction (see SqlStore.turn)."""
-
-    def __init__(self, store: SqlStore, conn: AsyncConnection, key: ConversationKey, state: StoredState | None):
-        self.store, self.conn, self.key, self.state = store, conn, key, state
-
-    async def save(self, data: dict[str, Any]) -> None:
-        now = _now()
-        if self.state is None:
-            # A first turn racing another first turn for the same conversation loses here
-            # (IntegrityError -> StateConflict) and is handled again from the top.
-            await self.conn.execute(
-                insert(conversation_state).values(**self.key.model_dump(), state=data, version=1, updated_at=now)
-            )
-            return
-        result = await self.conn.execute(
-            update(conversation_state)
-            .where(_key_clause(self.key), conversation_state.c.version == self.state.version)
-            .values(state=data, version=self.state.version + 1, updated_at=now)
-        )
-        if result.rowcount != 1:
-            raise StateConflict(self.key)
-
-    async def forget_user(self) -> int:
-        return await self.store._forget(self.conn, self.key.platform, self.key.workspace_id, self.key.user_id)
-
-    async def add_feedback(self, step_id: str, useful: bool) -> None:
-        await self.conn.execute(self.store._feedback_stmt(self.key.platform, self.key.workspace_id, step_id, useful))
-
-    async def add_misread(self, first_guess: str, final: str) -> None:
-        await self.conn.execute(self.store._misread_stmt(self.key.platform, self.key.workspace_id, first_guess, final))
-
-    async def add_escalation(self, topic: str) -> None:
-        """Counted per day, platform and topic in the audit log: never who, never the words."""
-        await audit.count_escalation(self.conn, self.key.platform, topic, _now().date())
-
-    async def language(self) -> str | None:
-        settings = await self._settings()
-        code = settings.get("language") if settings else None
-        return code if isinstance(code, str) else None
-
-    async def set_language(self, code: str) -> None:
-        # The row holds a person's other settings too (Slack's quote setting): change only this key.
-        settings = dict(await self._settings() or {})
-        settings["language"] = code
-        now = _now()
-        k = self.key
-        stmt = self.store._insert(user_settings).values(
-            platform=k.platform, workspace_id=k.workspace_id, user_id=k.user_id, settings=settings, updated_at=now
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "user_id"], set_={"settings": settings, "updated_at": now}
-        )
-        await self.conn.execute(stmt)
-
-    async def _settings(self) -> dict | None:
-        t = user_settings.c
-        k = self.key
-        row = (
-            await self.conn.execute(
-                select(t.settings).where(
-                    t.platform == k.platform, t.workspace_id == k.workspace_id, t.user_id == k.user_id
-                )
-            )
-        ).first()
-        return row.settings if row and isinstance(row.settings, dict) else None
+    write = read
 
 
 class SqlStore:
@@ -126,40 +57,68 @@ class SqlStore:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
         self._insert = postgresql.insert if self.is_postgres else sqlite.insert
+        self._thread = for_thread(engine.url)  # SQLite on a file: each trip one hop to one thread
+        self._conversations = KeyedLocks()
+
+    async def close(self) -> None:
+        if self._thread is not None:
+            self._thread.close()
 
     @contextlib.asynccontextmanager
     async def turn(self, key: ConversationKey, event_id: str | None) -> AsyncIterator[SqlTurn | None]:
-        """Claim the delivery, read the conversation and write the turn in ONE transaction.
+        """Read, let the body decide, then claim the delivery and write the turn in ONE transaction.
 
-        One commit per turn instead of three; and a turn that fails leaves no claim behind,
-        so the platform's retry of that event is handled rather than ignored.
+        A turn that fails writes nothing and leaves no claim behind, so the platform's retry
+        of that event is handled. In this process one conversation's turns take turns, as
+        they did when the read locked the row, so they do not keep conflicting with each other.
         """
         try:
-            async with transaction(self.engine) as conn:
-                if event_id:
-                    claimed = await conn.execute(self._claim_stmt(key.platform, key.workspace_id, event_id))
-                    if claimed.rowcount != 1:
-                        yield None
-                        return
-                t = conversation_state.c
-                query = select(t.state, t.version, t.updated_at).where(_key_clause(key))
-                if self.is_postgres:
-                    query = query.with_for_update()  # the same conversation on two replicas takes turns
-                row = (await conn.execute(query)).first()
-                state = (
-                    StoredState(data=row.state, version=row.version, updated_at=_aware(row.updated_at)) if row else None
-                )
-                yield SqlTurn(self, conn, key, state)
+            async with self._conversations.hold(key), self._trips() as trips:
+                found = await trips.read(sql_turn.read, key, event_id)
+                if found.seen:
+                    yield None
+                    return
+                turn = SqlTurn(key, found, lambda: self._forget_turn(key, event_id, trips.conn))
+                yield turn
+                if turn.forgotten or not (event_id or turn.writes):
+                    return
+                version = found.state.version if found.state else None
+                await trips.write(sql_turn.write, key, event_id, version, turn.writes)
         except IntegrityError as exc:
             raise StateConflict(key) from exc
+
+    @contextlib.asynccontextmanager
+    async def _trips(self) -> AsyncIterator[SqliteThread | _OneTransaction]:
+        """Where a turn's read and write go (see sql_turn).
+
+        SQLite on a file: each a hop to the database thread, no transaction open in between.
+        PostgreSQL: one pooled connection and one transaction for both (one check-out and its
+        pre-ping, not two); the read takes no lock, so holding it open for the body blocks nobody.
+        """
+        if self._thread is not None:
+            yield self._thread
+            return
+        async with transaction(self.engine) as conn:
+            yield _OneTransaction(conn)
+
+    async def _forget_turn(self, key: ConversationKey, event_id: str | None, conn: AsyncConnection | None) -> int:
+        """ "forget me" as a turn: the claim and every table, in the turn's transaction or one of its own."""
+        if conn is None:
+            async with transaction(self.engine) as own:
+                return await self._forget_turn(key, event_id, own)
+        if event_id:
+            claimed = await conn.execute(claim_stmt(self._insert, key.platform, key.workspace_id, event_id))
+            if claimed.rowcount != 1:
+                raise StateConflict(key)
+        return await self._forget(conn, key.platform, key.workspace_id, key.user_id)
 
     async def load_state(self, key: ConversationKey) -> StoredState | None:
         t = conversation_state.c
         async with transaction(self.engine) as conn:
-            row = (await conn.execute(select(t.state, t.version, t.updated_at).where(_key_clause(key)))).first()
+            row = (await conn.execute(select(t.state, t.version, t.updated_at).where(key_clause(key)))).first()
         if row is None:
             return None
-        return StoredState(data=row.state, version=row.version, updated_at=_aware(row.updated_at))
+        return StoredState(data=row.state, version=row.version, updated_at=aware(row.updated_at))
 
     async def save_state(self, key: ConversationKey, data: dict[str, Any], expected_version: int | None) -> int:
         now = _now()
@@ -172,7 +131,7 @@ class SqlStore:
                     return 1
                 result = await conn.execute(
                     update(conversation_state)
-                    .where(_key_clause(key), conversation_state.c.version == expected_version)
+                    .where(key_clause(key), conversation_state.c.version == expected_version)
                     .values(state=data, version=expected_version + 1, updated_at=now)
                 )
                 if result.rowcount != 1:
@@ -183,7 +142,7 @@ class SqlStore:
 
     async def delete_state(self, key: ConversationKey) -> None:
         async with transaction(self.engine) as conn:
-            await conn.execute(delete(conversation_state).where(_key_clause(key)))
+            await conn.execute(delete(conversation_state).where(key_clause(key)))
 
     async def forget_user(self, platform: str, workspace_id: str, user_id: str) -> int:
         """Delete from every table that declares a user column: nothing about this person is left."""
@@ -196,47 +155,17 @@ class SqlStore:
         await audit.record(conn, "forget_me", "ran", platform=platform, count=count)
         return count
 
-    def _feedback_stmt(self, platform: str, workspace_id: str, step_id: str, useful: bool):
-        column = "useful" if useful else "not_useful"
-        stmt = self._insert(feedback_counts).values(
-            platform=platform,
-            workspace_id=workspace_id,
-            step_id=step_id,
-            useful=int(useful),
-            not_useful=int(not useful),
-        )
-        return stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "step_id"],
-            set_={column: getattr(feedback_counts.c, column) + 1},
-        )
-
-    def _misread_stmt(self, platform: str, workspace_id: str, first_guess: str, final: str):
-        stmt = self._insert(misread_counts).values(
-            platform=platform, workspace_id=workspace_id, first_guess=first_guess, final=final, count=1
-        )
-        return stmt.on_conflict_do_update(
-            index_elements=["platform", "workspace_id", "first_guess", "final"],
-            set_={"count": misread_counts.c.count + 1},
-        )
-
-    def _claim_stmt(self, platform: str, workspace_id: str, event_id: str):
-        return (
-            self._insert(processed_events)
-            .values(platform=platform, workspace_id=workspace_id, event_id=event_id[:200], seen_at=_now())
-            .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "event_id"])
-        )
-
     async def add_feedback(self, platform: str, workspace_id: str, step_id: str, useful: bool) -> None:
         async with transaction(self.engine) as conn:
-            await conn.execute(self._feedback_stmt(platform, workspace_id, step_id, useful))
+            await conn.execute(feedback_stmt(self._insert, platform, workspace_id, step_id, useful))
 
     async def add_misread(self, platform: str, workspace_id: str, first_guess: str, final: str) -> None:
         async with transaction(self.engine) as conn:
-            await conn.execute(self._misread_stmt(platform, workspace_id, first_guess, final))
+            await conn.execute(misread_stmt(self._insert, platform, workspace_id, first_guess, final))
 
     async def claim_event(self, platform: str, workspace_id: str, event_id: str) -> bool:
         async with transaction(self.engine) as conn:
-            result = await conn.execute(self._claim_stmt(platform, workspace_id, event_id))
+            result = await conn.execute(claim_stmt(self._insert, platform, workspace_id, event_id))
         return result.rowcount == 1
 
     async def release_event(self, platform: str, workspace_id: str, event_id: str) -> None:
