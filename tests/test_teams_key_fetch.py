@@ -100,3 +100,22 @@ async def test_keys_already_fetched_are_used_while_a_later_refresh_hangs(tmp_pat
         finally:
             identity.keys_hang.clear()
             await teams.close()
+
+
+async def test_the_signing_keys_are_fetched_at_start_so_the_first_message_need_not_wait(
+    tmp_path, cache_dir, connector, identity
+):
+    connector.check_token = identity.check_bot_token
+    async with running_leadbot(settings_for(tmp_path, cache_dir, **SINGLE_TENANT), identity=identity) as bot:
+        teams = TeamsClient(bot, connector, identity)
+        try:
+            for _ in range(500):
+                if identity.key_requests:
+                    break
+                await asyncio.sleep(0.01)
+            assert identity.key_requests == 1, "the keys were fetched before any message arrived"
+            await teams.say(CHRIS, "help")
+            assert len(connector.messages()) == 1, "the first message is answered"
+            assert identity.key_requests == 1, "with the keys fetched at start, not fetched again"
+        finally:
+            await teams.close()

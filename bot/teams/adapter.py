@@ -33,6 +33,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 from botframework.connector.auth import (
     AuthenticateRequestResult,
+    AuthenticationConstants,
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
@@ -211,6 +212,12 @@ def build_adapter(
     check_settings(settings)
     signing_keys.install()  # the SDK's key fetch, off the event loop and with time-outs
     config = sdk_configuration(settings, endpoints)
+    if not authentication_disabled(settings):
+        signing_keys.prefetch(
+            endpoints.openid_metadata_url
+            if endpoints
+            else AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+        )
     credentials = ReusedCredentialsFactory(ConfigurationServiceClientCredentialFactory(config, logger=log))
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials, logger=log)
     return CloudAdapter(SharedClientsAuthentication(auth, metrics, timeout))

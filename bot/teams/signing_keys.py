@@ -97,6 +97,12 @@ def _metadata_for(metadata_url: str) -> OffLoopKeys:
     return keys
 
 
+def prefetch(metadata_url: str) -> None:
+    """Start fetching a URL's keys now, in the background, so the first request after start-up
+    need not wait for them (a cold fetch on a busy host can take longer than `WAIT_SECONDS`)."""
+    _metadata_for(metadata_url)._start()
+
+
 def install() -> None:
     """Make botbuilder's token checks use OffLoopKeys (idempotent; process-wide, as the SDK's own cache is)."""
     JwtTokenExtractor.get_open_id_metadata = staticmethod(_metadata_for)
