@@ -9,7 +9,7 @@ One set of features (dialogs/diagnosis/features.py) and four linear heads:
 - (no separate sensitivity head: one fitted on sensitive matters against near
   misses and averaged with the main head helped on our own examples but cost
   precision on independently written messages, and out-of-fold it priced worse
-  than the main head alone; see benchmarks/escalation_threshold.py).
+  than the main head alone; see benchmarks/escalation_rule.py).
 
 Each head is a multinomial logistic regression with balanced class weights and
 L2 = 1/C with C = 10: the plain baseline of issue 12, which beat every
