@@ -155,7 +155,8 @@ class Conversations:
             elif switch in self.dialogs:
                 decided = dialog.switched(state)
             else:
-                decided = dialog.handle(inbound, state, read)  # the diagnoser is shared: read in any language
+                # The diagnoser is shared: read in any language. `state` was parsed for this turn alone.
+                decided = dialog.handle(inbound, state, read, owned=True)
             decided = _in(decided, content.language)
 
             if any(isinstance(e, ForgetUser) for e in decided.effects):
