@@ -59,10 +59,11 @@ KNOWN_WORDS_AT = 0.4
 
 @dataclass(frozen=True)
 class Thresholds:
-    # Escalate is the likeliest reading, or a close second at this share: on every labelled set
-    # (benchmarks/escalation_rule.py) the floor at 0.40 catches sensitive matters that narrowly lose
-    # to a coaching reading without one more false alarm; lower floors, and the 0.20 threshold
-    # chosen on our own examples before, cost precision on independently written messages.
+    # Escalate is the likeliest reading, or a close second at this share: on our holdout the floor
+    # catches four sensitive matters that narrowly lose to a coaching reading for one more false
+    # alarm, and changes nothing on the public sets (benchmarks/escalation_rule.py); lower floors,
+    # and the 0.20 threshold chosen on our own examples before, cost precision on independently
+    # written messages.
     escalate_floor: float = 0.40
     # A sensitive term from escalation.yaml escalates when the model gives at least this.
     term_support_at: float = 0.15
