@@ -32,10 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.evaluation import read_labelled  # noqa: E402
 from dialogs.content_loader import load_content  # noqa: E402
-from dialogs.diagnosis import linear  # noqa: E402
 from dialogs.diagnosis import model as fitting  # noqa: E402
 from dialogs.diagnosis.diagnoser import ContentDiagnoser  # noqa: E402
-from dialogs.diagnosis.features import message_features  # noqa: E402
 from dialogs.diagnosis.normalise import clean  # noqa: E402
 from dialogs.diagnosis.training_docs import MODEL_WINDOW, masked_docs, training_docs  # noqa: E402
 from dialogs.diagnosis.vectoriser import Vectoriser  # noqa: E402
@@ -88,16 +86,7 @@ def out_of_fold(content) -> tuple[np.ndarray, np.ndarray]:
 
 
 def on_set(diagnoser: ContentDiagnoser, rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    heads = diagnoser.heads
-    p = np.array(
-        [
-            linear.predict_proba(
-                heads.main,
-                heads.vectoriser.transform(message_features(diagnoser.figures(clean(r["text"])[:MODEL_WINDOW]))),
-            )
-            for r in rows
-        ]
-    )
+    p = np.array([diagnoser.sensitive_reading(clean(r["text"])[:MODEL_WINDOW]) for r in rows])
     return p, np.array([r["first_move"] == "escalate" for r in rows])
 
 

@@ -35,20 +35,24 @@ def _slow_teams(database: Path, cache_dir, connector, tenant: str):
     return settings, [TeamsUser(tenant, f"2c3d4e5f-6a7b-4c8d-9e0f-{i:012d}") for i in range(PEOPLE)]
 
 
+async def _slow_slack_bot(world: SlackWorld, db: Path, cache_dir, team: str, bot_user: str, send_delay: float, **env):
+    """A workspace and leadbot on SQLite whose replies take `send_delay` to send, so turns overlap."""
+    token = f"xoxb-{team.lower()}"
+    ws = world.fake.add_workspace(team, token, bot_user_id=bot_user)
+    bot = await world.add_leadbot(
+        slack_settings(f"sqlite+aiosqlite:///{db}", world.fake, cache_dir, token=token, **env)
+    )
+    world.fake.slow["chat.postMessage"] = send_delay
+    return ws, bot, world.sender(bot)
+
+
 async def test_a_slack_burst_of_dms_and_nudge_commands_is_all_answered_or_told_to_retry(tmp_path, cache_dir):
     world = await SlackWorld().start()
     try:
-        ws = world.fake.add_workspace("T0BURST", "xoxb-burst", bot_user_id="U0BOTB")
-        settings = slack_settings(
-            f"sqlite+aiosqlite:///{tmp_path / 'burst.db'}",
-            world.fake,
-            cache_dir,
-            token="xoxb-burst",
-            LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
+        # The admitted turns are still sending while the rest arrive.
+        ws, bot, sender = await _slow_slack_bot(
+            world, tmp_path / "burst.db", cache_dir, "T0BURST", "U0BOTB", 0.3, LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT
         )
-        bot = await world.add_leadbot(settings)
-        world.fake.slow["chat.postMessage"] = 0.3  # the admitted turns are still sending while the rest arrive
-        sender = world.sender(bot)
         dms = [
             rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i:04d}", f"D{i:04d}", "help"), ws.bot_user_id)
             for i in range(PEOPLE)
@@ -112,13 +116,7 @@ async def test_a_teams_burst_is_all_answered_or_told_to_retry(tmp_path, cache_di
 async def test_at_shutdown_accepted_slack_turns_are_finished_not_dropped(tmp_path, cache_dir):
     world = await SlackWorld().start()
     try:
-        ws = world.fake.add_workspace("T0STOP", "xoxb-stop", bot_user_id="U0BOTS")
-        settings = slack_settings(
-            f"sqlite+aiosqlite:///{tmp_path / 'stop.db'}", world.fake, cache_dir, token="xoxb-stop"
-        )
-        bot = await world.add_leadbot(settings)
-        world.fake.slow["chat.postMessage"] = 0.5
-        sender = world.sender(bot)
+        ws, bot, sender = await _slow_slack_bot(world, tmp_path / "stop.db", cache_dir, "T0STOP", "U0BOTS", 0.5)
         envelopes = [
             rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i:04d}", f"D{i:04d}", "help"), ws.bot_user_id)
             for i in range(10)
@@ -142,17 +140,9 @@ async def test_a_welsh_slack_burst_is_told_to_retry_in_welsh(tmp_path, cache_dir
     """Nothing is read from the database for a refused turn: a message written in Welsh is enough."""
     world = await SlackWorld().start()
     try:
-        ws = world.fake.add_workspace("T0BRST2", "xoxb-burst-cy", bot_user_id="U0BOTC")
-        settings = slack_settings(
-            f"sqlite+aiosqlite:///{tmp_path / 'cy.db'}",
-            world.fake,
-            cache_dir,
-            token="xoxb-burst-cy",
-            LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT,
+        ws, bot, sender = await _slow_slack_bot(
+            world, tmp_path / "cy.db", cache_dir, "T0BRST2", "U0BOTC", 0.3, LEADBOT_MAX_TURNS_IN_FLIGHT=LIMIT
         )
-        bot = await world.add_leadbot(settings)
-        world.fake.slow["chat.postMessage"] = 0.3
-        sender = world.sender(bot)
         welsh = "Mae'r tîm yn brysur a does neb yn gwybod beth sydd angen ei wneud gyntaf"
         dms = [
             rq.event_envelope(ws.team_id, rq.dm_event(ws.team_id, f"U{i:04d}", f"D{i:04d}", welsh), ws.bot_user_id)

@@ -134,10 +134,7 @@ class ContentDiagnoser:
         row = self.heads.vectoriser.transform(message_features(text))
         logits = linear.logits(self.heads.main, row)
         p_main = _softmax(logits / self.heads.temperature)
-        # Whether it is a sensitive matter is read with the figures of speech blanked out.
-        masked = self.figures(text)
-        escalation_row = row if masked == text else self.heads.vectoriser.transform(message_features(masked))
-        p_sensitive = linear.predict_proba(self.heads.main, escalation_row)
+        p_sensitive = self.sensitive_reading(text, row)
         p_escalate = float(p_sensitive[0])
         t = self.thresholds
         # A term of a topic where someone's life or safety may be at risk ("better off without me")
@@ -186,6 +183,14 @@ class ContentDiagnoser:
             signals=signals,
             seed=seed,
         )
+
+    def sensitive_reading(self, text: str, row: dict[int, float] | None = None) -> np.ndarray:
+        """The main head's reading of the model text with the figures of speech blanked out, the
+        reading that decides escalation (`row`: the unmasked text's features, reused when nothing is blanked)."""
+        masked = self.figures(text)
+        if masked != text or row is None:
+            row = self.heads.vectoriser.transform(message_features(masked))
+        return linear.predict_proba(self.heads.main, row)
 
     def _unreadable(self, rest: str) -> bool:
         """Mostly words the training examples never use (checked only when a sensitive term is absent)."""
