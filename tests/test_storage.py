@@ -268,3 +268,58 @@ async def test_upgrading_keeps_poll_totals_and_drops_who_voted_which_way(databas
         assert "nudge_votes" not in tables
     finally:
         await db.dispose()
+
+
+# --- PostgreSQL only: the pool after a restart, and what waits for the disk ----------------
+
+
+async def _terminate_other_backends(engine) -> int:
+    """What a server restart does to a replica's pooled connections: every one closed by the server."""
+    from bot.storage.db import make_engine
+
+    admin = make_engine(str(engine.url.render_as_string(hide_password=False)))
+    try:
+        async with admin.connect() as conn:
+            result = await conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return result.scalar()
+    finally:
+        await admin.dispose()
+
+
+async def test_pooled_connections_closed_by_a_database_restart_are_replaced_not_failed(pg_engine):
+    from bot.storage.sql_store import SqlStore
+
+    store = SqlStore(pg_engine)
+    async with store.turn(ALICE, "Ev-before") as turn:  # the pool now holds a live connection
+        await turn.save({"stage": "offered"})
+    assert await _terminate_other_backends(pg_engine) >= 1
+    await asyncio.sleep(0.2)  # the restart happened a moment before the next message, not during it
+
+    async with store.turn(ALICE, "Ev-after") as turn:
+        assert turn.state.data == {"stage": "offered"}, "the first turn after the restart is answered"
+        await turn.save({"stage": "done"})
+    assert (await store.load_state(ALICE)).data == {"stage": "done"}
+
+
+async def test_a_turn_does_not_wait_for_the_disk_but_forget_me_does(pg_engine):
+    """The durability trade in the README: turns commit without the flush; "forget me" and the rest with it."""
+    from bot.storage.sql_store import SqlStore
+    from bot.storage.sql_turn import read
+
+    async with pg_engine.begin() as conn:
+        await conn.run_sync(read, ALICE, "Ev-1")
+        assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "off"
+    async with pg_engine.begin() as conn:
+        assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "on", "for the turn's only"
+
+    store = SqlStore(pg_engine)
+    async with store.turn(ALICE, "Ev-2") as turn:
+        await turn.save({"stage": "offered"})
+    async with pg_engine.begin() as conn:  # "forget me" runs inside its turn's transaction
+        await conn.run_sync(read, ALICE, "Ev-3")
+        assert await store._forget_turn(ALICE, "Ev-3", conn) >= 1
+        assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "on"
+    assert await store.load_state(ALICE) is None

@@ -92,8 +92,8 @@ class SqlStore:
         """Where a turn's read and write go (see sql_turn).
 
         SQLite on a file: each a hop to the database thread, no transaction open in between.
-        PostgreSQL: one pooled connection and one transaction for both (one check-out and its
-        pre-ping, not two); the read takes no lock, so holding it open for the body blocks nobody.
+        PostgreSQL: one pooled connection and one transaction for both (one check-out, not
+        two); the read takes no lock, so holding it open for the body blocks nobody.
         """
         if self._thread is not None:
             yield self._thread
@@ -106,6 +106,10 @@ class SqlStore:
         if conn is None:
             async with transaction(self.engine) as own:
                 return await self._forget_turn(key, event_id, own)
+        if self.is_postgres:
+            # The turn's read set this transaction not to wait for the disk flush; "forget me"
+            # waits for it, so that an answer "forgotten" survives a crash of the server too.
+            await conn.exec_driver_sql("SET LOCAL synchronous_commit TO ON")
         if event_id:
             claimed = await conn.execute(claim_stmt(self._insert, key.platform, key.workspace_id, event_id))
             if claimed.rowcount != 1:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, and_, bindparam, exists, insert, select, update
+from sqlalchemy import JSON, Connection, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.audit import escalation_stmt
@@ -74,7 +74,7 @@ def _conversation(prefix: str = ""):
     )
 
 
-def _read_stmt(with_event: bool):
+def _read_stmt(with_event: bool, postgres: bool):
     """What a turn reads, as one SELECT of scalar subqueries (one round trip on PostgreSQL)."""
     columns = [
         select(col).where(_conversation()).scalar_subquery().label(col.name)
@@ -88,10 +88,14 @@ def _read_stmt(with_event: bool):
             _P.event_id == bindparam("event_id"),
         )
         columns.append(seen.label("seen"))
+    if postgres:
+        # The turn's transaction commits without waiting for the disk flush (see `write`):
+        # `SET LOCAL` as a column of the read, so that it costs no round trip of its own.
+        columns.append(func.set_config("synchronous_commit", "off", True).label("no_flush_wait"))
     return select(*columns)
 
 
-_READ = {False: _read_stmt(False), True: _read_stmt(True)}
+_READ = {(event, pg): _read_stmt(event, pg) for event in (False, True) for pg in (False, True)}
 _NEW_STATE = insert(conversation_state)
 _NEXT_STATE = (
     update(conversation_state)
@@ -145,7 +149,7 @@ def read(conn: Connection, key: ConversationKey, event_id: str | None) -> Read:
     params = key.model_dump()
     if event_id:
         params["event_id"] = event_id[:200]
-    row = conn.execute(_READ[bool(event_id)], params).one()
+    row = conn.execute(_READ[bool(event_id), conn.dialect.name == "postgresql"], params).one()
     state = (
         StoredState(data=row.state, version=row.version, updated_at=aware(row.updated_at))
         if row.version is not None
@@ -174,10 +178,9 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
     insert_ = dialect_insert(conn)
     k = key
     now = _now()
-    if conn.dialect.name == "postgresql":
-        # Committed before the answer; written to disk within a moment after it, not before it
-        # (a PostgreSQL crash can lose the last moment's turns, as SQLite's synchronous=NORMAL).
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    # On PostgreSQL the read set synchronous_commit off for this transaction: committed before
+    # the answer, written to disk within a moment after it, not before it (a PostgreSQL crash
+    # can lose the last moment's turns, as SQLite's synchronous=NORMAL can).
     if event_id:
         claim = {"platform": k.platform, "workspace_id": k.workspace_id, "event_id": event_id[:200], "seen_at": now}
         if conn.execute(_CLAIM[insert_], claim).rowcount != 1:
