@@ -50,7 +50,7 @@ import aiohttp  # noqa: E402
 
 from benchmarks import burst as bursts  # noqa: E402
 from benchmarks import common  # noqa: E402
-from benchmarks.common import free_port, pct, wait_ready  # noqa: E402
+from benchmarks.common import cpu_seconds, free_port, pct, wait_ready  # noqa: E402
 from tests.fakes import slack_requests as rq  # noqa: E402
 from tests.fakes.slack_api import Call, FakeSlackApi  # noqa: E402
 
@@ -192,7 +192,7 @@ async def run_burst(
     return counts
 
 
-def row(name: str, r: Result) -> dict:
+def row(name: str, r: Result, cpu_s: float) -> dict:
     return {
         "name": name,
         "replies": len(r.latencies),
@@ -200,6 +200,8 @@ def row(name: str, r: Result) -> dict:
         "p99_ms": round(pct(r.latencies, 0.99) * 1000, 1),
         "mean_ms": round(statistics.fmean(r.latencies) * 1000, 1),
         "replies_per_s": round(len(r.latencies) / r.wall, 1),
+        # the server process's own CPU per reply (user + system): what a reply costs, whatever the host's load
+        "cpu_ms_per_reply": round(cpu_s * 1000 / max(1, len(r.latencies)), 2),
     }
 
 
@@ -259,6 +261,7 @@ async def main(args: argparse.Namespace) -> int:
     urls = {"leadbot": f"http://127.0.0.1:{lb_port}", "bare": f"http://127.0.0.1:{bare_port}"}
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     results: dict[tuple[str, str], Result] = {}
+    cpu: dict[tuple[str, str], float] = {}
     burst_counts: dict[str, bursts.BurstCounts] = {}
     load_before = os.getloadavg()
     loads = (
@@ -273,7 +276,9 @@ async def main(args: argparse.Namespace) -> int:
         for load, managers, messages, pace in loads:
             for _ in range(args.rounds):
                 for key in ("bare", "leadbot"):
+                    before = cpu_seconds(procs[key].pid)
                     r = await run_load(urls[key], fake, session, managers, messages, pace)
+                    cpu[(load, key)] = cpu.get((load, key), 0.0) + cpu_seconds(procs[key].pid) - before
                     results.setdefault((load, key), Result()).merge(r)
         if args.burst:
             capacity = len(results[("saturated", "leadbot")].latencies) / results[("saturated", "leadbot")].wall
@@ -307,11 +312,15 @@ async def main(args: argparse.Namespace) -> int:
     }
     for load in ("single", "paced", "saturated"):
         print(f"\n{labels[load]}")
-        print(f"  {'':26}{'replies':>8}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'replies/s':>11}")
-        rows = [row("bare slack-bolt echo", results[(load, "bare")]), row("leadbot serve", results[(load, "leadbot")])]
+        print(f"  {'':26}{'replies':>8}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'replies/s':>11}{'CPU ms/reply':>14}")
+        rows = [
+            row(name, results[(load, key)], cpu[(load, key)])
+            for name, key in (("bare slack-bolt echo", "bare"), ("leadbot serve", "leadbot"))
+        ]
         for r in rows:
             print(
-                f"  {r['name']:26}{r['replies']:>8}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['mean_ms']:>9}{r['replies_per_s']:>11}"
+                f"  {r['name']:26}{r['replies']:>8}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['mean_ms']:>9}"
+                f"{r['replies_per_s']:>11}{r['cpu_ms_per_reply']:>14}"
             )
         d50 = rows[1]["p50_ms"] - rows[0]["p50_ms"]
         d99 = rows[1]["p99_ms"] - rows[0]["p99_ms"]
