@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import JSON, Connection, and_, bindparam, exists, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.audit import escalation_stmt
@@ -108,6 +108,51 @@ _CLAIM = {
 }
 
 
+def _claim_and_save_pg(new_state: bool):
+    """PostgreSQL: the claim and the conversation's save in ONE statement (one round trip, not two).
+
+    Two data-modifying CTEs; the SELECT says how many rows each wrote. Inside the turn's
+    transaction, so when either wrote nothing the caller raises StateConflict and the
+    rollback takes the other back too.
+    """
+    claim = (
+        postgresql.insert(processed_events)
+        .values(  # "e_" names: a parameter named like a column would also join the UPDATE's SET
+            platform=bindparam("e_platform"),
+            workspace_id=bindparam("e_workspace_id"),
+            event_id=bindparam("e_event_id"),
+            seen_at=bindparam("e_seen_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "workspace_id", "event_id"])
+        .returning(literal_column("1"))
+        .cte("claim")
+    )
+    if new_state:
+        save = (
+            postgresql.insert(conversation_state)
+            .values(
+                platform=bindparam("k_platform"),
+                workspace_id=bindparam("k_workspace_id"),
+                user_id=bindparam("k_user_id"),
+                conversation_id=bindparam("k_conversation_id"),
+                state=bindparam("k_state", type_=JSON),
+                version=1,
+                updated_at=bindparam("k_now"),
+            )
+            .returning(literal_column("1"))
+            .cte("saved")
+        )
+    else:
+        save = _NEXT_STATE.returning(literal_column("1")).cte("saved")
+    return select(
+        select(func.count()).select_from(claim).scalar_subquery().label("claimed"),
+        select(func.count()).select_from(save).scalar_subquery().label("saved"),
+    )
+
+
+_CLAIM_AND_SAVE_PG = {new: _claim_and_save_pg(new) for new in (False, True)}
+
+
 def claim_stmt(insert_, platform: str, workspace_id: str, event_id: str):
     return (
         insert_(processed_events)
@@ -181,19 +226,19 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
     # On PostgreSQL the read set synchronous_commit off for this transaction: committed before
     # the answer, written to disk within a moment after it, not before it (a PostgreSQL crash
     # can lose the last moment's turns, as SQLite's synchronous=NORMAL can).
-    if event_id:
-        claim = {"platform": k.platform, "workspace_id": k.workspace_id, "event_id": event_id[:200], "seen_at": now}
-        if conn.execute(_CLAIM[insert_], claim).rowcount != 1:
-            raise StateConflict(key)  # another delivery of this event got there since the read: it is a duplicate
-    if writes.state is not None:
-        if version is None:
-            # A first turn racing another first turn loses here (IntegrityError -> StateConflict).
-            conn.execute(_NEW_STATE, {**k.model_dump(), "state": writes.state, "version": 1, "updated_at": now})
-        else:
-            where = {f"k_{name}": value for name, value in k.model_dump().items()}
-            nxt = {"k_version": version, "k_state": writes.state, "k_next": version + 1, "k_now": now}
-            if conn.execute(_NEXT_STATE, {**where, **nxt}).rowcount != 1:
-                raise StateConflict(key)
+    claim = {"platform": k.platform, "workspace_id": k.workspace_id, "event_id": (event_id or "")[:200], "seen_at": now}
+    if event_id and writes.state is not None and conn.dialect.name == "postgresql":
+        # The usual turn (a delivery and a step of the conversation): one round trip for both.
+        where = {f"k_{name}": value for name, value in k.model_dump().items()}
+        nxt = {"k_state": writes.state, "k_now": now}
+        if version is not None:
+            nxt |= {"k_version": version, "k_next": version + 1}
+        claimed = {f"e_{name}": value for name, value in claim.items()}
+        row = conn.execute(_CLAIM_AND_SAVE_PG[version is None], {**claimed, **where, **nxt}).one()
+        if row.claimed != 1 or row.saved != 1:
+            raise StateConflict(key)  # a duplicate delivery, or the conversation moved on since the read
+    else:
+        _claim_then_save(conn, insert_, key, event_id and claim, version, writes.state, now)
     if writes.language:
         _set_language(conn, insert_, k, writes.language, now)
     for step_id, useful in writes.feedback:
@@ -203,6 +248,22 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
     today: date = now.date()
     for topic in writes.escalations:
         conn.execute(escalation_stmt(insert_, k.platform, topic, today))
+
+
+def _claim_then_save(conn: Connection, insert_, key: ConversationKey, claim, version, state, now: datetime) -> None:
+    """The claim, then the conversation's save, as two statements (SQLite, or a turn without one of them)."""
+    if claim and conn.execute(_CLAIM[insert_], claim).rowcount != 1:
+        raise StateConflict(key)  # another delivery of this event got there since the read: it is a duplicate
+    if state is None:
+        return
+    if version is None:
+        # A first turn racing another first turn loses here (IntegrityError -> StateConflict).
+        conn.execute(_NEW_STATE, {**key.model_dump(), "state": state, "version": 1, "updated_at": now})
+        return
+    where = {f"k_{name}": value for name, value in key.model_dump().items()}
+    nxt = {"k_version": version, "k_state": state, "k_next": version + 1, "k_now": now}
+    if conn.execute(_NEXT_STATE, {**where, **nxt}).rowcount != 1:
+        raise StateConflict(key)
 
 
 def _set_language(conn: Connection, insert_, key: ConversationKey, code: str, now: datetime) -> None:
