@@ -25,8 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.escalation_rule import DEFAULT_SETS, FOLDS  # noqa: E402
-from bot.evaluation import read_labelled  # noqa: E402
+from benchmarks.escalation_rule import DEFAULT_SETS, FOLDS, by_set  # noqa: E402
 from dialogs.content_loader import load_content  # noqa: E402
 from dialogs.diagnosis import linear  # noqa: E402
 from dialogs.diagnosis import model as fitting  # noqa: E402
@@ -103,17 +102,8 @@ def main() -> None:
     print(f"(out-of-fold readings in {time.perf_counter() - started:.0f} s)")
     table("lead/manage training examples, out of fold", p, both, ships)
     print(f"  recall and precision meet at {break_even(p, both):.2f} out of fold")
-    public: list[dict] = []
-    for path in args.sets:
-        if not path.exists():
-            print(f"\n(skipping {path}: not found)")
-            continue
-        rows = read_labelled(path)
-        if path.name.startswith("public_"):
-            public += rows
-        table(path.name, *on_set(diagnoser, rows), ships)
-    if public:
-        table("both public sets together", *on_set(diagnoser, public), ships)
+    for title, rows in by_set(args.sets):
+        table(title, *on_set(diagnoser, rows), ships)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,20 @@ def on_set(diagnoser: ContentDiagnoser, rows: list[dict]) -> tuple[np.ndarray, n
     return p, np.array([r["first_move"] == "escalate" for r in rows])
 
 
+def by_set(paths: list[Path]) -> list[tuple[str, list[dict]]]:
+    """Each labelled set found, by name, then "both public sets together" when there are any."""
+    found, public = [], []
+    for path in paths:
+        if not path.exists():
+            print(f"\n(skipping {path}: not found)")
+            continue
+        rows = read_labelled(path)
+        if path.name.startswith("public_"):
+            public += rows
+        found.append((path.name, rows))
+    return found + ([("both public sets together", public)] if public else [])
+
+
 def table(title: str, p: np.ndarray, sensitive: np.ndarray, miss_cost: float) -> None:
     print(f"\n{title}: {len(sensitive)} messages, {int(sensitive.sum())} sensitive")
     print(f"{'rule':>20} {'recall':>8} {'precision':>10} {'missed':>7} {'false alarms':>13} {'cost':>7}")
@@ -120,17 +134,8 @@ def main() -> None:
     table("training examples, out of fold", p, sensitive, args.miss_cost)
 
     diagnoser = ContentDiagnoser(content)
-    public: list[dict] = []
-    for path in args.sets:
-        if not path.exists():
-            print(f"\n(skipping {path}: not found)")
-            continue
-        rows = read_labelled(path)
-        if path.name.startswith("public_"):
-            public += rows
-        table(path.name, *on_set(diagnoser, rows), args.miss_cost)
-    if public:
-        table("both public sets together", *on_set(diagnoser, public), args.miss_cost)
+    for title, rows in by_set(args.sets):
+        table(title, *on_set(diagnoser, rows), args.miss_cost)
 
 
 if __name__ == "__main__":

@@ -229,7 +229,7 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
     claim = {"platform": k.platform, "workspace_id": k.workspace_id, "event_id": (event_id or "")[:200], "seen_at": now}
     if event_id and writes.state is not None and conn.dialect.name == "postgresql":
         # The usual turn (a delivery and a step of the conversation): one round trip for both.
-        where = {f"k_{name}": value for name, value in k.model_dump().items()}
+        where = _key_params(k)
         nxt = {"k_state": writes.state, "k_now": now}
         if version is not None:
             nxt |= {"k_version": version, "k_next": version + 1}
@@ -260,10 +260,14 @@ def _claim_then_save(conn: Connection, insert_, key: ConversationKey, claim, ver
         # A first turn racing another first turn loses here (IntegrityError -> StateConflict).
         conn.execute(_NEW_STATE, {**key.model_dump(), "state": state, "version": 1, "updated_at": now})
         return
-    where = {f"k_{name}": value for name, value in key.model_dump().items()}
     nxt = {"k_version": version, "k_state": state, "k_next": version + 1, "k_now": now}
-    if conn.execute(_NEXT_STATE, {**where, **nxt}).rowcount != 1:
+    if conn.execute(_NEXT_STATE, {**_key_params(key), **nxt}).rowcount != 1:
         raise StateConflict(key)
+
+
+def _key_params(key: ConversationKey) -> dict[str, str]:
+    """The conversation's key as the k_-named parameters of the save statements."""
+    return {f"k_{name}": value for name, value in key.model_dump().items()}
 
 
 def _set_language(conn: Connection, insert_, key: ConversationKey, code: str, now: datetime) -> None:
