@@ -9,7 +9,11 @@ Matching runs over normalised text (lower case, straight apostrophes).
 Hundreds of phrases in one regular expression cost milliseconds a message
 (Python's engine tries every alternative at every position), so plain phrases
 are indexed by their first word instead: a message is read once, word by word,
-and only phrases that start with that word are tried.
+and only phrases that start with that word are tried. Each regular expression
+is gated the same way: the literal text any match must start with ("new",
+"latest", ... for `/\b(new|latest) .../`) is worked out once, and the
+expression runs only on a message that contains one of them. Most of the
+content's 300 expressions then never run on a given message.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from re import _parser as sre_parse  # the stdlib's own parser of patterns; the only way to read one's structure
 
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
@@ -59,6 +64,57 @@ def term_error(term: str) -> str | None:
     return None
 
 
+_ZERO_WIDTH = {sre_parse.AT, sre_parse.ASSERT, sre_parse.ASSERT_NOT}
+_MAX_STARTS = 64  # more alternatives than this at the start: not worth gating, always run
+
+
+def _starts(items, prefixes: set[str]) -> tuple[set[str], bool]:
+    """Extend `prefixes` by the literal text `items` must match next. True once no longer literal."""
+    for op, arg in items:
+        if op in _ZERO_WIDTH:
+            continue  # \b, lookarounds: they consume nothing
+        if op is sre_parse.LITERAL:
+            prefixes = {p + chr(arg) for p in prefixes}
+        elif op is sre_parse.SUBPATTERN:
+            _group, add_flags, del_flags, sub = arg
+            if add_flags or del_flags:
+                return prefixes, True  # (?i) and friends: a literal may not mean itself
+            prefixes, done = _starts(sub, prefixes)
+            if done:
+                return prefixes, True
+        elif op is sre_parse.BRANCH:
+            merged: set[str] = set()
+            finished = False
+            for alternative in arg[1]:
+                got, done = _starts(alternative, prefixes)
+                merged |= got
+                finished = finished or done
+            prefixes = merged
+            if finished or len(prefixes) > _MAX_STARTS:
+                return prefixes, True
+        elif op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, sre_parse.POSSESSIVE_REPEAT):
+            low, _high, sub = arg
+            if low:
+                prefixes, _ = _starts(sub, prefixes)
+            return prefixes, True
+        else:
+            return prefixes, True  # a class, a dot, a back-reference: the literal start ends here
+    return prefixes, False
+
+
+def literal_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Texts one of which every match of `pattern` begins with, or None if it cannot be told."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        prefixes, _ = _starts(sre_parse.parse(pattern.pattern, pattern.flags), {""})
+    except Exception:  # an unusual construct the walk does not know: run the expression always
+        return None
+    if "" in prefixes or len(prefixes) > _MAX_STARTS:
+        return None
+    return frozenset(prefixes)
+
+
 @lru_cache(maxsize=16)
 def _tokens(text: str) -> tuple[tuple[str, int, int], ...]:
     """A text's words (without possessives) and where they are. Cached: every matcher reads the same message."""
@@ -80,11 +136,13 @@ class TermMatcher:
         (the diagnosis spells out contractions: a term "won't cope" must become "will not cope")."""
         self.exact: dict[str, list[tuple[list[tuple[str, bool]], str]]] = {}
         self.prefix: dict[str, list[tuple[list[tuple[str, bool]], str]]] = {}
-        self.regexes: list[tuple[re.Pattern[str], str]] = []
+        # (expression, label, what every match starts with: None when it cannot be told)
+        self.regexes: list[tuple[re.Pattern[str], str, frozenset[str] | None]] = []
         seen: set[tuple[str, str]] = set()
         for label, term in labelled_terms:
             if is_regex(term):
-                self.regexes.append((re.compile(term.strip()[1:-1]), label))
+                compiled = re.compile(term.strip()[1:-1])
+                self.regexes.append((compiled, label, literal_starts(compiled)))
                 continue
             plain = normalise(term.lower()) if normalise else term
             if (label, plain) in seen:
@@ -121,7 +179,9 @@ class TermMatcher:
                     ):
                         continue
                     hits.append(Hit(start, tokens[i + n - 1][2], label))
-        for pattern, label in self.regexes:
+        for pattern, label, starts in self.regexes:
+            if starts is not None and not any(start in text for start in starts):
+                continue
             hits.extend(Hit(m.start(), m.end(), label) for m in pattern.finditer(text))
         if blocked:
             hits = [h for h in hits if not any(h.start < b_end and b_start < h.end for b_start, b_end in blocked)]
