@@ -102,6 +102,52 @@ def _starts(items, prefixes: set[str]) -> tuple[set[str], bool]:
     return prefixes, False
 
 
+def _at_word_start(items) -> bool:
+    """True if the expression opens with \\b (after any lookbehind): every match begins a run of word characters."""
+    for op, arg in items:
+        if op is sre_parse.AT:
+            return arg is sre_parse.AT_BOUNDARY
+        if op not in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
+            return False
+    return False
+
+
+GATE_CHARS = 6  # word starts are compared on their first six characters: selective enough, and a small set
+RUN = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a message must contain for an expression to be worth running on it."""
+
+    starts: frozenset[str]
+    word_start: bool  # the starts begin a run of word characters, and are cut to GATE_CHARS
+
+    def open_for(self, text: str) -> bool:
+        if self.word_start:
+            return not self.starts.isdisjoint(_word_starts(text))
+        return any(start in text for start in self.starts)
+
+
+def gate_for(pattern: re.Pattern[str]) -> Gate | None:
+    """The gate for an expression, or None if what its matches start with cannot be told."""
+    starts = literal_starts(pattern)
+    if starts is None:
+        return None
+    parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+    cut = [RUN.match(s) for s in starts]
+    # Under re.ASCII, \b may fall inside what RUN reads as one word ("café" + "n..."): compare whole texts.
+    if not pattern.flags & re.ASCII and _at_word_start(parsed) and all(cut):
+        return Gate(frozenset(m.group()[:GATE_CHARS] for m in cut), word_start=True)
+    return Gate(starts, word_start=False)
+
+
+@lru_cache(maxsize=16)
+def _word_starts(text: str) -> frozenset[str]:
+    """The first 1 to GATE_CHARS characters of every run of word characters in a text."""
+    return frozenset(run[:k] for run in RUN.findall(text) for k in range(1, min(len(run), GATE_CHARS) + 1))
+
+
 def literal_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Texts one of which every match of `pattern` begins with, or None if it cannot be told."""
     if pattern.flags & re.IGNORECASE:
@@ -136,13 +182,13 @@ class TermMatcher:
         (the diagnosis spells out contractions: a term "won't cope" must become "will not cope")."""
         self.exact: dict[str, list[tuple[list[tuple[str, bool]], str]]] = {}
         self.prefix: dict[str, list[tuple[list[tuple[str, bool]], str]]] = {}
-        # (expression, label, what every match starts with: None when it cannot be told)
-        self.regexes: list[tuple[re.Pattern[str], str, frozenset[str] | None]] = []
+        # (expression, label, what a message needs for it to be run: None to run it always)
+        self.regexes: list[tuple[re.Pattern[str], str, Gate | None]] = []
         seen: set[tuple[str, str]] = set()
         for label, term in labelled_terms:
             if is_regex(term):
                 compiled = re.compile(term.strip()[1:-1])
-                self.regexes.append((compiled, label, literal_starts(compiled)))
+                self.regexes.append((compiled, label, gate_for(compiled)))
                 continue
             plain = normalise(term.lower()) if normalise else term
             if (label, plain) in seen:
@@ -179,8 +225,8 @@ class TermMatcher:
                     ):
                         continue
                     hits.append(Hit(start, tokens[i + n - 1][2], label))
-        for pattern, label, starts in self.regexes:
-            if starts is not None and not any(start in text for start in starts):
+        for pattern, label, gate in self.regexes:
+            if gate is not None and not gate.open_for(text):
                 continue
             hits.extend(Hit(m.start(), m.end(), label) for m in pattern.finditer(text))
         if blocked:
