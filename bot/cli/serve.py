@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import socket
@@ -32,6 +33,19 @@ def register(sub) -> None:
         help="Slack over Socket Mode (needs SLACK_APP_TOKEN) for networks with no public URL",
     )
     p.set_defaults(run=run)
+
+
+def settle_long_lived_objects() -> None:
+    """Take what start-up built (content, the fitted model, the SDKs) out of the garbage collector's sight.
+
+    They live as long as the process, yet a full collection walks all of them with the event loop
+    stopped: 56 to 100 ms each at start-up on a 2-core machine. Full collections are rare once
+    serving (none in a 1,000-message paced run), so this is insurance for a process that runs for
+    weeks, not a cure for a benchmark. Nothing is reloaded in a running process, so nothing frozen
+    here ever becomes garbage.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _services_with_retry(settings):
@@ -86,6 +100,7 @@ def run(args) -> int:
     async def make_app() -> web.Application:
         services = await _services_with_retry(settings)
         app = create_app(services, socket_mode=args.socket_mode, metrics_host=args.host)
+        settle_long_lived_objects()
 
         async def close(_app) -> None:
             await services.close()
