@@ -131,10 +131,10 @@ class Gate:
 
 def gate_for(pattern: re.Pattern[str]) -> Gate | None:
     """The gate for an expression, or None if what its matches start with cannot be told."""
-    starts = literal_starts(pattern)
+    parsed = _parsed(pattern)
+    starts = _literal_starts(parsed)
     if starts is None:
         return None
-    parsed = sre_parse.parse(pattern.pattern, pattern.flags)
     cut = [RUN.match(s) for s in starts]
     # Under re.ASCII, \b may fall inside what RUN reads as one word ("café" + "n..."): compare whole texts.
     if not pattern.flags & re.ASCII and _at_word_start(parsed) and all(cut):
@@ -150,10 +150,19 @@ def _word_starts(text: str) -> frozenset[str]:
 
 def literal_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Texts one of which every match of `pattern` begins with, or None if it cannot be told."""
-    if pattern.flags & re.IGNORECASE:
+    return _literal_starts(_parsed(pattern))
+
+
+def _parsed(pattern: re.Pattern[str]):
+    """The expression as the stdlib's parser reads it; None where a literal may not mean itself (case folded)."""
+    return None if pattern.flags & re.IGNORECASE else sre_parse.parse(pattern.pattern, pattern.flags)
+
+
+def _literal_starts(parsed) -> frozenset[str] | None:
+    if parsed is None:
         return None
     try:
-        prefixes, _ = _starts(sre_parse.parse(pattern.pattern, pattern.flags), {""})
+        prefixes, _ = _starts(parsed, {""})
     except Exception:  # an unusual construct the walk does not know: run the expression always
         return None
     if "" in prefixes or len(prefixes) > _MAX_STARTS:

@@ -226,8 +226,12 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
     # On PostgreSQL the read set synchronous_commit off for this transaction: committed before
     # the answer, written to disk within a moment after it, not before it (a PostgreSQL crash
     # can lose the last moment's turns, as SQLite's synchronous=NORMAL can).
-    claim = {"platform": k.platform, "workspace_id": k.workspace_id, "event_id": (event_id or "")[:200], "seen_at": now}
-    if event_id and writes.state is not None and conn.dialect.name == "postgresql":
+    claim = (
+        {"platform": k.platform, "workspace_id": k.workspace_id, "event_id": event_id[:200], "seen_at": now}
+        if event_id
+        else None
+    )
+    if claim and writes.state is not None and conn.dialect.name == "postgresql":
         # The usual turn (a delivery and a step of the conversation): one round trip for both.
         where = _key_params(k)
         nxt = {"k_state": writes.state, "k_now": now}
@@ -238,7 +242,7 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
         if row.claimed != 1 or row.saved != 1:
             raise StateConflict(key)  # a duplicate delivery, or the conversation moved on since the read
     else:
-        _claim_then_save(conn, insert_, key, event_id and claim, version, writes.state, now)
+        _claim_then_save(conn, insert_, key, claim, version, writes.state, now)
     if writes.language:
         _set_language(conn, insert_, k, writes.language, now)
     for step_id, useful in writes.feedback:
