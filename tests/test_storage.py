@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.storage.tables import conversation_state, feedback_counts, metadata, user_settings
 from dialogs.models import ConversationKey
 from dialogs.store import StateConflict
+from tests.conftest import migrated_engine
 
 ALICE = ConversationKey(platform="slack", workspace_id="T1", user_id="U_ALICE", conversation_id="D1")
 
@@ -323,3 +324,60 @@ async def test_a_turn_does_not_wait_for_the_disk_but_forget_me_does(pg_engine):
         assert await store._forget_turn(ALICE, "Ev-3", conn) >= 1
         assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "on"
     assert await store.load_state(ALICE) is None
+
+
+async def test_between_turns_sqlite_is_left_unlocked_and_its_journal_can_be_folded_back(tmp_path):
+    """The turn thread keeps its connection open from turn to turn. Between turns it must hold no
+    write lock (`leadbot chat` and `nudge send-due` write to the same file) and no read snapshot
+    (which would stop the write-ahead journal being folded back, so the file would grow without end)."""
+    import sqlite3
+
+    from bot.storage.sql_store import SqlStore
+
+    path = tmp_path / "leadbot.db"
+    async with migrated_engine(f"sqlite+aiosqlite:///{path}") as db:
+        store = SqlStore(db)
+        try:
+            for i in range(30):
+                async with store.turn(ALICE, f"Ev{i}") as turn:
+                    await turn.save({"count": i})
+            other = sqlite3.connect(path, isolation_level=None, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # fails at once ("database is locked") if a turn kept the lock
+                other.execute("ROLLBACK")
+                busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                assert busy == 0, "a reader still holds a snapshot: the journal cannot be folded back"
+            finally:
+                other.close()
+        finally:
+            await store.close()
+
+
+async def test_a_sqlite_write_that_fails_leaves_the_next_turn_working(tmp_path):
+    """A turn whose write the database refuses fails alone: the next turn is read and written as usual."""
+    import sqlite3
+
+    from bot.storage.sql_store import SqlStore
+
+    path = tmp_path / "leadbot.db"
+    async with migrated_engine(f"sqlite+aiosqlite:///{path}") as db:
+        store = SqlStore(db)
+        try:
+            async with store.turn(ALICE, "Ev1") as turn:
+                await turn.save({"count": 1})
+            refuse = sqlite3.connect(path, isolation_level=None)
+            refuse.execute(
+                "CREATE TRIGGER refuse BEFORE UPDATE ON conversation_state BEGIN SELECT RAISE(FAIL, 'refused'); END"
+            )
+            with pytest.raises(StateConflict):  # how the store reports a write the database refused
+                async with store.turn(ALICE, "Ev2") as turn:
+                    await turn.save({"count": 2})
+            refuse.execute("DROP TRIGGER refuse")
+            refuse.close()
+            async with store.turn(ALICE, "Ev2") as turn:
+                assert turn is not None, "the refused turn left no claim behind: its retry is handled"
+                assert turn.state.data == {"count": 1}
+                await turn.save({"count": 2})
+            assert (await store.load_state(ALICE)).data == {"count": 2}
+        finally:
+            await store.close()

@@ -7,11 +7,16 @@ one connection, and its write lock, for many loop turns. Here a whole read, or
 a whole transaction, is one synchronous function run on one dedicated thread
 with its own connection to the same file: the lock is held only while that
 thread runs, never while it waits for the loop.
+
+The thread keeps its one connection open between trips. Checking a connection
+out of the pool and back in for every trip (with the pool's reset on return)
+cost more than the turn's statements themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +24,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from bot.storage.db import NO_BEGIN, as_store_error, sqlite_hooks
 
@@ -40,6 +46,7 @@ class SqliteThread:
         self.engine: Engine = create_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0)
         sqlite_hooks(self.engine)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadbot-sqlite")
+        self._conn: Connection | None = None  # opened, used and closed only on the thread
 
     async def read(self, fn: Callable[..., T], *args) -> T:
         """`fn(connection, *args)` outside a transaction: lone SELECTs, without the write lock."""
@@ -59,15 +66,42 @@ class SqliteThread:
                 raise
             raise error from exc
 
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self.engine.connect()
+        return self._conn
+
     def _read(self, fn: Callable[..., T], *args) -> T:
-        with self.engine.connect() as conn:
-            return fn(conn.execution_options(**{NO_BEGIN: True}), *args)
+        conn = self._connection().execution_options(**{NO_BEGIN: True})
+        try:
+            return fn(conn, *args)
+        except DBAPIError:
+            self._drop()  # a fresh connection for the next trip, in case this one is what failed
+            raise
+        finally:
+            if not conn.closed:
+                conn.rollback()  # ends SQLAlchemy's transaction; SQLite had none (no BEGIN was sent)
 
     def _write(self, fn: Callable[[Connection], T], *args) -> T:
-        with self.engine.begin() as conn:
-            return fn(conn, *args)
+        conn = self._connection().execution_options(**{NO_BEGIN: False})
+        try:
+            with conn.begin():
+                return fn(conn, *args)
+        except DBAPIError:
+            self._drop()  # rolled back; a fresh connection for the next trip, as above
+            raise
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # already failing; the pool discards a broken connection
+                pass
+            self._conn = None
 
     def close(self) -> None:
-        """Wait for what is running, then close the connection."""
+        """Wait for what is running, close the connection on its own thread, then the engine."""
+        with contextlib.suppress(RuntimeError):  # already shut down
+            self._executor.submit(self._drop).result()
         self._executor.shutdown(wait=True)
         self.engine.dispose()
