@@ -381,3 +381,20 @@ async def test_a_sqlite_write_that_fails_leaves_the_next_turn_working(tmp_path):
             assert (await store.load_state(ALICE)).data == {"count": 2}
         finally:
             await store.close()
+
+
+async def test_forget_me_inside_a_turn_removes_everything_and_claims_the_delivery(sql_store):
+    """ "forget me" runs in its turn's own transaction (on PostgreSQL, with the turn's usual statements on the
+    driver): the person's rows go, the count is their answer, and a retry of that delivery is a duplicate."""
+    async with sql_store.turn(ALICE, "Ev1") as turn:
+        await turn.save({"stage": "offered"})
+        await turn.set_language("cy")
+        await turn.add_feedback("step-a", True)
+    async with sql_store.turn(ALICE, "Ev2") as turn:
+        assert await turn.language() == "cy", "the language was written in the first turn's transaction"
+        assert await turn.forget_user() >= 2
+    async with sql_store.turn(ALICE, "Ev2") as turn:
+        assert turn is None, "the retried 'forget me' is the duplicate, not a second run"
+    async with sql_store.turn(ALICE, "Ev3") as turn:
+        assert turn.state is None and await turn.language() is None
+    assert await sql_store.feedback_report() == [("step-a", 1, 0)], "counts name no one, so they stay"

@@ -21,7 +21,8 @@ from bot.storage import audit, sql_turn
 from bot.storage.audit import AuditLog
 from bot.storage.db import transaction
 from bot.storage.keyed_locks import KeyedLocks
-from bot.storage.sql_turn import SqlTurn, aware, claim_stmt, feedback_stmt, key_clause, misread_stmt
+from bot.storage.pg_turn import PgStatements, PgTrips, pg_trips
+from bot.storage.sql_turn import Read, SqlTurn, Writes, aware, claim_stmt, feedback_stmt, key_clause, misread_stmt
 from bot.storage.sqlite_thread import SqliteThread, for_thread
 from bot.storage.tables import (
     conversation_state,
@@ -41,15 +42,32 @@ def _now() -> datetime:
 
 
 class _OneTransaction:
-    """A turn's trips as `run_sync` on one async connection, inside the caller's transaction."""
+    """A turn's trips as `run_sync` on one async connection, inside the caller's transaction
+    (an in-memory SQLite database, which only its own connection sees)."""
 
     def __init__(self, conn: AsyncConnection):
         self.conn = conn
 
-    async def read(self, fn, *args):
-        return await self.conn.run_sync(fn, *args)
+    async def read_turn(self, key: ConversationKey, event_id: str | None) -> Read:
+        return await self.conn.run_sync(sql_turn.read, key, event_id)
 
-    write = read
+    async def write_turn(self, key: ConversationKey, event_id: str | None, version: int | None, writes: Writes):
+        await self.conn.run_sync(sql_turn.write, key, event_id, version, writes)
+
+
+class _ThreadTrips:
+    """A turn's trips on SQLite on a file: each one hop to the database thread, no transaction open in between."""
+
+    conn = None  # "forget me" opens its own transaction
+
+    def __init__(self, thread: SqliteThread):
+        self._thread = thread
+
+    async def read_turn(self, key: ConversationKey, event_id: str | None) -> Read:
+        return await self._thread.read(sql_turn.read, key, event_id)
+
+    async def write_turn(self, key: ConversationKey, event_id: str | None, version: int | None, writes: Writes):
+        await self._thread.write(sql_turn.write, key, event_id, version, writes)
 
 
 class SqlStore:
@@ -59,6 +77,7 @@ class SqlStore:
         self._insert = postgresql.insert if self.is_postgres else sqlite.insert
         self._thread = for_thread(engine.url)  # SQLite on a file: each trip one hop to one thread
         self._conversations = KeyedLocks()
+        self._pg_statements = PgStatements(engine.dialect) if engine.dialect.driver == "asyncpg" else None
 
     async def close(self) -> None:
         if self._thread is not None:
@@ -74,7 +93,7 @@ class SqlStore:
         """
         try:
             async with self._conversations.hold(key), self._trips() as trips:
-                found = await trips.read(sql_turn.read, key, event_id)
+                found = await trips.read_turn(key, event_id)
                 if found.seen:
                     yield None
                     return
@@ -83,20 +102,29 @@ class SqlStore:
                 if turn.forgotten or not (event_id or turn.writes):
                     return
                 version = found.state.version if found.state else None
-                await trips.write(sql_turn.write, key, event_id, version, turn.writes)
+                await trips.write_turn(key, event_id, version, turn.writes)
         except IntegrityError as exc:
             raise StateConflict(key) from exc
+        except Exception as exc:
+            if type(exc).__name__ == "UniqueViolationError":  # asyncpg's, from a statement run on the driver
+                raise StateConflict(key) from exc
+            raise
 
     @contextlib.asynccontextmanager
-    async def _trips(self) -> AsyncIterator[SqliteThread | _OneTransaction]:
+    async def _trips(self) -> AsyncIterator[_ThreadTrips | PgTrips | _OneTransaction]:
         """Where a turn's read and write go (see sql_turn).
 
         SQLite on a file: each a hop to the database thread, no transaction open in between.
         PostgreSQL: one pooled connection and one transaction for both (one check-out, not
-        two); the read takes no lock, so holding it open for the body blocks nobody.
+        two), the usual statements run on the driver (pg_turn); the read takes no lock, so
+        holding it open for the body blocks nobody.
         """
         if self._thread is not None:
-            yield self._thread
+            yield _ThreadTrips(self._thread)
+            return
+        if self._pg_statements is not None:
+            async with pg_trips(self.engine, self._pg_statements) as trips:
+                yield trips
             return
         async with transaction(self.engine) as conn:
             yield _OneTransaction(conn)

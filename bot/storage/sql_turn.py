@@ -195,13 +195,16 @@ def read(conn: Connection, key: ConversationKey, event_id: str | None) -> Read:
     if event_id:
         params["event_id"] = event_id[:200]
     row = conn.execute(_READ[bool(event_id), conn.dialect.name == "postgresql"], params).one()
-    state = (
-        StoredState(data=row.state, version=row.version, updated_at=aware(row.updated_at))
-        if row.version is not None
+    return read_from(row.state, row.version, row.updated_at, row.settings, bool(event_id and row.seen))
+
+
+def read_from(state: Any, version: int | None, updated_at: datetime | None, settings: Any, seen: bool) -> Read:
+    stored = (
+        StoredState(data=state, version=version, updated_at=aware(updated_at))
+        if version is not None and updated_at is not None
         else None
     )
-    settings = row.settings if isinstance(row.settings, dict) else None
-    return Read(seen=bool(event_id and row.seen), state=state, settings=settings)
+    return Read(seen=seen, state=stored, settings=settings if isinstance(settings, dict) else None)
 
 
 @dataclass
@@ -233,16 +236,19 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
     )
     if claim and writes.state is not None and conn.dialect.name == "postgresql":
         # The usual turn (a delivery and a step of the conversation): one round trip for both.
-        where = _key_params(k)
-        nxt = {"k_state": writes.state, "k_now": now}
-        if version is not None:
-            nxt |= {"k_version": version, "k_next": version + 1}
-        claimed = {f"e_{name}": value for name, value in claim.items()}
-        row = conn.execute(_CLAIM_AND_SAVE_PG[version is None], {**claimed, **where, **nxt}).one()
+        params = claim_and_save_params(key, event_id, version, writes.state, now)
+        row = conn.execute(_CLAIM_AND_SAVE_PG[version is None], params).one()
         if row.claimed != 1 or row.saved != 1:
             raise StateConflict(key)  # a duplicate delivery, or the conversation moved on since the read
     else:
         _claim_then_save(conn, insert_, key, claim, version, writes.state, now)
+    write_counts(conn, key, writes, now)
+
+
+def write_counts(conn: Connection, key: ConversationKey, writes: Writes, now: datetime) -> None:
+    """The rest of a turn's writes, in its transaction: language, feedback, misreads, escalations."""
+    insert_ = dialect_insert(conn)
+    k = key
     if writes.language:
         _set_language(conn, insert_, k, writes.language, now)
     for step_id, useful in writes.feedback:
@@ -252,6 +258,10 @@ def write(conn: Connection, key: ConversationKey, event_id: str | None, version:
     today: date = now.date()
     for topic in writes.escalations:
         conn.execute(escalation_stmt(insert_, k.platform, topic, today))
+
+
+def has_counts(writes: Writes) -> bool:
+    return bool(writes.language or writes.feedback or writes.misreads or writes.escalations)
 
 
 def _claim_then_save(conn: Connection, insert_, key: ConversationKey, claim, version, state, now: datetime) -> None:
@@ -267,6 +277,15 @@ def _claim_then_save(conn: Connection, insert_, key: ConversationKey, claim, ver
     nxt = {"k_version": version, "k_state": state, "k_next": version + 1, "k_now": now}
     if conn.execute(_NEXT_STATE, {**_key_params(key), **nxt}).rowcount != 1:
         raise StateConflict(key)
+
+
+def claim_and_save_params(key: ConversationKey, event_id: str, version: int | None, state: dict, now: datetime):
+    """The parameters of `_CLAIM_AND_SAVE_PG[version is None]`."""
+    claimed = {"e_platform": key.platform, "e_workspace_id": key.workspace_id, "e_event_id": event_id[:200]}
+    nxt = {"k_state": state, "k_now": now}
+    if version is not None:
+        nxt |= {"k_version": version, "k_next": version + 1}
+    return {**claimed, "e_seen_at": now, **_key_params(key), **nxt}
 
 
 def _key_params(key: ConversationKey) -> dict[str, str]:

@@ -1,0 +1,114 @@
+"""A PostgreSQL turn's two usual statements run on the asyncpg connection itself.
+
+`sql_turn` builds a turn's read and its claim-and-save as SQLAlchemy statements,
+compiled once. Run through SQLAlchemy's async engine, each still went through
+its greenlet bridge, execution context and result machinery: about a third of a
+PostgreSQL turn's CPU, several times the statements' own cost (benchmarks/README,
+"PostgreSQL turns on the driver"). Here the same compiled SQL is sent straight
+to the pooled asyncpg connection SQLAlchemy checked out, inside an asyncpg
+transaction; the rarer writes (language, feedback, escalation counts, "forget
+me") still go through SQLAlchemy on that same connection and transaction.
+
+Only the JSON parameter needs converting by hand: SQLAlchemy's asyncpg dialect
+gives each connection a json codec that takes text and returns Python objects;
+strings, integers and aware datetimes go to asyncpg as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.storage import sql_turn
+from bot.storage.db import as_store_error
+from bot.storage.sql_turn import Read, Writes
+from dialogs.models import ConversationKey
+from dialogs.store import StateConflict
+
+
+class Compiled:
+    """A SQLAlchemy statement compiled once for asyncpg: its SQL and its parameters in order."""
+
+    def __init__(self, stmt, dialect):
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        # values compiled into the statement itself (set_config's arguments, a literal version 1)
+        self._fixed = {
+            name: value for name, value in compiled.construct_params(_check=False).items() if value is not None
+        }
+        self._json = {name for name in self.names if name in compiled.binds and _is_json(compiled.binds[name].type)}
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        merged = {**self._fixed, **params}
+        return [json.dumps(merged[n]) if n in self._json else merged[n] for n in self.names]
+
+
+def _is_json(type_) -> bool:
+    return isinstance(type_, JSON)
+
+
+class PgStatements:
+    """The turn's statements, compiled for this engine's dialect (once per store)."""
+
+    def __init__(self, dialect):
+        self.read = {event: Compiled(sql_turn._READ[event, True], dialect) for event in (False, True)}
+        self.claim_and_save = {new: Compiled(sql_turn._CLAIM_AND_SAVE_PG[new], dialect) for new in (False, True)}
+
+
+class PgTrips:
+    """A turn's read and write on one pooled connection, in one asyncpg transaction."""
+
+    def __init__(self, conn: AsyncConnection, raw, statements: PgStatements):
+        self.conn = conn  # SQLAlchemy's view of the same connection, for the rarer writes
+        self._raw = raw
+        self._statements = statements
+
+    async def read_turn(self, key: ConversationKey, event_id: str | None) -> Read:
+        params: dict[str, Any] = key.model_dump()
+        if event_id:
+            params["event_id"] = event_id[:200]
+        compiled = self._statements.read[bool(event_id)]
+        row = await self._raw.fetchrow(compiled.sql, *compiled.args(params))
+        seen = bool(event_id and row["seen"])
+        return sql_turn.read_from(row["state"], row["version"], row["updated_at"], row["settings"], seen)
+
+    async def write_turn(self, key: ConversationKey, event_id: str | None, version: int | None, writes: Writes):
+        now = datetime.now(UTC)
+        if event_id and writes.state is not None:
+            # The usual turn: the claim and the conversation's save in one statement (sql_turn).
+            compiled = self._statements.claim_and_save[version is None]
+            params = sql_turn.claim_and_save_params(key, event_id, version, writes.state, now)
+            row = await self._raw.fetchrow(compiled.sql, *compiled.args(params))
+            if row["claimed"] != 1 or row["saved"] != 1:
+                raise StateConflict(key)  # a duplicate delivery, or the conversation moved on since the read
+            if sql_turn.has_counts(writes):
+                await self.conn.run_sync(sql_turn.write_counts, key, writes, now)
+            return
+        await self.conn.run_sync(sql_turn.write, key, event_id, version, writes)
+
+
+@contextlib.asynccontextmanager
+async def pg_trips(engine: AsyncEngine, statements: PgStatements) -> AsyncIterator[PgTrips]:
+    """One pooled connection and one transaction, begun and committed by asyncpg.
+
+    SQLAlchemy's side of the connection is in autocommit mode, so it begins and ends
+    nothing itself: what it runs on this connection is inside the asyncpg transaction.
+    """
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            raw = (await conn.get_raw_connection()).driver_connection
+            async with raw.transaction():
+                yield PgTrips(conn, raw, statements)
+    except Exception as exc:
+        error = as_store_error(exc)
+        if error is exc:
+            raise
+        raise error from exc
