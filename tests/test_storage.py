@@ -398,3 +398,30 @@ async def test_forget_me_inside_a_turn_removes_everything_and_claims_the_deliver
     async with sql_store.turn(ALICE, "Ev3") as turn:
         assert turn.state is None and await turn.language() is None
     assert await sql_store.feedback_report() == [("step-a", 1, 0)], "counts name no one, so they stay"
+
+
+async def test_what_a_turn_writes_ages_out_on_time_like_everything_else(sql_store):
+    """A turn's row and its delivery receipt are stored as SQLAlchemy stores them (the turn's statements
+    run on the driver), so the retention job's time comparisons keep them until, and only until, they are due:
+    a minute either side of the cut-off, on the same day (where a time stored in another format sorts wrong)."""
+    async with sql_store.turn(ALICE, "Ev1") as turn:
+        await turn.save({"stage": "offered"})
+    stored = await sql_store.load_state(ALICE)
+    written = stored.updated_at
+    assert stored.data == {"stage": "offered"} and abs(written - datetime.now(UTC)) < timedelta(minutes=1)
+    minute = timedelta(minutes=1)
+
+    kept = await sql_store.purge(retention_days=30, now=written + timedelta(days=1) - minute)
+    assert kept["processed_events"] == 0, "a receipt is kept for a day"
+    async with sql_store.turn(ALICE, "Ev1") as turn:
+        assert turn is None, "the receipt is still there: a retry is a duplicate"
+    due = await sql_store.purge(retention_days=30, now=written + timedelta(days=1) + minute)
+    assert due["processed_events"] == 1 and due["conversation_state"] == 0
+
+    assert (await sql_store.purge(retention_days=30, now=written + timedelta(days=30) - minute))[
+        "conversation_state"
+    ] == 0
+    assert (await sql_store.purge(retention_days=30, now=written + timedelta(days=30) + minute))[
+        "conversation_state"
+    ] == 1
+    assert await sql_store.load_state(ALICE) is None

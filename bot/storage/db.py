@@ -137,7 +137,17 @@ def _switch_to_wal(cur) -> None:
 
 # PoolTimeout: every pooled connection stayed busy for pool_timeout. The database is there but cannot
 # take this turn now, which to the person is the same as "unavailable": try again in a minute.
-UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError, PoolTimeout)
+# sqlite3.OperationalError: "database is locked" past busy_timeout, a disk error, from a statement the
+# turn thread runs on the driver itself (sqlite_turn).
+UNAVAILABLE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    ConnectionError,
+    TimeoutError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+)
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -9,49 +9,27 @@ to the pooled asyncpg connection SQLAlchemy checked out, inside an asyncpg
 transaction; the rarer writes (language, feedback, escalation counts, "forget
 me") still go through SQLAlchemy on that same connection and transaction.
 
-Only the JSON parameter needs converting by hand: SQLAlchemy's asyncpg dialect
-gives each connection a json codec that takes text and returns Python objects;
-strings, integers and aware datetimes go to asyncpg as they are.
+Values are converted by the column types' own processors (`compiled.py`):
+JSON goes as its text to the json codec SQLAlchemy's asyncpg dialect gives each
+connection, which hands back Python objects; strings, integers and aware
+datetimes go to asyncpg as they are.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage import sql_turn
+from bot.storage.compiled import Compiled
 from bot.storage.db import as_store_error
 from bot.storage.sql_turn import Read, Writes
 from dialogs.models import ConversationKey
 from dialogs.store import StateConflict
-
-
-class Compiled:
-    """A SQLAlchemy statement compiled once for asyncpg: its SQL and its parameters in order."""
-
-    def __init__(self, stmt, dialect):
-        compiled = stmt.compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        # values compiled into the statement itself (set_config's arguments, a literal version 1)
-        self._fixed = {
-            name: value for name, value in compiled.construct_params(_check=False).items() if value is not None
-        }
-        self._json = {name for name in self.names if name in compiled.binds and _is_json(compiled.binds[name].type)}
-
-    def args(self, params: dict[str, Any]) -> list[Any]:
-        merged = {**self._fixed, **params}
-        return [json.dumps(merged[n]) if n in self._json else merged[n] for n in self.names]
-
-
-def _is_json(type_) -> bool:
-    return isinstance(type_, JSON)
 
 
 class PgStatements:

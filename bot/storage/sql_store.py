@@ -17,13 +17,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.storage import audit, sql_turn
+from bot.storage import audit, sql_turn, sqlite_turn
 from bot.storage.audit import AuditLog
 from bot.storage.db import transaction
 from bot.storage.keyed_locks import KeyedLocks
 from bot.storage.pg_turn import PgStatements, PgTrips, pg_trips
 from bot.storage.sql_turn import Read, SqlTurn, Writes, aware, claim_stmt, feedback_stmt, key_clause, misread_stmt
 from bot.storage.sqlite_thread import SqliteThread, for_thread
+from bot.storage.sqlite_turn import SqliteStatements
 from bot.storage.tables import (
     conversation_state,
     feedback_counts,
@@ -56,18 +57,20 @@ class _OneTransaction:
 
 
 class _ThreadTrips:
-    """A turn's trips on SQLite on a file: each one hop to the database thread, no transaction open in between."""
+    """A turn's trips on SQLite on a file: each one hop to the database thread, no transaction open in between,
+    the statements run on the driver there (sqlite_turn)."""
 
     conn = None  # "forget me" opens its own transaction
 
-    def __init__(self, thread: SqliteThread):
+    def __init__(self, thread: SqliteThread, statements: SqliteStatements):
         self._thread = thread
+        self._statements = statements
 
     async def read_turn(self, key: ConversationKey, event_id: str | None) -> Read:
-        return await self._thread.read(sql_turn.read, key, event_id)
+        return await self._thread.read(sqlite_turn.read, self._statements, key, event_id)
 
     async def write_turn(self, key: ConversationKey, event_id: str | None, version: int | None, writes: Writes):
-        await self._thread.write(sql_turn.write, key, event_id, version, writes)
+        await self._thread.write(sqlite_turn.write, self._statements, key, event_id, version, writes)
 
 
 class SqlStore:
@@ -78,6 +81,7 @@ class SqlStore:
         self._thread = for_thread(engine.url)  # SQLite on a file: each trip one hop to one thread
         self._conversations = KeyedLocks()
         self._pg_statements = PgStatements(engine.dialect) if engine.dialect.driver == "asyncpg" else None
+        self._sqlite_statements = SqliteStatements(self._thread.engine.dialect) if self._thread is not None else None
 
     async def close(self) -> None:
         if self._thread is not None:
@@ -120,7 +124,7 @@ class SqlStore:
         holding it open for the body blocks nobody.
         """
         if self._thread is not None:
-            yield _ThreadTrips(self._thread)
+            yield _ThreadTrips(self._thread, self._sqlite_statements)
             return
         if self._pg_statements is not None:
             async with pg_trips(self.engine, self._pg_statements) as trips:

@@ -275,7 +275,7 @@ def _claim_then_save(conn: Connection, insert_, key: ConversationKey, claim, ver
         conn.execute(_NEW_STATE, {**key.model_dump(), "state": state, "version": 1, "updated_at": now})
         return
     nxt = {"k_version": version, "k_state": state, "k_next": version + 1, "k_now": now}
-    if conn.execute(_NEXT_STATE, {**_key_params(key), **nxt}).rowcount != 1:
+    if conn.execute(_NEXT_STATE, {**key_params(key), **nxt}).rowcount != 1:
         raise StateConflict(key)
 
 
@@ -285,10 +285,10 @@ def claim_and_save_params(key: ConversationKey, event_id: str, version: int | No
     nxt = {"k_state": state, "k_now": now}
     if version is not None:
         nxt |= {"k_version": version, "k_next": version + 1}
-    return {**claimed, "e_seen_at": now, **_key_params(key), **nxt}
+    return {**claimed, "e_seen_at": now, **key_params(key), **nxt}
 
 
-def _key_params(key: ConversationKey) -> dict[str, str]:
+def key_params(key: ConversationKey) -> dict[str, str]:
     """The conversation's key as the k_-named parameters of the save statements."""
     return {f"k_{name}": value for name, value in key.model_dump().items()}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -75,7 +76,7 @@ class SqliteThread:
         conn = self._connection().execution_options(**{NO_BEGIN: True})
         try:
             return fn(conn, *args)
-        except DBAPIError:
+        except (DBAPIError, sqlite3.Error):
             self._drop()  # a fresh connection for the next trip, in case this one is what failed
             raise
         finally:
@@ -87,7 +88,7 @@ class SqliteThread:
         try:
             with conn.begin():
                 return fn(conn, *args)
-        except DBAPIError:
+        except (DBAPIError, sqlite3.Error):
             self._drop()  # rolled back; a fresh connection for the next trip, as above
             raise
 
