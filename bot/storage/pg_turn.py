@@ -4,7 +4,7 @@
 compiled once. Run through SQLAlchemy's async engine, each still went through
 its greenlet bridge, execution context and result machinery: about a third of a
 PostgreSQL turn's CPU, several times the statements' own cost (benchmarks/README,
-"PostgreSQL turns on the driver"). Here the same compiled SQL is sent straight
+"Turn storage on the drivers"). Here the same compiled SQL is sent straight
 to the pooled asyncpg connection SQLAlchemy checked out, inside an asyncpg
 transaction; the rarer writes (language, feedback, escalation counts, "forget
 me") still go through SQLAlchemy on that same connection and transaction.

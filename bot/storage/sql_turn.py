@@ -8,11 +8,14 @@ the turn's counts. A claim or version that moved on in between is a
 `StateConflict`: the turn is handled again from the read, which then sees the
 claim (a duplicate) or the newer conversation.
 
-Both trips are plain functions over a synchronous `Connection`. On SQLite each
-is one hop to the database thread (`sqlite_thread.py`): the read outside any
-transaction, the writes in one, so SQLite's write lock is never held while the
-dialog runs. On PostgreSQL both are `run_sync` inside one transaction on one
-connection (`SqlStore.turn`).
+The statements are built here, once. On SQLite each trip is one hop to the
+database thread (`sqlite_thread.py`): the read outside any transaction, the
+writes in one, so SQLite's write lock is never held while the dialog runs. On
+PostgreSQL both trips are inside one transaction on one connection
+(`SqlStore.turn`). On either, the read and the claim-and-save run on the
+driver's own connection (`sqlite_turn.py`, `pg_turn.py`); the functions below
+run them through SQLAlchemy (an in-memory SQLite database) and do the rarer
+writes everywhere.
 """
 
 from __future__ import annotations
