@@ -33,8 +33,10 @@ from tests.fakes.teams_client import TeamsChannel, TeamsClient, TeamsUser, chann
 
 pytestmark = pytest.mark.process  # starts leadbot or other OS processes
 
-MARKER = "zebracrossing-7781"
-WORDS = (MARKER, "zebracrossing", "7781", "rota is a mess")
+# The number is eight digits: no stored or logged time has a run of digits that long (microseconds are six),
+# so it can only be found where the message's own text was kept. "7781" once matched a receipt's seen_at.
+MARKER = "zebracrossing-40718293"
+WORDS = (MARKER, "zebracrossing", "40718293", "rota is a mess")
 SAID = f"{MARKER} our rota is a mess"
 TEAM, USER, DM, BOT_USER = "T0LOGS", "U0LOGS", "D0LOGS", "U0BOTL"
 TENANT = "8e2f4a6b-0000-4000-8000-000000000008"
