@@ -317,6 +317,11 @@ async def test_a_turn_does_not_wait_for_the_disk_but_forget_me_does(pg_engine):
         assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "on", "for the turn's only"
 
     store = SqlStore(pg_engine)
+    async with store._trips() as trips:  # the way a turn goes: its statements on the driver (pg_turn)
+        await trips.read_turn(ALICE, "Ev-1")
+        assert (await trips.conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "off"
+    async with pg_engine.begin() as conn:
+        assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "on", "for the turn's only"
     async with store.turn(ALICE, "Ev-2") as turn:
         await turn.save({"stage": "offered"})
     async with pg_engine.begin() as conn:  # "forget me" runs inside its turn's transaction
