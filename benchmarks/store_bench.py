@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,28 +57,15 @@ async def measure(url: str, turns: int, repeats: int) -> dict[str, float]:
     return {"cpu_ms": min(c for c, _ in runs), "wall_ms": min(w for _, w in runs)}
 
 
-async def scratch_postgres(admin_url: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def one_pass(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         results["SQLite"] = await measure(f"sqlite+aiosqlite:///{Path(tmp) / 'store.db'}", args.turns, args.repeats)
     if args.postgres:
-        name = f"leadbot_store_{uuid.uuid4().hex[:10]}"
-        await scratch_postgres(args.postgres, f'CREATE DATABASE "{name}"')
-        try:
-            base = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-            results["PostgreSQL"] = await measure(f"{base}/{name}", args.turns, args.repeats)
-        finally:
-            await scratch_postgres(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        from benchmarks.common import scratch_postgres
+
+        async with scratch_postgres(args.postgres, prefix="leadbot_store") as url:
+            results["PostgreSQL"] = await measure(url, args.turns, args.repeats)
     return results
 
 

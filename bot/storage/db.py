@@ -6,7 +6,7 @@ import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import (
@@ -175,28 +175,30 @@ def as_store_error(exc: Exception) -> Exception:
     return error
 
 
-@contextlib.asynccontextmanager
-async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that raises StoreUnavailable, not a driver error, when the database is down."""
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Within it, "the database is not there (now)" is raised as StoreUnavailable, not as a driver error."""
     try:
-        async with engine.begin() as conn:
-            yield conn
+        yield
     except Exception as exc:
         error = as_store_error(exc)
         if error is exc:
             raise
         raise error from exc
+
+
+@contextlib.asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction that raises StoreUnavailable, not a driver error, when the database is down."""
+    with store_errors():
+        async with engine.begin() as conn:
+            yield conn
 
 
 @contextlib.asynccontextmanager
 async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for lone read statements outside any transaction: no BEGIN or COMMIT round trips."""
     option = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {NO_BEGIN: True}
-    try:
+    with store_errors():
         async with engine.connect() as conn:
             yield await conn.execution_options(**option)
-    except Exception as exc:
-        error = as_store_error(exc)
-        if error is exc:
-            raise
-        raise error from exc

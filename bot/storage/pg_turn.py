@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage import sql_turn
 from bot.storage.compiled import Compiled
-from bot.storage.db import as_store_error
+from bot.storage.db import store_errors
 from bot.storage.sql_turn import Read, Writes
 from dialogs.models import ConversationKey
 from dialogs.store import StateConflict
@@ -58,6 +58,9 @@ class PgTrips:
         return sql_turn.read_from(row["state"], row["version"], row["updated_at"], row["settings"], seen)
 
     async def write_turn(self, key: ConversationKey, event_id: str | None, version: int | None, writes: Writes):
+        # The read set synchronous_commit off for this transaction: committed before the answer,
+        # written to disk a moment after it (a PostgreSQL crash can lose the last moment's turns,
+        # as SQLite's synchronous=NORMAL can).
         now = datetime.now(UTC)
         if event_id and writes.state is not None:
             # The usual turn: the claim and the conversation's save in one statement (sql_turn).
@@ -79,14 +82,9 @@ async def pg_trips(engine: AsyncEngine, statements: PgStatements) -> AsyncIterat
     SQLAlchemy's side of the connection is in autocommit mode, so it begins and ends
     nothing itself: what it runs on this connection is inside the asyncpg transaction.
     """
-    try:
+    with store_errors():
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             raw = (await conn.get_raw_connection()).driver_connection
             async with raw.transaction():
                 yield PgTrips(conn, raw, statements)
-    except Exception as exc:
-        error = as_store_error(exc)
-        if error is exc:
-            raise
-        raise error from exc

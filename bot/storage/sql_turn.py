@@ -225,26 +225,19 @@ class Writes:
 
 
 def write(conn: Connection, key: ConversationKey, event_id: str | None, version: int | None, writes: Writes) -> None:
-    """The turn's one transaction (the caller's): claim, conversation, language, counts."""
-    insert_ = dialect_insert(conn)
-    k = key
+    """The turn's one transaction (the caller's) through SQLAlchemy: claim, conversation, language, counts.
+
+    PostgreSQL's usual turn (a claim and a save) goes through `pg_turn` instead, in one statement."""
+    statements = save_statements(dialect_insert(conn))
     now = _now()
-    # On PostgreSQL the read set synchronous_commit off for this transaction: committed before
-    # the answer, written to disk within a moment after it, not before it (a PostgreSQL crash
-    # can lose the last moment's turns, as SQLite's synchronous=NORMAL can).
-    claim = (
-        {"platform": k.platform, "workspace_id": k.workspace_id, "event_id": event_id[:200], "seen_at": now}
-        if event_id
-        else None
+    claim_then_save(
+        lambda name, params: conn.execute(statements[name], params).rowcount,
+        key,
+        event_id,
+        version,
+        writes.state,
+        now,
     )
-    if claim and writes.state is not None and conn.dialect.name == "postgresql":
-        # The usual turn (a delivery and a step of the conversation): one round trip for both.
-        params = claim_and_save_params(key, event_id, version, writes.state, now)
-        row = conn.execute(_CLAIM_AND_SAVE_PG[version is None], params).one()
-        if row.claimed != 1 or row.saved != 1:
-            raise StateConflict(key)  # a duplicate delivery, or the conversation moved on since the read
-    else:
-        _claim_then_save(conn, insert_, key, claim, version, writes.state, now)
     write_counts(conn, key, writes, now)
 
 
@@ -267,18 +260,35 @@ def has_counts(writes: Writes) -> bool:
     return bool(writes.language or writes.feedback or writes.misreads or writes.escalations)
 
 
-def _claim_then_save(conn: Connection, insert_, key: ConversationKey, claim, version, state, now: datetime) -> None:
-    """The claim, then the conversation's save, as two statements (SQLite, or a turn without one of them)."""
-    if claim and conn.execute(_CLAIM[insert_], claim).rowcount != 1:
+def save_statements(insert_) -> dict[str, Any]:
+    """What `claim_then_save` runs, by name, with the dialect's INSERT (for its ON CONFLICT)."""
+    return {"claim": _CLAIM[insert_], "new_state": _NEW_STATE, "next_state": _NEXT_STATE}
+
+
+def claim_then_save(
+    run: Callable[[str, dict[str, Any]], int],
+    key: ConversationKey,
+    event_id: str | None,
+    version: int | None,
+    state: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    """The claim, then the conversation's save, as two statements.
+
+    `run(name, params)` executes the statement of that name (`save_statements`) and returns
+    its row count: through SQLAlchemy (`write`) or on the sqlite3 connection (`sqlite_turn`).
+    """
+    claim = {"platform": key.platform, "workspace_id": key.workspace_id, "seen_at": now}
+    if event_id and run("claim", {**claim, "event_id": event_id[:200]}) != 1:
         raise StateConflict(key)  # another delivery of this event got there since the read: it is a duplicate
     if state is None:
         return
     if version is None:
-        # A first turn racing another first turn loses here (IntegrityError -> StateConflict).
-        conn.execute(_NEW_STATE, {**key.model_dump(), "state": state, "version": 1, "updated_at": now})
+        # A first turn racing another first turn loses here (an integrity error -> StateConflict).
+        run("new_state", {**key.model_dump(), "state": state, "version": 1, "updated_at": now})
         return
     nxt = {"k_version": version, "k_state": state, "k_next": version + 1, "k_now": now}
-    if conn.execute(_NEXT_STATE, {**key_params(key), **nxt}).rowcount != 1:
+    if run("next_state", {**key_params(key), **nxt}) != 1:
         raise StateConflict(key)
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from bot.storage.db import NO_BEGIN, as_store_error, sqlite_hooks
+from bot.storage.db import NO_BEGIN, sqlite_hooks, store_errors
 
 T = TypeVar("T")
 
@@ -59,13 +59,8 @@ class SqliteThread:
 
     async def _run(self, how: Callable[..., T], fn: Callable[..., T], *args) -> T:
         loop = asyncio.get_running_loop()
-        try:
+        with store_errors():
             return await loop.run_in_executor(self._executor, functools.partial(how, fn, *args))
-        except Exception as exc:
-            error = as_store_error(exc)
-            if error is exc:
-                raise
-            raise error from exc
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:

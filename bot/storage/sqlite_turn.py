@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
@@ -28,9 +29,7 @@ class SqliteStatements:
 
     def __init__(self, dialect):
         self.read = {event: Compiled(sql_turn._READ[event, False], dialect) for event in (False, True)}
-        self.claim = Compiled(sql_turn._CLAIM[sqlite.insert], dialect)
-        self.new_state = Compiled(sql_turn._NEW_STATE, dialect)
-        self.next_state = Compiled(sql_turn._NEXT_STATE, dialect)
+        self.save = {name: Compiled(stmt, dialect) for name, stmt in sql_turn.save_statements(sqlite.insert).items()}
 
 
 def read(conn: Connection, statements: SqliteStatements, key: ConversationKey, event_id: str | None) -> Read:
@@ -58,21 +57,14 @@ def write(
 ) -> None:
     """As `sql_turn.write`, inside the caller's transaction: claim, conversation, then the counts."""
     raw = _driver(conn)
+
+    def run(name: str, params: dict[str, Any]) -> int:
+        compiled = statements.save[name]
+        return raw.execute(compiled.sql, compiled.args(params)).rowcount
+
     now = datetime.now(UTC)
     try:
-        if event_id:
-            claim = {"platform": key.platform, "workspace_id": key.workspace_id, "event_id": event_id[:200]}
-            if raw.execute(statements.claim.sql, statements.claim.args({**claim, "seen_at": now})).rowcount != 1:
-                raise StateConflict(key)  # another delivery of this event got there since the read
-        if writes.state is not None:
-            if version is None:
-                new = {**key.model_dump(), "state": writes.state, "version": 1, "updated_at": now}
-                raw.execute(statements.new_state.sql, statements.new_state.args(new))
-            else:
-                nxt = {"k_version": version, "k_state": writes.state, "k_next": version + 1, "k_now": now}
-                params = {**sql_turn.key_params(key), **nxt}
-                if raw.execute(statements.next_state.sql, statements.next_state.args(params)).rowcount != 1:
-                    raise StateConflict(key)
+        sql_turn.claim_then_save(run, key, event_id, version, writes.state, now)
     except sqlite3.IntegrityError as exc:
         raise StateConflict(key) from exc  # a first turn raced by another first turn
     if sql_turn.has_counts(writes):
