@@ -186,6 +186,27 @@ async def test_a_delivery_claimed_elsewhere_while_a_turn_decided_is_written_once
     assert await sql_store.feedback_report() == [], "none of the slower turn's writes went in"
 
 
+async def test_a_delivery_claimed_elsewhere_conflicts_even_when_the_conversation_did_not_move(sql_store):
+    """The claim alone guards a retry: the other replica answered this event without changing the
+    conversation ("thanks"), so the version still matches, and the slower turn must still not answer twice."""
+    from bot.storage.sql_store import SqlStore
+
+    async with sql_store.turn(ALICE, "Ev-0") as turn:
+        await turn.save({"stage": "offered"})
+    replica = SqlStore(sql_store.engine)
+    try:
+        with pytest.raises(StateConflict):
+            async with sql_store.turn(ALICE, "Ev-thanks") as slow:
+                async with replica.turn(ALICE, "Ev-thanks") as fast:
+                    assert fast is not None  # answered there, nothing saved: only the claim is written
+                await slow.save({"stage": "thanked"})
+    finally:
+        await replica.close()
+    async with sql_store.turn(ALICE, "Ev-thanks") as again:
+        assert again is None, "handled again, it is the duplicate"
+    assert (await sql_store.load_state(ALICE)).data == {"stage": "offered"}
+
+
 async def test_concurrent_turns_on_one_conversation_never_lose_an_update(sql_store):
     """Ten turns at once on one conversation (think two replicas): each sees the one before."""
     from dialogs.store import StateConflict
