@@ -191,3 +191,20 @@ def test_stats_on_a_fresh_database_says_nothing_is_counted(db_env):
     result = run(["stats", "misreads"], env_extra=db_env)
     assert result.returncode == 0 and "nothing counted yet" in result.stdout
     assert json.loads(run(["stats", "misreads", "--json"], env_extra=db_env).stdout) == {"misreads": []}
+
+
+def test_eval_report_says_not_measured_rather_than_missed_when_a_file_has_no_cases_for_a_measure(tmp_path):
+    # Escalations with no topic labels: topic routing cannot be scored, which is not a miss.
+    rows = [
+        {"id": "e1", "text": "a carer has been taking money from a client's purse", "first_move": "escalate"},
+        {"id": "n1", "text": "thanks, that's all for today", "first_move": "none"},
+    ]
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = run(["diagnose", "--eval", str(labelled)])
+    assert result.returncode == 0, result.stderr
+    topic_line = next(line for line in result.stdout.splitlines() if line.startswith("escalations shown"))
+    assert "not measured" in topic_line and "MISSED" not in topic_line
+    # A measure that is scored still gets its verdict.
+    recall_line = next(line for line in result.stdout.splitlines() if line.startswith("escalate recall"))
+    assert recall_line.rstrip().endswith(("ok", "MISSED"))
