@@ -216,3 +216,24 @@ def test_an_unsure_reply_says_so_and_gives_shared_and_likely_routes(content):
         assert content.routes[route].name in shown
     assert "If it is about fraud and bribery:" in shown
     assert content.escalation.urgent_line not in reply.lines, "neither likely topic is urgent"
+
+
+def test_an_unsure_reply_leads_with_the_urgent_line_when_a_likely_topic_is_a_risk_to_life(content):
+    # A man found twice in a running car in a closed garage, read as "a mental-health crisis or
+    # domestic abuse": the topic is unsettled, but 999 and Samaritans must still come first.
+    likely = ["domestic-abuse", "mental-health-crisis"]
+    assert all(content.topics[t].urgent for t in likely)
+    reply = escalation_reply(content, "domestic-abuse", sure=False, alternatives=likely)
+    assert reply.title == content.escalation.unsure.title
+    assert reply.lines[0] == content.escalation.urgent_line
+    assert content.topics["self-harm-suicide"].reply not in reply.lines, "still no topic's own block"
+
+
+@given(data=st.data())
+def test_the_urgent_line_leads_an_unsure_reply_exactly_when_a_listed_topic_is_urgent(content, data):
+    alternatives = data.draw(st.lists(st.sampled_from(sorted(content.topics)), min_size=1, max_size=2, unique=True))
+    reply = escalation_reply(content, alternatives[0], sure=False, alternatives=alternatives)
+    urgent = any(content.topics[t].urgent for t in alternatives)
+    assert (content.escalation.urgent_line in reply.lines) == urgent
+    if urgent:
+        assert reply.lines[0] == content.escalation.urgent_line

@@ -4,7 +4,8 @@ A topic's own block (with the urgent line for urgent topics) is shown only when
 the diagnosis is sure of the topic. Otherwise the reply says plainly that the
 bot cannot tell which kind of matter it is, and gives the routes every
 sensitive matter shares plus those of the likeliest topics, each under its
-name: never another topic's block, and never the self-harm wording by default.
+name (led by the urgent line when one of them is urgent): never another
+topic's block, and never the self-harm wording by default.
 """
 
 from __future__ import annotations
@@ -50,9 +51,16 @@ def escalation_reply(
 
 
 def unsure_reply(content: Content, likely: Sequence[str]) -> Reply:
-    """The honest block: shared routes, then the likeliest topics' own routes under their names."""
+    """The honest block: shared routes, then the likeliest topics' own routes under their names.
+
+    When one of the likeliest topics is urgent, the urgent line (999, Samaritans) leads, as
+    it leads that topic's own block: a message read as "a mental-health crisis or domestic
+    abuse" may be a risk to life, and missing the line costs far more than showing it.
+    """
     esc = content.escalation
     lines = [esc.unsure.reply, esc.intro]
+    if any(content.topics[t].urgent for t in likely if t in content.topics):
+        lines.insert(0, esc.urgent_line)
     shown = list(esc.unsure.routes)
     lines.extend(_route_line(content, r) for r in shown)
     for topic_id in likely:
