@@ -43,13 +43,9 @@ def _training() -> list[tuple[str, str]]:
 
 
 def _messages(path: Path) -> list[tuple[str, str]]:
+    """(file and id, text) of each labelled message in a JSONL file."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [(f"{path.name} {row['id']}", row["text"]) for row in rows]
-
-
-def _messages_with_text(path: Path) -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [(str(row.get("id", "")), row["text"]) for row in rows if "text" in row]
+    return [(f"{path.name} {row.get('id', '')}", row["text"]) for row in rows if "text" in row]
 
 
 def test_no_training_example_is_a_near_copy_of_a_message_we_measure_on():
@@ -57,13 +53,13 @@ def test_no_training_example_is_a_near_copy_of_a_message_we_measure_on():
     assert len(measured) >= 346, "both persona sets are here"
     training = _training()
     docs = [char_features(text.lower()) for _, text in training] + [char_features(t.lower()) for _, t in measured]
-    # The word weights come from every labelled message here as well, as in training_overlap.py,
+    # The feature weights come from every labelled message here as well, as in training_overlap.py,
     # so that the two agree on what "near" is.
     others = [
         char_features(t.lower())
         for path in sorted((ROOT / "benchmarks" / "data").glob("*.jsonl"))
         if path not in KEPT_APART
-        for _, t in _messages_with_text(path)
+        for _, t in _messages(path)
     ]
     vectoriser = Vectoriser.fit(docs + others)
     train_m = vectoriser.matrix(docs[: len(training)])
