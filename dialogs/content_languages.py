@@ -50,6 +50,7 @@ TRANSLATED: dict[str, Any] = {
         "urgent_line": ALL,
         "outro": ALL,
         "unsure": {"title": ALL, "reply": ALL, "if_about": ALL},
+        "not_sensitive": ALL,
         "topics": Entries(("name", "reply")),
         "routes": Entries(("name", "contact", "when")),
     },

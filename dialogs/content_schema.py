@@ -260,11 +260,19 @@ class UnsureBlock(Entry):
         return v
 
 
+class NotSensitiveBlock(Entry):
+    """The way back from a false alarm: a button on an escalation the model read without any sensitive term."""
+
+    label: str = Field(min_length=3, max_length=40)  # the button
+    reply: str = Field(min_length=10, max_length=500)  # after it is pressed: ask for the team problem again
+
+
 class EscalationFile(Entry):
     intro: str = Field(max_length=300)
     urgent_line: str = Field(max_length=300)
     outro: str = Field(max_length=300)
     unsure: UnsureBlock
+    not_sensitive: NotSensitiveBlock
     topics: list[EscalationTopic] = Field(min_length=1)
     routes: list[EscalationRoute] = Field(min_length=1)
     # Everyday phrases that must not trigger an escalation ("killing it").

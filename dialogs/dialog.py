@@ -115,11 +115,24 @@ class Dialog:
 
     def _text(self, text: str, state: ConversationState, read: Diagnosis | None = None) -> DialogResult:
         d = read if read is not None else self.diagnoser.diagnose(text)
+        if d.first_move == "escalate" and not d.sensitive_terms and state.second_look:
+            # The manager has told us the last escalation was a false alarm: read this one again
+            # with the term list alone deciding escalation.
+            d = self.diagnoser.diagnose(text, second_look=True)
         if d.first_move == "escalate":
             # Escalation wins over everything, including a quiz in progress.
             fresh = ConversationState()
             counted = RecordEscalation(d.topic if d.topic and d.topic_sure else "unsure")
             reply = escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)
+            unsure = not d.sensitive_terms and d.confidence < self.diagnoser.ask_below
+            if unsure and self.content.escalation.urgent_line not in reply.lines:
+                # Read by the model alone, with no sensitive term, below the bar at which the bot would
+                # commit to a coaching reading, and with no risk to life in view: it may be a false
+                # alarm, and the manager gets a way to say so (the message itself is never coached
+                # either way). Real escalations the model reads alone are mostly far surer (README,
+                # "When it is a false alarm").
+                label = self.content.escalation.not_sensitive.label
+                reply = self._live(reply, fresh, [Choice(label=label, value="not_sensitive")])
             return DialogResult([reply], fresh, [counted], event="escalation", first_move="escalate")
         if d.first_move == "none":
             return self._none(d, state, text)
@@ -160,6 +173,10 @@ class Dialog:
             return self._stale(state)
         if value.startswith("quiz:") and state.quiz is not None:
             return self._quiz_answer(value, state)
+        if value == "not_sensitive":
+            # Counted in the turn metrics as its own event, so false alarms can be seen; no text kept.
+            reply = Reply(kind="notice", lines=[self.content.escalation.not_sensitive.reply])
+            return DialogResult([reply], ConversationState(second_look=True), event="not_sensitive")
         snap = state.snapshot
         if value == "done" and snap:
             return self._done(state)

@@ -64,3 +64,6 @@ class ConversationState(BaseModel):
     quiz: Quiz | None = None
     rated: list[str] = Field(default_factory=list)  # step ids already rated in this conversation
     language: str | None = None  # the language this conversation's last replies (and their buttons) were in
+    # The manager said the last escalation was not a sensitive matter: their next message escalates
+    # only on a sensitive term, not on the model's reading alone. Any turn that starts afresh clears it.
+    second_look: bool = False

@@ -36,6 +36,7 @@ def _welsh_texts(cy) -> list[str]:
     texts += [t for r in cy.routes.values() for t in (r.name, r.when, r.contact)]
     e = cy.escalation
     texts += [e.intro, e.urgent_line, e.outro, e.unsure.title, e.unsure.reply, e.unsure.if_about]
+    texts += [e.not_sensitive.label, e.not_sensitive.reply]
     texts += [t for p in cy.problems.values() for t in (p.name, p.why, p.question, p.choice_label)]
     texts += list(cy.quick_test.model_dump().values())
     texts += [t for p in cy.patterns.values() for t in (p.name, p.looks_like, p.advice)]

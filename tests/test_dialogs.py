@@ -16,6 +16,7 @@ from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
 from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
 from dialogs.situations import situations_in
+from dialogs.state import ConversationState
 from dialogs.store import MemoryStore
 
 KEY = ConversationKey(platform="console", workspace_id="local", user_id="alice", conversation_id="c1")
@@ -29,8 +30,8 @@ class FixedDiagnoser:
         self.ask_below = 0.5
         self.reading = reading
 
-    def diagnose(self, text: str) -> Diagnosis:
-        d = self.real.diagnose(text)
+    def diagnose(self, text: str, second_look: bool = False) -> Diagnosis:
+        d = self.real.diagnose(text, second_look)
         if d.first_move in ("escalate",) or d.intent in (
             "help",
             "privacy",
@@ -277,7 +278,8 @@ async def test_sensitive_matters_are_routed_not_coached(content, diagnoser, topi
     conversations, _ = make(content, diagnoser)
     [reply] = await say(conversations, ESCALATIONS[topic])
     assert reply.kind == "escalation"
-    assert reply.choices == [] and reply.next_step is None and reply.quote is None, "no coaching"
+    assert reply.next_step is None and reply.quote is None, "no coaching"
+    assert set(values(reply)) <= {"not_sensitive"}, "no coaching choices, at most the way back from a false alarm"
     assert content.escalation.intro in reply.lines
     assert any(line.startswith("\u2022 ") for line in reply.lines), "points to at least one route"
 
@@ -320,6 +322,78 @@ async def test_escalation_routes_show_placeholders_as_not_filled_in(content, dia
     conversations, _ = make(content, diagnoser)
     [reply] = await say(conversations, ESCALATIONS["grievance"])
     assert not any("{{" in line for line in reply.lines)
+
+
+# --- a false alarm ----------------------------------------------------------------
+
+
+async def test_an_escalation_read_by_the_model_alone_offers_a_way_back(content, diagnoser, false_alarm):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, false_alarm)
+    assert reply.kind == "escalation" and reply.next_step is None and reply.quote is None
+    assert [(c.label, c.value) for c in reply.choices] == [(content.escalation.not_sensitive.label, "not_sensitive")]
+
+
+def test_the_way_back_is_never_offered_beside_the_urgent_line_a_sensitive_term_or_a_sure_reading(content, diagnoser):
+    dialog = Dialog(content, diagnoser)
+    offered = urgent_unsure = 0
+    for example in content.training:
+        d = diagnoser.diagnose(example.text)
+        if d.first_move != "escalate":
+            continue
+        [reply] = dialog.handle(Inbound(key=KEY, surface="console", text=example.text), ConversationState(), d).replies
+        urgent = content.escalation.urgent_line in reply.lines
+        unsure = not d.sensitive_terms and d.confidence < diagnoser.ask_below
+        if reply.choices:
+            offered += 1
+            assert not urgent and not d.sensitive_terms and d.confidence < diagnoser.ask_below, example.text
+        urgent_unsure += urgent and unsure
+    assert offered, "some unsure escalation gets the way back"
+    assert urgent_unsure, "and some unsure one with a risk to life does not: the rule was exercised"
+
+
+@pytest.mark.parametrize("topic", ["self-harm", "grievance", "disciplinary"])
+async def test_an_escalation_on_a_sensitive_term_has_no_way_back(content, diagnoser, topic):
+    assert diagnoser.diagnose(ESCALATIONS[topic]).sensitive_terms
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, ESCALATIONS[topic])
+    assert reply.kind == "escalation" and reply.choices == []
+
+
+async def test_saying_it_is_not_sensitive_asks_again_without_coaching_that_message(content, diagnoser, false_alarm):
+    conversations, _ = make(content, diagnoser)
+    [esc] = await say(conversations, false_alarm)
+    pressed = await conversations.handle(
+        Inbound(key=KEY, surface="button", choice=ChoicePress(value="not_sensitive", token=esc.choice_token))
+    )
+    assert pressed.event == "not_sensitive" and pressed.effects == [], "counted as a turn event, nothing stored"
+    [asked] = pressed.replies
+    assert asked.lines == [content.escalation.not_sensitive.reply]
+    assert asked.next_step is None and asked.quote is None and asked.choices == [], "the flagged message is not coached"
+
+    # The same words again: this time read as a team problem (a diagnosis, or the quick test if unsure)...
+    [again] = await say(conversations, false_alarm)
+    assert again.kind in ("diagnosis", "question"), again.kind
+    # ...once: the message after that is read as usual.
+    [third] = await say(conversations, false_alarm)
+    assert third.kind == "escalation"
+
+
+async def test_after_saying_not_sensitive_a_sensitive_term_still_escalates(content, diagnoser, false_alarm):
+    conversations, _ = make(content, diagnoser)
+    [esc] = await say(conversations, false_alarm)
+    await press(conversations, esc, "not_sensitive")
+    [reply] = await say(conversations, ESCALATIONS["self-harm"])
+    assert reply.kind == "escalation" and reply.choices == []
+    assert content.escalation.urgent_line in reply.lines
+
+
+async def test_the_way_back_is_pressed_once(content, diagnoser, false_alarm):
+    conversations, _ = make(content, diagnoser)
+    [esc] = await say(conversations, false_alarm)
+    await press(conversations, esc, "not_sensitive")
+    [stale] = await press(conversations, esc, "not_sensitive")
+    assert stale.lines[0] == content.messages.stale_choice
 
 
 # --- help, greetings, privacy, forget me --------------------------------------

@@ -108,6 +108,27 @@ async def test_a_sensitive_matter_is_not_coached(alice, content):
     assert not reply.buttons()
 
 
+async def test_a_false_alarm_can_be_set_aside_and_the_problem_told_again(alice, leadbot, content, false_alarm):
+    not_sensitive = content.escalation.not_sensitive
+    esc = await alice.dm(false_alarm)
+    assert content.escalation.intro in esc.all_text() and "Next step:" not in esc.all_text()
+    assert labels(esc) == [not_sensitive.label], "the only button: the way back from a false alarm"
+
+    [asked] = await alice.press(esc, not_sensitive.label)
+    assert not_sensitive.reply in asked.all_text()
+    assert "Next step:" not in asked.all_text() and not asked.buttons(), "the flagged message is not coached"
+    assert (
+        leadbot.metrics.registry.get_sample_value(
+            "leadbot_turns_total", {"platform": "slack", "event": "not_sensitive"}
+        )
+        == 1
+    )
+
+    again = await alice.dm(false_alarm)
+    assert content.escalation.intro not in again.all_text(), "told again, it is read as a team problem"
+    assert again.buttons(), "with the diagnosis's or the quick test's buttons"
+
+
 async def test_app_home_shows_what_it_does_stores_and_settings(alice, world, content):
     resp = await alice.slack.event(
         rq.event_envelope(alice.team, rq.home_opened_event(alice.user), alice.workspace.bot_user_id)

@@ -71,6 +71,22 @@ async def test_a_whole_conversation_through_card_submits(teams, connector):
     assert teams.bot.counter("leadbot_turns_total", platform="teams", event="feedback") == 1
 
 
+async def test_a_false_alarm_can_be_set_aside_and_the_problem_told_again(teams, content, false_alarm):
+    not_sensitive = content.escalation.not_sensitive
+    (esc,) = await teams.say(SAM, false_alarm)
+    assert content.escalation.intro in esc.texts and "Next step" not in esc.texts
+    assert _labels(esc) == [not_sensitive.label], "the only button: the way back from a false alarm"
+    assert esc.action(not_sensitive.label)["data"]["value"] == "not_sensitive"
+
+    (asked,) = await teams.press(SAM, esc, not_sensitive.label)
+    assert asked.texts == [not_sensitive.reply] and asked.actions == [], "the flagged message is not coached"
+    assert teams.bot.counter("leadbot_turns_total", platform="teams", event="not_sensitive") == 1
+
+    (again,) = await teams.say(SAM, false_alarm)
+    assert content.escalation.intro not in again.texts, "told again, it is read as a team problem"
+    assert again.actions, "with the diagnosis's or the quick test's buttons"
+
+
 async def test_a_stale_or_repeated_press_gets_a_polite_answer(teams):
     diagnosis = await _reach_diagnosis(teams, SAM, "my team is struggling and I don't know where to start")
     (why,) = await teams.press(SAM, diagnosis, "Why?")

@@ -12,6 +12,8 @@ Order:
    a term counts when the model gives the matter at least some weight, so an
    idiom such as "harassing them for timesheets" is not a false alarm, and a
    term of an urgent topic counts on its own;
+   on a second look (the manager has just said the last escalation was not a sensitive
+   matter) only the term list escalates;
 5. an escalation gets a topic from the term list and the model's topic head;
    see `escalation_topic` for when the bot admits it cannot tell.
 """
@@ -101,7 +103,7 @@ class ContentDiagnoser:
 
     # ------------------------------------------------------------------
 
-    def diagnose(self, text: str) -> Diagnosis:
+    def diagnose(self, text: str, second_look: bool = False) -> Diagnosis:
         cleaned = clean(text or "")
         seed = int.from_bytes(hashlib.sha256(cleaned.encode()).digest()[:4], "big")
         if not cleaned:
@@ -140,7 +142,9 @@ class ContentDiagnoser:
         # A term of a topic where someone's life or safety may be at risk ("better off without me")
         # escalates on its own: missing one costs far more than a false alarm.
         urgent_term = any(self.content.topics[topic].urgent for topic in term_topics if topic in self.content.topics)
-        likeliest = p_escalate >= max(p_sensitive) or p_escalate >= t.escalate_floor
+        # On a second look (the manager said the last escalation was a false alarm) the model's
+        # reading alone no longer escalates; the terms still do.
+        likeliest = not second_look and (p_escalate >= max(p_sensitive) or p_escalate >= t.escalate_floor)
         if urgent_term or likeliest or (term_topics and p_escalate >= t.term_support_at):
             choice = self.topic_of(row, term_topics)
             return Diagnosis(
@@ -148,6 +152,7 @@ class ContentDiagnoser:
                 topic=choice.topic,
                 topic_sure=choice.sure,
                 topic_alternatives=choice.alternatives,
+                sensitive_terms=bool(term_topics),
                 confidence=max(p_escalate, float(p_main[0])),
                 seed=seed,
             )

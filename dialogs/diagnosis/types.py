@@ -19,6 +19,9 @@ class Diagnosis(BaseModel):
     topic: str | None = None  # escalation topic id: the likeliest topic of an escalation
     topic_sure: bool = False  # False: the reply says it cannot tell, and shows the general routes
     topic_alternatives: list[str] = Field(default_factory=list)  # the likeliest topics, best first
+    # The message has a term from escalation.yaml's lists. An escalation without one rests on the
+    # model's reading alone, and the manager may say it is not a sensitive matter (see `second_look`).
+    sensitive_terms: bool = False
     intent: Intent | None = None  # for first_move none: what kind of message it was
     signals: list[str] = Field(default_factory=list)  # ids of what in the message pointed where
     seed: int = 0  # stable per message: picks among equally good steps
@@ -35,4 +38,7 @@ class Diagnosis(BaseModel):
 class Diagnoser(Protocol):
     ask_below: float
 
-    def diagnose(self, text: str) -> Diagnosis: ...
+    def diagnose(self, text: str, second_look: bool = False) -> Diagnosis:
+        """`second_look`: the manager has just said the bot's last escalation was not a sensitive
+        matter, so escalate only on a sensitive term (the safety net), never on the model's reading alone."""
+        ...
