@@ -40,6 +40,7 @@ class Case:
     pred: dict
     asked: bool
     seconds: float
+    way_back: bool = False  # an escalation carrying "It isn't a sensitive matter"
 
 
 @dataclass
@@ -107,6 +108,12 @@ def score(cases: list[Case]) -> Scores:
         len(committed),
     )
     m["asked rate"] = _ratio(sum(c.asked for c in cases), len(cases))
+    # How far the way back from a false alarm reaches: high for false alarms, low for real matters.
+    escalated = [c for c in cases if c.pred["first_move"] == "escalate"]
+    false_alarms = [c for c in escalated if c.gold["first_move"] != "escalate"]
+    real = [c for c in escalated if c.gold["first_move"] == "escalate"]
+    m["false alarms offered a way back"] = _ratio(sum(c.way_back for c in false_alarms), len(false_alarms))
+    m["real escalations offered one"] = _ratio(sum(c.way_back for c in real), len(real))
     for c in with_pattern:
         right, of = s.patterns.get(c.gold["pattern"], (0, 0))
         s.patterns[c.gold["pattern"]] = (right + (c.pred.get("pattern") == c.gold["pattern"]), of + 1)
@@ -135,6 +142,7 @@ def score(cases: list[Case]) -> Scores:
 
 def run_cases(content, diagnoser, rows: list[dict]) -> list[Case]:
     from dialogs.diagnosis.report import record
+    from dialogs.flows.escalation import offers_way_back
 
     cases = []
     for row in rows:
@@ -142,7 +150,8 @@ def run_cases(content, diagnoser, rows: list[dict]) -> list[Case]:
         d = diagnoser.diagnose(row["text"])
         elapsed = time.perf_counter() - t0
         pred = record(content, row["id"], d)
-        cases.append(Case(row["id"], row["text"], row, pred, asks(pred, diagnoser.ask_below), elapsed))
+        way_back = offers_way_back(content, d, diagnoser.ask_below)
+        cases.append(Case(row["id"], row["text"], row, pred, asks(pred, diagnoser.ask_below), elapsed, way_back))
     return cases
 
 

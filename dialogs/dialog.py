@@ -21,7 +21,7 @@ from dialogs.dialog_result import (
     with_choices,
 )
 from dialogs.flows import coach, info, quiz
-from dialogs.flows.escalation import escalation_reply
+from dialogs.flows.escalation import escalation_reply, offers_way_back
 from dialogs.models import Choice, Inbound, Reply
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState, LiveChoice, Quiz, Snapshot
@@ -124,13 +124,9 @@ class Dialog:
             fresh = ConversationState()
             counted = RecordEscalation(d.topic if d.topic and d.topic_sure else "unsure")
             reply = escalation_reply(self.content, d.topic, d.topic_sure, d.topic_alternatives)
-            unsure = not d.sensitive_terms and d.confidence < self.diagnoser.ask_below
-            if unsure and self.content.escalation.urgent_line not in reply.lines:
-                # Read by the model alone, with no sensitive term, below the bar at which the bot would
-                # commit to a coaching reading, and with no risk to life in view: it may be a false
-                # alarm, and the manager gets a way to say so (the message itself is never coached
-                # either way). Real escalations the model reads alone are mostly far surer (README,
-                # "When it is a false alarm").
+            if offers_way_back(self.content, d, self.diagnoser.ask_below, reply):
+                # It may be a false alarm: the manager gets a way to say so (the message itself is
+                # never coached either way). README, "When it is a false alarm".
                 label = self.content.escalation.not_sensitive.label
                 reply = self._live(reply, fresh, [Choice(label=label, value="not_sensitive")])
             return DialogResult([reply], fresh, [counted], event="escalation", first_move="escalate")

@@ -208,3 +208,16 @@ def test_eval_report_says_not_measured_rather_than_missed_when_a_file_has_no_cas
     # A measure that is scored still gets its verdict.
     recall_line = next(line for line in result.stdout.splitlines() if line.startswith("escalate recall"))
     assert recall_line.rstrip().endswith(("ok", "MISSED"))
+
+
+def test_eval_report_says_how_far_the_way_back_from_a_false_alarm_reaches(content, diagnoser, false_alarm):
+    from bot.evaluation import format_report, run_cases, score
+
+    rows = [
+        {"id": "f1", "text": false_alarm, "first_move": "lead", "problem": "confidence"},
+        {"id": "e1", "text": "one of my team told me she has been cutting herself again", "first_move": "escalate"},
+    ]
+    report = format_report(score(run_cases(content, diagnoser, rows)))
+    lines = {line.split("  ")[0]: line for line in report.splitlines()}
+    assert lines["false alarms offered a way back"].split()[-1] == "100.0%"
+    assert lines["real escalations offered one"].split()[-1] == "0.0%"

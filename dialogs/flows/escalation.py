@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from dialogs.content_loader import Content
 from dialogs.content_schema import PLACEHOLDER
+from dialogs.diagnosis.types import Diagnosis
 from dialogs.models import Reply
 
 
@@ -73,3 +74,16 @@ def unsure_reply(content: Content, likely: Sequence[str]) -> Reply:
         shown.extend(extra)
     lines.append(esc.outro)
     return Reply(kind="escalation", title=esc.unsure.title, lines=lines)
+
+
+def offers_way_back(content: Content, d: Diagnosis, ask_below: float, reply: Reply | None = None) -> bool:
+    """Whether an escalation carries the "It isn't a sensitive matter" button (`reply`: its reply, if built).
+
+    Only when it may be a false alarm: the model escalated alone (no term from the list), less surely
+    than the bar at which the bot commits to a coaching reading, and the reply has no urgent line: a
+    possible risk to life is never offered a way back, however unsure the reading.
+    """
+    if d.first_move != "escalate" or d.sensitive_terms or d.confidence >= ask_below:
+        return False
+    reply = reply or escalation_reply(content, d.topic, d.topic_sure, d.topic_alternatives)
+    return content.escalation.urgent_line not in reply.lines
