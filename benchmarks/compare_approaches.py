@@ -88,25 +88,34 @@ def content_with(training_files: list[str] | None):
     return load_content(tmp / "content"), tmp
 
 
+def baseline_features():
+    """The baseline's features, unfitted: TF-IDF over word 1-2-grams and word-bounded character 3-5-grams."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
+        ]
+    )
+
+
+def baseline_head():
+    """One of the baseline's heads, unfitted."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=10, class_weight="balanced", max_iter=3000)
+
+
 class Baseline:
     """scikit-learn TF-IDF + logistic regression, one head per label, nothing else."""
 
     def __init__(self, content):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import FeatureUnion
-
         examples = content.training
-        self.vec = FeatureUnion(
-            [
-                ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
-                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
-            ]
-        )
+        self.vec = baseline_features()
         x = self.vec.fit_transform([e.text for e in examples])
-
-        def lr():
-            return LogisticRegression(C=10, class_weight="balanced", max_iter=3000)
+        lr = baseline_head
 
         self.main = lr().fit(x, [e.problem or e.first_move for e in examples])
         coaching = [i for i, e in enumerate(examples) if e.first_move in ("lead", "manage")]
