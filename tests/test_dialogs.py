@@ -379,6 +379,16 @@ async def test_saying_it_is_not_sensitive_asks_again_without_coaching_that_messa
     assert third.kind == "escalation"
 
 
+async def test_a_greeting_in_between_does_not_use_up_the_second_look(content, diagnoser, false_alarm):
+    conversations, _ = make(content, diagnoser)
+    [esc] = await say(conversations, false_alarm)
+    await press(conversations, esc, "not_sensitive")
+    [hello] = await say(conversations, "hiya")
+    assert hello.lines == [content.messages.greeting]
+    [again] = await say(conversations, false_alarm)
+    assert again.kind in ("diagnosis", "question"), again.kind
+
+
 async def test_after_saying_not_sensitive_a_sensitive_term_still_escalates(content, diagnoser, false_alarm):
     conversations, _ = make(content, diagnoser)
     [esc] = await say(conversations, false_alarm)
