@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import sys
@@ -105,21 +106,28 @@ def _fitted_model(diagnoser) -> None:
 
 @pytest.fixture(scope="session")
 def false_alarm(content, diagnoser) -> str:
-    """A message the model alone reads as a sensitive matter (none of escalation.yaml's terms in it), less
-    surely than the bar at which it would commit to a coaching reading and as no risk to life, and reads as a team problem (however
-    unsure) once told it is not one: what a false alarm looks like to the dialog. Chosen from the content's
-    own training examples, so it follows the model rather than a fixed text."""
-    for example in content.training:
-        if not example.text.isascii() or len(example.text) > 200:
+    """What a false alarm looks like to the dialog: a message the model alone reads as a sensitive matter
+    (none of escalation.yaml's terms in it), less surely than the bar at which it would commit to a coaching
+    reading and as no risk to life, and reads as a team problem (however unsure) once told it is not one.
+    Chosen from the training examples, then our own measuring sets, so it follows the model, not a fixed text."""
+    measuring = Path(__file__).resolve().parent.parent / "benchmarks" / "data"
+    texts = [e.text for e in content.training] + [
+        json.loads(line)["text"]
+        for name in ("persona_blind.jsonl", "holdout.jsonl")
+        for line in (measuring / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    for text in texts:
+        if not text.isascii() or len(text) > 200:
             continue
-        first = diagnoser.diagnose(example.text)
+        first = diagnoser.diagnose(text)
         if first.first_move == "escalate" and not first.sensitive_terms and first.confidence < diagnoser.ask_below:
             read_as = [first.topic] if first.topic_sure else first.topic_alternatives
             if any(content.topics[t].urgent for t in read_as if t in content.topics):
                 continue  # the urgent line is shown, and with it no way back
-            if diagnoser.diagnose(example.text, second_look=True).first_move in ("lead", "manage"):
-                return example.text
-    raise AssertionError("no training example is read as sensitive by the model alone, and unsurely")
+            if diagnoser.diagnose(text, second_look=True).first_move in ("lead", "manage"):
+                return text
+    raise AssertionError("no training or measuring-set message is read as sensitive by the model alone, and unsurely")
 
 
 @pytest.fixture
