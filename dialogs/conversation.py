@@ -16,7 +16,15 @@ from dialogs import language
 from dialogs.content_loader import Content
 from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
-from dialogs.dialog_result import DialogResult, ForgetUser, RecordEscalation, RecordFeedback, RecordMisread
+from dialogs.dialog_result import (
+    SAID_NOT_SENSITIVE,
+    DialogResult,
+    ForgetUser,
+    RecordEscalation,
+    RecordFalseAlarm,
+    RecordFeedback,
+    RecordMisread,
+)
 from dialogs.flows.info import help_reply
 from dialogs.models import ConversationKey, Inbound, Reply
 from dialogs.state import ConversationState
@@ -176,6 +184,8 @@ class Conversations:
                     await turn.add_misread(effect.first_guess, effect.final)
                 elif isinstance(effect, RecordEscalation):
                     await turn.add_escalation(effect.topic)
+                elif isinstance(effect, RecordFalseAlarm):
+                    await turn.add_escalation(SAID_NOT_SENSITIVE)
             return TurnResult(decided.replies, decided.event, decided.first_move, decided.effects)
 
 

@@ -16,6 +16,7 @@ from dialogs.dialog_result import (
     DialogResult,
     ForgetUser,
     RecordEscalation,
+    RecordFalseAlarm,
     RecordFeedback,
     RecordMisread,
     with_choices,
@@ -170,9 +171,11 @@ class Dialog:
         if value.startswith("quiz:") and state.quiz is not None:
             return self._quiz_answer(value, state)
         if value == "not_sensitive":
-            # Counted in the turn metrics as its own event, so false alarms can be seen; no text kept.
+            # Counted in the audit log's escalation counts and the turn metrics, so false alarms can be
+            # seen over time; no text kept.
             reply = Reply(kind="notice", lines=[self.content.escalation.not_sensitive.reply])
-            return DialogResult([reply], ConversationState(second_look=True), event="not_sensitive")
+            state = ConversationState(second_look=True)
+            return DialogResult([reply], state, [RecordFalseAlarm()], event="not_sensitive")
         snap = state.snapshot
         if value == "done" and snap:
             return self._done(state)

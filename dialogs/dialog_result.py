@@ -33,7 +33,17 @@ class RecordEscalation:
     topic: str
 
 
-Effect = RecordFeedback | RecordMisread | ForgetUser | RecordEscalation
+# The row of the escalation counts that counts false alarms: escalations a manager said were not a
+# sensitive matter. Not a topic id, so it can never be mistaken for one.
+SAID_NOT_SENSITIVE = "said-not-sensitive"
+
+
+@dataclass(frozen=True)
+class RecordFalseAlarm:
+    """A manager said an escalation was not a sensitive matter: counted per day for the audit log, never who or what."""
+
+
+Effect = RecordFeedback | RecordMisread | ForgetUser | RecordEscalation | RecordFalseAlarm
 
 
 @dataclass

@@ -18,7 +18,8 @@ from bot.storage.nudge_store import SqlNudgeStore
 from bot.storage.tables import audit_events, conversation_state, escalation_counts
 from dialogs.conversation import Conversations
 from dialogs.dialog import Dialog
-from dialogs.models import ConversationKey, Inbound
+from dialogs.dialog_result import SAID_NOT_SENSITIVE
+from dialogs.models import ChoicePress, ConversationKey, Inbound
 from tests.conftest import LEADBOT
 from tests.nudge_support import Nudges
 
@@ -180,6 +181,56 @@ async def test_escalations_are_counted_per_day_and_topic_without_the_person_or_t
     async with sql_store.engine.begin() as conn:
         stored = [dict(r._mapping) for r in (await conn.execute(select(escalation_counts))).all()]
     assert "U_A" not in str(stored) and "bullying her" not in str(stored)
+
+
+async def test_an_escalation_said_not_to_be_sensitive_is_counted_apart_without_the_words(
+    sql_store, content, diagnoser, audit, false_alarm
+):
+    conversations = Conversations(Dialog(content, diagnoser), sql_store)
+    result = await conversations.handle(said(false_alarm, user="U_A", channel="D_U_A", surface="dm"))
+    [esc] = result.replies
+    press = ChoicePress(value="not_sensitive", token=esc.choice_token)
+    key = said("", user="U_A", channel="D_U_A").key
+    pressed = await conversations.handle(Inbound(key=key, surface="button", choice=press))
+    assert pressed.event == "not_sensitive"
+    rows = {row["topic"]: row["count"] for row in await audit.escalations()}
+    assert rows.pop(SAID_NOT_SENSITIVE) == 1
+    assert list(rows.values()) == [1], "the escalation itself is still counted once, under its topic"
+    async with sql_store.engine.begin() as conn:
+        stored = str([dict(r._mapping) for r in (await conn.execute(select(escalation_counts))).all()])
+    assert "U_A" not in stored and false_alarm[:20] not in stored
+
+
+@pytest.mark.process
+def test_leadbot_audit_shows_false_alarms_apart_from_the_escalations(tmp_path):
+    import asyncio
+    import os
+
+    from bot.storage.migrate import open_migrated
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+
+    async def fill() -> None:
+        db = await open_migrated(url)
+        try:
+            async with db.begin() as conn:
+                day = datetime(2026, 3, 2, tzinfo=UTC).date()
+                for topic, count in (("bullying", 3), ("unsure", 2), (SAID_NOT_SENSITIVE, 1)):
+                    await conn.execute(
+                        insert(escalation_counts).values(day=day, platform="teams", topic=topic, count=count)
+                    )
+        finally:
+            await db.dispose()
+
+    asyncio.run(fill())
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "DATABASE_URL"))}
+    out = subprocess.run(
+        [LEADBOT, "audit"], capture_output=True, text=True, timeout=60, env={**base, "DATABASE_URL": url}
+    )
+    assert out.returncode == 0, out.stderr
+    passed, said_not = out.stdout.split("Of those, how many a manager said were not a sensitive matter")
+    assert "bullying" in passed and "unsure" in passed and SAID_NOT_SENSITIVE not in passed
+    assert said_not.split("\n")[1].split() == ["2026-03-02", "teams", "1"]
 
 
 @pytest.mark.process

@@ -14,6 +14,7 @@ from bot.console.render import render
 from dialogs.conversation import Conversations
 from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
+from dialogs.dialog_result import RecordFalseAlarm
 from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState
@@ -366,7 +367,7 @@ async def test_saying_it_is_not_sensitive_asks_again_without_coaching_that_messa
     pressed = await conversations.handle(
         Inbound(key=KEY, surface="button", choice=ChoicePress(value="not_sensitive", token=esc.choice_token))
     )
-    assert pressed.event == "not_sensitive" and pressed.effects == [], "counted as a turn event, nothing stored"
+    assert pressed.event == "not_sensitive" and pressed.effects == [RecordFalseAlarm()], "counted, nothing about what"
     [asked] = pressed.replies
     assert asked.lines == [content.escalation.not_sensitive.reply]
     assert asked.next_step is None and asked.quote is None and asked.choices == [], "the flagged message is not coached"

@@ -8,12 +8,13 @@ import sys
 from datetime import UTC, date, datetime, time
 
 from bot.cli.common import settings_or_exit
+from dialogs.dialog_result import SAID_NOT_SENSITIVE
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "audit",
-        help="the audit log: who changed a channel's nudges, settings and content changes, forget-me and retention runs, escalations per topic per day",
+        help="the audit log: who changed a channel's nudges, settings and content changes, forget-me and retention runs, escalations per topic per day and how many were said not to be sensitive",
     )
     p.add_argument("--since", metavar="DATE", help="only from this date (YYYY-MM-DD) or instant (ISO-8601) on")
     p.add_argument("--json", action="store_true", help="one JSON object, for scripts")
@@ -80,11 +81,19 @@ async def _audit(settings, since: datetime | None, as_json: bool) -> int:
     for e in events:
         print("  " + describe(e))
     print()
+    passed = [row for row in escalations if row["topic"] != SAID_NOT_SENSITIVE]
+    said = [row for row in escalations if row["topic"] == SAID_NOT_SENSITIVE]
     print("Messages passed to people rather than coached, per day and topic (counts only):")
-    if not escalations:
+    if not passed:
         print("  none")
-    for row in escalations:
+    for row in passed:
         print(f"  {row['day']}  {row['platform']:6} {row['topic']:28} {row['count']}")
+    print()
+    print("Of those, how many a manager said were not a sensitive matter, per day (counts only):")
+    if not said:
+        print("  none")
+    for row in said:
+        print(f"  {row['day']}  {row['platform']:6} {row['count']}")
     return 0
 
 

@@ -235,7 +235,9 @@ escalation_counts = Table(
     metadata,
     Column("day", Date, primary_key=True),  # UTC
     Column("platform", String(16), primary_key=True),
-    Column("topic", String(64), primary_key=True),  # the topic id from content/escalation.yaml, or "unsure"
+    # The topic id from content/escalation.yaml, or "unsure"; "said-not-sensitive" counts the escalations a
+    # manager said were not a sensitive matter (dialogs.dialog_result.SAID_NOT_SENSITIVE).
+    Column("topic", String(64), primary_key=True),
     Column("count", Integer, nullable=False),
     info={
         "purpose": "how many messages were routed to people rather than coached, per topic per day; no user, no text"
