@@ -84,6 +84,18 @@ async def test_a_welsh_locale_slack_user_meets_no_english(world, workspace, lead
     assert len(asked) == 1, "the locale is asked once, then remembered"
 
 
+async def test_a_welsh_slack_user_gets_the_way_back_from_a_false_alarm_in_welsh(
+    world, workspace, leadbot, alice, content, false_alarm
+):
+    world.fake.locales[alice.user] = "cy-GB"
+    not_sensitive = content.in_language("cy").escalation.not_sensitive
+    escalation = await alice.dm(false_alarm)
+    assert _labels(escalation) == [not_sensitive.label]
+    [asked] = await alice.press(escalation, not_sensitive.label)
+    assert not_sensitive.reply in asked.all_text()
+    assert_no_english([escalation.all_text(), escalation.text, asked.all_text(), asked.text], "Slack")
+
+
 async def test_on_slack_saying_english_or_cymraeg_switches_and_is_remembered(world, workspace, leadbot, alice, content):
     cy = content.in_language("cy")
     world.fake.locales[alice.user] = "cy-GB"
