@@ -201,10 +201,9 @@ async def test_an_escalation_said_not_to_be_sensitive_is_counted_apart_without_t
     assert "U_A" not in stored and false_alarm[:20] not in stored
 
 
-@pytest.mark.process
-def test_leadbot_audit_shows_false_alarms_apart_from_the_escalations(tmp_path):
+def filled_database(tmp_path, write) -> str:
+    """A new, migrated SQLite database with `write(engine)` done in it; its URL, for a `leadbot` process."""
     import asyncio
-    import os
 
     from bot.storage.migrate import open_migrated
 
@@ -213,20 +212,34 @@ def test_leadbot_audit_shows_false_alarms_apart_from_the_escalations(tmp_path):
     async def fill() -> None:
         db = await open_migrated(url)
         try:
-            async with db.begin() as conn:
-                day = datetime(2026, 3, 2, tzinfo=UTC).date()
-                for topic, count in (("bullying", 3), ("unsure", 2), (SAID_NOT_SENSITIVE, 1)):
-                    await conn.execute(
-                        insert(escalation_counts).values(day=day, platform="teams", topic=topic, count=count)
-                    )
+            await write(db)
         finally:
             await db.dispose()
 
     asyncio.run(fill())
+    return url
+
+
+def leadbot_audit(url: str, *args: str) -> subprocess.CompletedProcess:
+    import os
+
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "DATABASE_URL"))}
-    out = subprocess.run(
-        [LEADBOT, "audit"], capture_output=True, text=True, timeout=60, env={**base, "DATABASE_URL": url}
+    return subprocess.run(
+        [LEADBOT, "audit", *args], capture_output=True, text=True, timeout=60, env={**base, "DATABASE_URL": url}
     )
+
+
+@pytest.mark.process
+def test_leadbot_audit_shows_false_alarms_apart_from_the_escalations(tmp_path):
+    async def write(db) -> None:
+        async with db.begin() as conn:
+            day = datetime(2026, 3, 2, tzinfo=UTC).date()
+            for topic, count in (("bullying", 3), ("unsure", 2), (SAID_NOT_SENSITIVE, 1)):
+                await conn.execute(
+                    insert(escalation_counts).values(day=day, platform="teams", topic=topic, count=count)
+                )
+
+    out = leadbot_audit(filled_database(tmp_path, write))
     assert out.returncode == 0, out.stderr
     passed, said_not = out.stdout.split("Of those, how many a manager said were not a sensitive matter")
     assert "bullying" in passed and "unsure" in passed and SAID_NOT_SENSITIVE not in passed
@@ -235,48 +248,25 @@ def test_leadbot_audit_shows_false_alarms_apart_from_the_escalations(tmp_path):
 
 @pytest.mark.process
 def test_leadbot_audit_lists_events_as_text_and_json_and_since_filters(tmp_path):
-    import asyncio
+    async def write(db) -> None:
+        log = AuditLog(db)
+        await log.record("forget_me", "ran", at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC), platform="teams", count=4)
+        await log.record(
+            "subscription",
+            "nudge_on",
+            at=datetime(2026, 2, 1, 9, 0, tzinfo=UTC),
+            platform="slack",
+            workspace_id="T1",
+            channel_id="C1",
+            actor="U_ALEX",
+            detail={"weekday": 0},
+        )
 
-    from bot.storage.migrate import open_migrated
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-
-    async def fill() -> None:
-        db = await open_migrated(url)
-        try:
-            log = AuditLog(db)
-            await log.record("forget_me", "ran", at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC), platform="teams", count=4)
-            await log.record(
-                "subscription",
-                "nudge_on",
-                at=datetime(2026, 2, 1, 9, 0, tzinfo=UTC),
-                platform="slack",
-                workspace_id="T1",
-                channel_id="C1",
-                actor="U_ALEX",
-                detail={"weekday": 0},
-            )
-        finally:
-            await db.dispose()
-
-    asyncio.run(fill())
-    env = {"DATABASE_URL": url}
-    import os
-
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("LEADBOT_", "DATABASE_URL"))}
-    text = subprocess.run([LEADBOT, "audit"], capture_output=True, text=True, timeout=60, env={**base, **env})
+    url = filled_database(tmp_path, write)
+    text = leadbot_audit(url)
     assert text.returncode == 0, text.stderr
     assert "forget_me/ran" in text.stdout and "4 rows" in text.stdout and "by U_ALEX" in text.stdout
-    as_json = subprocess.run(
-        [LEADBOT, "audit", "--json", "--since", "2026-01-31"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**base, **env},
-    )
-    data = json.loads(as_json.stdout)
+    data = json.loads(leadbot_audit(url, "--json", "--since", "2026-01-31").stdout)
     assert [e["action"] for e in data["events"]] == ["nudge_on"] and data["escalations"] == []
-    bad = subprocess.run(
-        [LEADBOT, "audit", "--since", "last tuesday"], capture_output=True, text=True, timeout=60, env={**base, **env}
-    )
+    bad = leadbot_audit(url, "--since", "last tuesday")
     assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr
