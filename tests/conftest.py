@@ -30,6 +30,7 @@ from dialogs.content_loader import Content, default_content_dir, load_content
 from dialogs.conversation import Conversations
 from dialogs.diagnosis.diagnoser import ContentDiagnoser
 from dialogs.dialog import Dialog
+from dialogs.flows.escalation import offers_way_back
 from dialogs.store import MemoryStore
 
 PG_ADMIN = os.environ.get("LEADBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -120,13 +121,9 @@ def false_alarm(content, diagnoser) -> str:
     for text in texts:
         if not text.isascii() or len(text) > 200:
             continue
-        first = diagnoser.diagnose(text)
-        if first.first_move == "escalate" and not first.sensitive_terms and first.confidence < diagnoser.ask_below:
-            read_as = [first.topic] if first.topic_sure else first.topic_alternatives
-            if any(content.topics[t].urgent for t in read_as if t in content.topics):
-                continue  # the urgent line is shown, and with it no way back
-            if diagnoser.diagnose(text, second_look=True).first_move in ("lead", "manage"):
-                return text
+        offered = offers_way_back(content, diagnoser.diagnose(text), diagnoser.ask_below)
+        if offered and diagnoser.diagnose(text, second_look=True).first_move in ("lead", "manage"):
+            return text
     raise AssertionError("no training or measuring-set message is read as sensitive by the model alone, and unsurely")
 
 
