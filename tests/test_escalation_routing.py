@@ -170,6 +170,34 @@ def test_a_term_where_a_life_may_be_at_risk_escalates_on_its_own(diagnoser, mess
 
 
 @pytest.mark.parametrize(
+    "message, topic",
+    [
+        ("a manager touched a trainee inappropriately", "sexual-misconduct"),
+        ("my supervisor touches me and laughs about it", "sexual-misconduct"),
+        ("my boss threatens to hurt us", "threats-violence"),
+        ("a tenant threatened us with a hammer at the door", "threats-violence"),
+    ],
+)
+def test_a_short_sensitive_message_with_nothing_about_team_work_escalates_on_its_term(diagnoser, message, topic):
+    """Found while adding the 'difference between leading and managing' answer: these were read as too vague to
+    diagnose, so the bot asked its quick test about a team, because a term needed the model's support even where
+    the model saw no team work in the message at all."""
+    d = diagnoser.diagnose(message)
+    assert d.first_move == "escalate" and d.topic == topic, (message, d.first_move, d.topic)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "can I book the whole team on safeguarding training next month?",
+        "I end up harassing the same three people for their mileage claims every month",
+    ],
+)
+def test_a_term_in_ordinary_team_work_still_needs_the_models_support(diagnoser, message):
+    assert diagnoser.diagnose(message).first_move != "escalate", message
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "the whole team are killing themselves to hit the month-end target",

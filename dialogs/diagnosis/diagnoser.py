@@ -145,7 +145,12 @@ class ContentDiagnoser:
         # On a second look (the manager said the last escalation was a false alarm) the model's
         # reading alone no longer escalates; the terms still do.
         likeliest = not second_look and (p_escalate >= max(p_sensitive) or p_escalate >= t.escalate_floor)
-        if urgent_term or likeliest or (term_topics and p_escalate >= t.term_support_at):
+        # A term needs the model's support so that ordinary team work using one ("booking safeguarding
+        # training") is coached, but a message the model cannot read as team work at all ("a manager
+        # touched a trainee inappropriately") has no such reading to protect: there the term decides.
+        reads_as_no_problem = MAIN_CLASSES[1 + int(np.argmax(p_main[1:]))] == "none"
+        term_decides = bool(term_topics) and (p_escalate >= t.term_support_at or reads_as_no_problem)
+        if urgent_term or likeliest or term_decides:
             choice = self.topic_of(row, term_topics)
             return Diagnosis(
                 first_move="escalate",
