@@ -380,6 +380,9 @@ class Messages(Entry):
     help: list[str] = Field(min_length=1)
     thanks: str
     about: list[str] = Field(min_length=1)
+    concept_title: str  # the answer to "what's the difference between leading and managing?"
+    concept: list[str] = Field(min_length=1)
+    concept_invite: str  # after the quotation: an invitation to describe the team's problem
     privacy_intro: str
     stored: list[StoredItem] = Field(min_length=1)
     forget_done: str  # {records} becomes "3 records"

@@ -96,6 +96,17 @@ async def test_a_welsh_slack_user_gets_the_way_back_from_a_false_alarm_in_welsh(
     assert_no_english([escalation.all_text(), escalation.text, asked.all_text(), asked.text], "Slack")
 
 
+async def test_a_welsh_slack_user_asking_the_difference_gets_it_in_welsh(world, workspace, leadbot, alice, content):
+    world.fake.locales[alice.user] = "cy-GB"
+    cy = content.in_language("cy")
+    reply = await alice.dm("Beth yw'r gwahaniaeth rhwng arwain a rheoli?")
+    assert reply.header() == cy.messages.concept_title
+    assert all(line in reply.all_text() for line in cy.messages.concept), reply.all_text()
+    assert "Cyfieithiad:" in reply.all_text(), "the quotation stays in English, with a Welsh rendering marked as one"
+    assert cy.messages.concept_invite in reply.all_text() and not reply.buttons()
+    assert_no_english([reply.all_text(), reply.text], "Slack")
+
+
 async def test_on_slack_saying_english_or_cymraeg_switches_and_is_remembered(world, workspace, leadbot, alice, content):
     cy = content.in_language("cy")
     world.fake.locales[alice.user] = "cy-GB"

@@ -16,6 +16,7 @@ from dialogs.diagnosis.types import Diagnosis
 from dialogs.dialog import Dialog
 from dialogs.dialog_result import RecordFalseAlarm
 from dialogs.models import ChoicePress, ConversationKey, Inbound, Reply
+from dialogs.quotations import credit
 from dialogs.situations import situations_in
 from dialogs.state import ConversationState
 from dialogs.store import MemoryStore
@@ -436,6 +437,46 @@ async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_t
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "what's the difference between leading and managing?",
+        "Leaders or managers - same thing really?",
+        "hi, how is leadership different to management?",
+        "is management just another word for leadership",
+        "what does leadership mean?",
+    ],
+)
+async def test_asking_what_the_difference_is_gets_it_explained_with_its_quotation(content, diagnoser, text):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, text)
+    assert reply.title == content.messages.concept_title, f"{text!r} got {reply.kind}: {reply.title or reply.lines}"
+    assert reply.lines == content.messages.concept and reply.follow_up == content.messages.concept_invite
+    principle = content.principles["meaning-or-structure"]
+    assert reply.quote is not None and reply.quote.text == principle.quote.text
+    assert reply.quote.source == credit(content.sources[principle.quote.source]), "credited to its real source"
+    assert not reply.choices and reply.next_step is None, "an explanation, not a coaching reply"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my team can't tell leading from managing and nobody owns the new triage, it's chaos",
+        "should I be leading or managing the late-shift rota? the same two people always cover it",
+    ],
+)
+async def test_a_team_problem_that_names_leading_and_managing_is_still_diagnosed(content, diagnoser, text):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, text)
+    assert reply.kind in ("diagnosis", "question"), f"{text!r} got {reply.kind}: {reply.title or reply.lines}"
+
+
+async def test_a_sensitive_matter_asked_as_leadership_or_management_is_routed_not_explained(content, diagnoser):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, "leadership or management? our supervisor talks about ending it all")
+    assert reply.kind == "escalation" and reply.title != content.messages.concept_title
+
+
+@pytest.mark.parametrize(
     "text, intent",
     [
         ("anghofia fi", "forget"),
@@ -446,6 +487,7 @@ async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_t
         ("bore da", "greeting"),
         ("diolch yn fawr", "thanks"),
         ("pwy wyt ti?", "about"),
+        ("beth yw'r gwahaniaeth rhwng arwain a rheoli?", "concept"),
     ],
 )
 async def test_welsh_requests_about_the_bot_are_understood(diagnoser, text, intent):

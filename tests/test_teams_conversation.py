@@ -121,6 +121,17 @@ async def test_help_and_forget_me(teams, connector):
     assert "(0 records)" in again.texts[0], "nothing was left to delete"
 
 
+async def test_asking_the_difference_gets_the_idea_its_quotation_and_an_invitation_on_one_card(teams, content):
+    m = content.messages
+    (card,) = await teams.say(SAM, "So what's the difference between a leader and a manager?")
+    assert card.texts[0] == m.concept_title and all(line in card.texts for line in m.concept)
+    quote = content.principles["meaning-or-structure"].quote
+    assert any(quote.text in t for t in card.texts), card.texts
+    assert card.texts.index(m.concept_invite) > max(i for i, t in enumerate(card.texts) if quote.text in t)
+    assert not card.actions, "nothing to press: the next move is the manager's to describe"
+    assert card.card["fallbackText"].startswith(m.concept_title)
+
+
 async def test_two_tenants_with_the_same_ids_never_mix(teams, connector):
     same_in_b = TeamsUser(TENANT_B, SAM.aad_object_id)
     # Same user and conversation ids in two tenants (Teams never does this; a forged or buggy sender might).

@@ -162,6 +162,11 @@ class ContentDiagnoser:
                 seed=seed,
             )
 
+        if intent == "concept" and not term_topics:
+            # Asked only after the escalation reading: "is it leadership when my manager shouts at me?"
+            # must reach the routes, not a lesson in the difference.
+            return Diagnosis(first_move="none", intent="concept", confidence=1.0, seed=seed)
+
         best = 1 + int(np.argmax(p_main[1:]))  # escalation has been decided above
         label = MAIN_CLASSES[best]
         if label == "none":

@@ -25,6 +25,17 @@ def _one_of(*phrases: str, start: bool = False, end: str = "") -> re.Pattern[str
     return re.compile(("^" if start else r"\b") + "(?:" + "|".join(phrases) + ")" + end)
 
 
+LEAD_WORD = r"(?:lead|leads|leader|leaders|leadership|leading)"
+MANAGE_WORD = r"(?:manage|manages|manager|managers|management|managing)"
+# Words that set the two side by side: "the difference between", "different from", "vs", "another word for".
+COMPARED = r"(?:differen(?:ce|t|tly)|differ|distinction|vs\.?|versus|same|compared? (?:to|with)|word for|or just|or)"
+# A message about a team or a situation ("my team", "the rota", "they", "when my boss...") is a problem to
+# diagnose even when it names both ideas; only a question about the ideas themselves is answered as one.
+ABOUT_A_SITUATION = re.compile(
+    r"\b(?:team|teams|staff|colleagues?|crew|officers?|rota|shifts?|backlog|deadlines?|handovers?|cases?"
+    r"|they|them|their|he|she|him|her|me|everyone|nobody|when|if|because|since|tîm)\b"
+)
+
 RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "forget",
@@ -108,6 +119,22 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        # A question about the idea itself, not about a team: "is leading really different from
+        # managing?" deserves the distinction explained, not a diagnosis of a team nobody described.
+        "concept",
+        re.compile(
+            # both ideas named and set side by side, in any order ("leaders or managers: same thing?")
+            rf"^(?=.*\b{LEAD_WORD}\b)(?=.*\b{MANAGE_WORD}\b)(?=.*\b{COMPARED}\b)"
+            # or one of them asked about on its own ("what is leadership, then?")
+            rf"|^(?:so |but |and |ok(?:ay)? |sorry )?(?:what(?:'s| is| does)|define|explain|meaning of)"
+            rf"(?: (?:the|a|you|your|by|word|idea|term|mean(?:ing)?|of|by|with))* "
+            rf"(?:{LEAD_WORD}|{MANAGE_WORD})(?: (?:mean|actually|really|anyway|then))*[\s?!.]*$"
+            # Welsh: the difference between leading and managing, arwain / rheoli
+            r"|gwahaniaeth rhwng (?:arwain|arweinyddiaeth|arweinydd\w*) a (?:rheoli|rheolaeth|rheolwr\w*)"
+            r"|gwahaniaeth rhwng (?:rheoli|rheolaeth|rheolwr\w*) ac? (?:arwain|arweinyddiaeth|arweinydd\w*)"
+        ),
+    ),
+    (
         "greeting",
         _one_of(
             r"hi+",
@@ -180,6 +207,8 @@ def intent_of(clean_text: str) -> str | None:
         return "forget" if RULES[0][1].search(clean_text) and len(words) <= 30 else None
     for name, pattern in RULES:
         if pattern.search(clean_text):
+            if name == "concept" and ABOUT_A_SITUATION.search(clean_text):
+                continue
             return name
     return None
 

@@ -6,7 +6,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-Intent = Literal["greeting", "thanks", "help", "about", "privacy", "forget", "off_topic", "unclear", "empty", "vague"]
+Intent = Literal[
+    "greeting", "thanks", "help", "about", "concept", "privacy", "forget", "off_topic", "unclear", "empty", "vague"
+]
 
 
 class Diagnosis(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogs.content_loader import Content
+from dialogs.flows.coach import quote_for
 from dialogs.models import Reply
 
 
@@ -33,6 +34,18 @@ def stored_rows(
     return [(i.what, i.why, filled(i.how_long)) for i in content.messages.stored]
 
 
+# The principle quoted under the answer to "what's the difference?": lead for meaning, manage for structure.
+CONCEPT_PRINCIPLE = "meaning-or-structure"
+
+
+def concept_reply(content: Content) -> Reply:
+    """The difference between leading and managing, in the bot's words, with the principle's quotation when
+    the content still has it (an editor may remove it; then the words stand alone)."""
+    m = content.messages
+    quote = quote_for(content, CONCEPT_PRINCIPLE) if CONCEPT_PRINCIPLE in content.principles else None
+    return Reply(kind="info", title=m.concept_title, lines=list(m.concept), quote=quote, follow_up=m.concept_invite)
+
+
 def privacy_reply(content: Content, retention_days: int, audit_days: int = DEFAULT_AUDIT_DAYS) -> Reply:
     return Reply(
         kind="info", title=content.messages.privacy_intro, table=stored_rows(content, retention_days, audit_days)
@@ -60,6 +73,8 @@ def none_reply(
         return help_reply(content)
     if intent == "about":
         return about_reply(content)
+    if intent == "concept":
+        return concept_reply(content)
     if intent == "privacy":
         return privacy_reply(content, retention_days, audit_days)
     return simple(content, INTENT_MESSAGES.get(intent or "", "not_a_team_problem"), kind="info")
