@@ -176,6 +176,7 @@ def test_a_term_where_a_life_may_be_at_risk_escalates_on_its_own(diagnoser, mess
         ("my supervisor touches me and laughs about it", "sexual-misconduct"),
         ("my boss threatens to hurt us", "threats-violence"),
         ("a tenant threatened us with a hammer at the door", "threats-violence"),
+        ("one of the residents has bruises nobody can explain", "safeguarding-adult"),
     ],
 )
 def test_a_short_sensitive_message_with_nothing_about_team_work_escalates_on_its_term(diagnoser, message, topic):
@@ -191,6 +192,7 @@ def test_a_short_sensitive_message_with_nothing_about_team_work_escalates_on_its
     [
         "can I book the whole team on safeguarding training next month?",
         "I end up harassing the same three people for their mileage claims every month",
+        "the gaps in the audit trail are something nobody can explain",
     ],
 )
 def test_a_term_in_ordinary_team_work_still_needs_the_models_support(diagnoser, message):
