@@ -383,6 +383,7 @@ class Messages(Entry):
     concept_title: str  # the answer to "what's the difference between leading and managing?"
     concept: list[str] = Field(min_length=1)
     concept_invite: str  # after the quotation: an invitation to describe the team's problem
+    no_copy: str  # "can you email me these chats?": no words are kept to send
     privacy_intro: str
     stored: list[StoredItem] = Field(min_length=1)
     forget_done: str  # {records} becomes "3 records"

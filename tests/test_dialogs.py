@@ -439,6 +439,32 @@ async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_t
 @pytest.mark.parametrize(
     "text",
     [
+        "can you email me a copy of this conversation?",
+        "could you send me the advice so I can print it",
+        "can I save this chat",
+    ],
+)
+async def test_asking_for_a_copy_of_the_chat_is_told_no_words_are_kept_and_where_the_chat_is(content, diagnoser, text):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, text)
+    assert reply.lines == [content.messages.no_copy], f"{text!r} got {reply.kind}: {reply.title or reply.lines}"
+
+
+async def test_asking_about_a_phone_says_where_the_bot_can_be_used(content, diagnoser):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, "can I get this on my phone?")
+    assert reply.lines == content.messages.about and any("phone" in line for line in reply.lines)
+
+
+async def test_messages_about_a_teams_records_are_problems_not_requests_for_a_copy(content, diagnoser):
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, "I keep a record of our team meetings but nobody reads it or does the actions")
+    assert reply.lines != [content.messages.no_copy] and reply.kind in ("diagnosis", "question")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "what's the difference between leading and managing?",
         "Leaders or managers - same thing really?",
         "hi, how is leadership different to management?",

@@ -162,10 +162,10 @@ class ContentDiagnoser:
                 seed=seed,
             )
 
-        if intent == "concept" and not term_topics:
-            # Asked only after the escalation reading: "is it leadership when my manager shouts at me?"
+        if intent in ("concept", "copy") and not term_topics:
+            # Answered only after the escalation reading: "is it leadership when my manager shouts at me?"
             # must reach the routes, not a lesson in the difference.
-            return Diagnosis(first_move="none", intent="concept", confidence=1.0, seed=seed)
+            return Diagnosis(first_move="none", intent=intent, confidence=1.0, seed=seed)
 
         best = 1 + int(np.argmax(p_main[1:]))  # escalation has been decided above
         label = MAIN_CLASSES[best]

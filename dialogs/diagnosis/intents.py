@@ -102,6 +102,17 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        # "Can you email me these chats?": asks for a copy of words the bot never keeps.
+        "copy",
+        _one_of(
+            r"(?:email|e-mail|send|forward|export|download|save|print)(?:ed)? (?:me )?(?:a copy of )?(?:these|this|the|our|my|all)"
+            r" (?:chats?|conversations?|messages?|advice|transcripts?|history)",
+            r"(?:get|have|keep) (?:a copy of )?(?:these|this|the|our|my) (?:chats?|conversations?|messages?|advice)"
+            r" (?:emailed|sent|saved|exported|printed|forwarded)",
+            r"(?:copy|transcript|record) of (?:these|this|the|our|my) (?:chats?|conversations?)",
+        ),
+    ),
+    (
         "about",
         _one_of(
             r"what (?:is|are) (?:this|you|leadbot)",
@@ -110,6 +121,7 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"is this (?:a |an )?(?:bot|ai|real person|human)",
             r"what(?:'s| is) leadbot",
             r"can i use (?:you|this|it) on",
+            r"can i (?:get|have|use|access|put) (?:you|this|it|leadbot)(?: \w+)? on (?:my |a )?(?:phone|mobile|ipad|tablet)",
             r"do you work on",
             r"is there an app",
             # Welsh: what is this, who are you, are you a bot

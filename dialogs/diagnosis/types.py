@@ -7,7 +7,18 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 Intent = Literal[
-    "greeting", "thanks", "help", "about", "concept", "privacy", "forget", "off_topic", "unclear", "empty", "vague"
+    "greeting",
+    "thanks",
+    "help",
+    "about",
+    "concept",
+    "copy",
+    "privacy",
+    "forget",
+    "off_topic",
+    "unclear",
+    "empty",
+    "vague",
 ]
 
 

@@ -60,6 +60,7 @@ INTENT_MESSAGES = {
     "greeting": "greeting",
     "thanks": "thanks",
     "off_topic": "off_topic",
+    "copy": "no_copy",
     "unclear": "unclear",
     "empty": "empty",
 }
