@@ -514,6 +514,8 @@ async def test_a_sensitive_matter_asked_as_leadership_or_management_is_routed_no
         ("diolch yn fawr", "thanks"),
         ("pwy wyt ti?", "about"),
         ("beth yw'r gwahaniaeth rhwng arwain a rheoli?", "concept"),
+        ("allwch chi e-bostio'r sgwrs ata i?", "copy"),
+        ("ga i gopi o'r sgwrs?", "copy"),
     ],
 )
 async def test_welsh_requests_about_the_bot_are_understood(diagnoser, text, intent):

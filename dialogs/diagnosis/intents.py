@@ -110,6 +110,9 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
             r"(?:get|have|keep) (?:a copy of )?(?:these|this|the|our|my) (?:chats?|conversations?|messages?|advice)"
             r" (?:emailed|sent|saved|exported|printed|forwarded)",
             r"(?:copy|transcript|record) of (?:these|this|the|our|my) (?:chats?|conversations?)",
+            # Welsh: email / send / save / print the chat, a copy of the chat
+            r"(?:e-?bostio|anfon|cadw|argraffu)(?: ata i| i mi)? ?(?:'r|y|yr|fy|ein) (?:sgwrs|sgyrsiau|negeseuon|cyngor)",
+            r"(?:c|g|ch)opi o'?r (?:sgwrs|sgyrsiau|negeseuon)",
         ),
     ),
     (
