@@ -57,6 +57,13 @@ async def say(conversations, text: str, key: ConversationKey = KEY) -> list[Repl
     return (await conversations.handle(Inbound(key=key, surface="console", text=text))).replies
 
 
+async def answer_to(content, diagnoser, text: str) -> Reply:
+    """The one reply a new conversation gets to its first message."""
+    conversations, _ = make(content, diagnoser)
+    [reply] = await say(conversations, text)
+    return reply
+
+
 async def press(conversations, reply: Reply, label_or_value: str, key: ConversationKey = KEY) -> list[Reply]:
     choice = next(c for c in reply.choices if label_or_value in (c.label, c.value))
     return (
@@ -431,8 +438,7 @@ async def test_help_greeting_thanks_and_about(content, diagnoser):
     ],
 )
 async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_text(content, diagnoser, text):
-    conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, text)
+    reply = await answer_to(content, diagnoser, text)
     assert reply.kind == "diagnosis", f"{text!r} got {reply.kind}: {reply.lines[:1]}"
 
 
@@ -445,20 +451,19 @@ async def test_a_problem_that_starts_with_help_is_diagnosed_not_given_the_help_t
     ],
 )
 async def test_asking_for_a_copy_of_the_chat_is_told_no_words_are_kept_and_where_the_chat_is(content, diagnoser, text):
-    conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, text)
+    reply = await answer_to(content, diagnoser, text)
     assert reply.lines == [content.messages.no_copy], f"{text!r} got {reply.kind}: {reply.title or reply.lines}"
 
 
 async def test_asking_about_a_phone_says_where_the_bot_can_be_used(content, diagnoser):
-    conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, "can I get this on my phone?")
+    reply = await answer_to(content, diagnoser, "can I get this on my phone?")
     assert reply.lines == content.messages.about and any("phone" in line for line in reply.lines)
 
 
 async def test_messages_about_a_teams_records_are_problems_not_requests_for_a_copy(content, diagnoser):
-    conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, "I keep a record of our team meetings but nobody reads it or does the actions")
+    reply = await answer_to(
+        content, diagnoser, "I keep a record of our team meetings but nobody reads it or does the actions"
+    )
     assert reply.lines != [content.messages.no_copy] and reply.kind in ("diagnosis", "question")
 
 
@@ -473,8 +478,7 @@ async def test_messages_about_a_teams_records_are_problems_not_requests_for_a_co
     ],
 )
 async def test_asking_what_the_difference_is_gets_it_explained_with_its_quotation(content, diagnoser, text):
-    conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, text)
+    reply = await answer_to(content, diagnoser, text)
     assert reply.title == content.messages.concept_title, f"{text!r} got {reply.kind}: {reply.title or reply.lines}"
     assert reply.lines == content.messages.concept and reply.follow_up == content.messages.concept_invite
     principle = content.principles["meaning-or-structure"]
@@ -491,14 +495,12 @@ async def test_asking_what_the_difference_is_gets_it_explained_with_its_quotatio
     ],
 )
 async def test_a_team_problem_that_names_leading_and_managing_is_still_diagnosed(content, diagnoser, text):
-    conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, text)
+    reply = await answer_to(content, diagnoser, text)
     assert reply.kind in ("diagnosis", "question"), f"{text!r} got {reply.kind}: {reply.title or reply.lines}"
 
 
 async def test_a_sensitive_matter_asked_as_leadership_or_management_is_routed_not_explained(content, diagnoser):
-    conversations, _ = make(content, diagnoser)
-    [reply] = await say(conversations, "leadership or management? our supervisor talks about ending it all")
+    reply = await answer_to(content, diagnoser, "leadership or management? our supervisor talks about ending it all")
     assert reply.kind == "escalation" and reply.title != content.messages.concept_title
 
 
