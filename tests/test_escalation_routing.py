@@ -177,12 +177,16 @@ def test_a_term_where_a_life_may_be_at_risk_escalates_on_its_own(diagnoser, mess
         ("my boss threatens to hurt us", "threats-violence"),
         ("a tenant threatened us with a hammer at the door", "threats-violence"),
         ("one of the residents has bruises nobody can explain", "safeguarding-adult"),
+        ("the senior team freeze me out and bin my work", "bullying"),
+        ("we're being told to sign off gas checks nobody did", "whistleblowing"),
+        ("found razor blades in his locker and his arms are covered", "self-harm-suicide"),
+        ("mae hi'n dweud ei bod hi eisiau marw", "self-harm-suicide"),
     ],
 )
 def test_a_short_sensitive_message_with_nothing_about_team_work_escalates_on_its_term(diagnoser, message, topic):
-    """Found while adding the 'difference between leading and managing' answer: these were read as too vague to
-    diagnose, so the bot asked its quick test about a team, because a term needed the model's support even where
-    the model saw no team work in the message at all."""
+    """Found by probing with 50 short sensitive messages written for it: these were read as too vague to diagnose
+    (so the bot asked its quick test about a team) or as a team problem. Some had no term; the rest had one that
+    needed the model's support even where the model saw no team work in the message at all."""
     d = diagnoser.diagnose(message)
     assert d.first_move == "escalate" and d.topic == topic, (message, d.first_move, d.topic)
 
@@ -193,6 +197,8 @@ def test_a_short_sensitive_message_with_nothing_about_team_work_escalates_on_its
         "can I book the whole team on safeguarding training next month?",
         "I end up harassing the same three people for their mileage claims every month",
         "the gaps in the audit trail are something nobody can explain",
+        "I sign off the timesheets every friday and half of them are late",
+        "o'n i bron â marw eisiau chwerthin yn y cyfarfod tîm",
     ],
 )
 def test_a_term_in_ordinary_team_work_still_needs_the_models_support(diagnoser, message):
