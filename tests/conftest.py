@@ -106,19 +106,25 @@ def _fitted_model(diagnoser) -> None:
 
 
 @pytest.fixture(scope="session")
-def false_alarm(content, diagnoser) -> str:
+def model_probe_texts(content) -> list[str]:
+    """Messages to find a kind of reading among, so a test follows the model, not a fixed text: the training
+    examples, then our own measuring sets (never the public ones, which may not be on the machine)."""
+    measuring = Path(__file__).resolve().parent.parent / "benchmarks" / "data"
+    return [e.text for e in content.training] + [
+        json.loads(line)["text"]
+        for name in ("persona_blind.jsonl", "holdout.jsonl", "persona_escalations.jsonl")
+        for line in (measuring / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+@pytest.fixture(scope="session")
+def false_alarm(content, diagnoser, model_probe_texts) -> str:
     """What a false alarm looks like to the dialog: a message the model alone reads as a sensitive matter
     (none of escalation.yaml's terms in it), less surely than the bar at which it would commit to a coaching
     reading and as no risk to life, and reads as a team problem (however unsure) once told it is not one.
     Chosen from the training examples, then our own measuring sets, so it follows the model, not a fixed text."""
-    measuring = Path(__file__).resolve().parent.parent / "benchmarks" / "data"
-    texts = [e.text for e in content.training] + [
-        json.loads(line)["text"]
-        for name in ("persona_blind.jsonl", "holdout.jsonl")
-        for line in (measuring / name).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    for text in texts:
+    for text in model_probe_texts:
         if not text.isascii() or len(text) > 200:
             continue
         offered = offers_way_back(content, diagnoser.diagnose(text), diagnoser.ask_below)

@@ -343,19 +343,21 @@ async def test_an_escalation_read_by_the_model_alone_offers_a_way_back(content, 
     assert [(c.label, c.value) for c in reply.choices] == [(content.escalation.not_sensitive.label, "not_sensitive")]
 
 
-def test_the_way_back_is_never_offered_beside_the_urgent_line_a_sensitive_term_or_a_sure_reading(content, diagnoser):
+def test_the_way_back_is_never_offered_beside_the_urgent_line_a_sensitive_term_or_a_sure_reading(
+    content, diagnoser, model_probe_texts
+):
     dialog = Dialog(content, diagnoser)
     offered = urgent_unsure = 0
-    for example in content.training:
-        d = diagnoser.diagnose(example.text)
+    for text in model_probe_texts:
+        d = diagnoser.diagnose(text)
         if d.first_move != "escalate":
             continue
-        [reply] = dialog.handle(Inbound(key=KEY, surface="console", text=example.text), ConversationState(), d).replies
+        [reply] = dialog.handle(Inbound(key=KEY, surface="console", text=text), ConversationState(), d).replies
         urgent = content.escalation.urgent_line in reply.lines
         unsure = not d.sensitive_terms and d.confidence < diagnoser.ask_below
         if reply.choices:
             offered += 1
-            assert not urgent and not d.sensitive_terms and d.confidence < diagnoser.ask_below, example.text
+            assert not urgent and not d.sensitive_terms and d.confidence < diagnoser.ask_below, text
         urgent_unsure += urgent and unsure
     assert offered, "some unsure escalation gets the way back"
     assert urgent_unsure, "and some unsure one with a risk to life does not: the rule was exercised"
