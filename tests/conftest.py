@@ -63,12 +63,18 @@ def cache_dir(request, tmp_path_factory) -> Path:
     path = cache.mkdir("leadbot-model") if cache is not None else tmp_path_factory.mktemp("model-cache")
     # A model built into the package (bot/model/, by the build backend or `leadbot model build`) seeds it,
     # so not even the first run fits one.
-    for built in (ROOT / "bot" / "model").glob("model-*.npz"):
+    built_in = sorted((ROOT / "bot" / "model").glob("model-*.npz"))
+    for built in built_in:
         if not (path / built.name).exists():
             partial = path / f".{built.name}.{os.getpid()}"
             shutil.copy2(built, partial)
             os.replace(partial, path / built.name)  # whole or not at all, for workers side by side
-    models = sorted(path.glob("model-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    # Never prune a seeded model: copy2 keeps its old date, so it would look oldest and be deleted while
+    # another worker, having just seen it, is about to read it.
+    seeded = {b.name for b in built_in}
+    models = sorted(
+        (f for f in path.glob("model-*.npz") if f.name not in seeded), key=lambda f: f.stat().st_mtime, reverse=True
+    )
     for old in models[MODELS_KEPT:]:
         with contextlib.suppress(OSError):
             old.unlink()
