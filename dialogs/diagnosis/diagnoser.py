@@ -148,8 +148,9 @@ class ContentDiagnoser:
         # A term needs the model's support so that ordinary team work using one ("booking safeguarding
         # training") is coached, but a message the model cannot read as team work at all ("a manager
         # touched a trainee inappropriately") has no such reading to protect: there the term decides.
-        reads_as_no_problem = MAIN_CLASSES[1 + int(np.argmax(p_main[1:]))] == "none"
-        term_decides = bool(term_topics) and (p_escalate >= t.term_support_at or reads_as_no_problem)
+        best = 1 + int(np.argmax(p_main[1:]))  # the likeliest reading other than escalate
+        label = MAIN_CLASSES[best]
+        term_decides = bool(term_topics) and (p_escalate >= t.term_support_at or label == "none")
         if urgent_term or likeliest or term_decides:
             choice = self.topic_of(row, term_topics)
             return Diagnosis(
@@ -167,8 +168,6 @@ class ContentDiagnoser:
             # must reach the routes, not a lesson in the difference.
             return Diagnosis(first_move="none", intent=intent, confidence=1.0, seed=seed)
 
-        best = 1 + int(np.argmax(p_main[1:]))  # escalation has been decided above
-        label = MAIN_CLASSES[best]
         if label == "none":
             lenient = next((name for name, pattern in RULES if pattern.search(cleaned)), None)
             if lenient:
