@@ -507,6 +507,20 @@ async def test_a_sensitive_matter_asked_as_leadership_or_management_is_routed_no
     assert reply.kind == "escalation" and reply.title != content.messages.concept_title
 
 
+async def test_a_matter_told_after_the_difference_question_is_read_not_lost_behind_the_answer(content, diagnoser):
+    # Neither sentence has an escalation term and the question alone would be answered as one.
+    reply = await answer_to(content, diagnoser, "leadership vs management? a carer takes money from residents")
+    assert reply.kind == "escalation", f"got {reply.kind}: {reply.title or reply.lines}"
+    reply = await answer_to(content, diagnoser, "leading or managing? the rota is a mess, nobody knows who is on")
+    assert reply.kind in ("diagnosis", "question") and reply.title != content.messages.concept_title
+
+
+@pytest.mark.parametrize("aside", ["just curious", "asking for a friend", "thanks!"])
+async def test_a_short_aside_beside_the_difference_question_still_gets_it_explained(content, diagnoser, aside):
+    reply = await answer_to(content, diagnoser, f"what's the difference between leading and managing? {aside}")
+    assert reply.title == content.messages.concept_title, f"got {reply.kind}: {reply.title or reply.lines}"
+
+
 @pytest.mark.parametrize(
     "text, intent",
     [

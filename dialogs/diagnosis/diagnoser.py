@@ -32,7 +32,7 @@ from dialogs.content_loader import Content
 from dialogs.diagnosis import linear
 from dialogs.diagnosis.escalation import EscalationLexicon
 from dialogs.diagnosis.features import message_features
-from dialogs.diagnosis.intents import RULES, intent_of, strip_openers
+from dialogs.diagnosis.intents import RULES, beside_the_question, intent_of, strip_openers
 from dialogs.diagnosis.model import MAIN_CLASSES, PATTERN_CLASSES, Heads, load_or_fit, model_cache_file
 from dialogs.diagnosis.normalise import clean, expand, has_letters
 from dialogs.diagnosis.topics import TopicChoice, choose_topic
@@ -111,7 +111,11 @@ class ContentDiagnoser:
         if not has_letters(cleaned):
             return Diagnosis(first_move="none", intent="unclear", confidence=1.0, seed=seed)
         expanded = expand(cleaned)
-        term_topics = self.lexicon.topics(expanded)
+        term_topics = self.lexicon.topics(expanded)  # from the whole message, whatever is read below
+        # A question about the ideas with a matter of its own beside it: the matter is what is read.
+        beside = beside_the_question(cleaned)
+        if beside:
+            cleaned, expanded = beside, expand(beside)
 
         intent = intent_of(cleaned)
         if intent in ("forget", "privacy", "help", "about") and not term_topics:

@@ -213,6 +213,24 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
 MAX_INTENT_WORDS = 14
 
 
+SENTENCE_END = re.compile(r"(?<=[.?!;:])\s+")
+# "just curious", "asking for a friend": said around a question without adding a matter of its own.
+MAX_ASIDE_WORDS = 4
+
+
+def beside_the_question(clean_text: str) -> str | None:
+    """What a message says beside a question about the ideas themselves, when that is a matter of its
+    own: "leadership vs management? a carer takes money from residents" -> "a carer takes money from
+    residents". That part is what gets read, so a matter tacked on to the question is never lost
+    behind the answer to it. None when there is no such question, or nothing said beside it."""
+    concept = dict(RULES)["concept"]
+    sentences = SENTENCE_END.split(clean_text.strip())
+    others = [s for s in sentences if not concept.search(s)]
+    if len(others) == len(sentences) or not any(len(s.split()) > MAX_ASIDE_WORDS for s in others):
+        return None
+    return " ".join(others)
+
+
 def intent_of(clean_text: str) -> str | None:
     """The kind of non-problem message this is, or None if it should be diagnosed."""
     words = clean_text.split()
@@ -222,7 +240,7 @@ def intent_of(clean_text: str) -> str | None:
         return "forget" if RULES[0][1].search(clean_text) and len(words) <= 30 else None
     for name, pattern in RULES:
         if pattern.search(clean_text):
-            if name == "concept" and ABOUT_A_SITUATION.search(clean_text):
+            if name == "concept" and (ABOUT_A_SITUATION.search(clean_text) or beside_the_question(clean_text)):
                 continue
             return name
     return None
