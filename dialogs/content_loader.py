@@ -437,6 +437,10 @@ def _check_references(principles, problems, patterns, steps, nudges, topics, rou
                     errors.append(
                         ContentError("escalation.yaml", topic.id, f"routes.{i}", f"names a missing route {route!r}")
                     )
+            for i, other in enumerate(topic.outranks):
+                if other not in topics or other == topic.id:
+                    problem = "names itself" if other == topic.id else f"names a missing topic {other!r}"
+                    errors.append(ContentError("escalation.yaml", topic.id, f"outranks.{i}", problem))
 
 
 def _check_training_topics(training, places, topics, errors) -> None:

@@ -242,6 +242,9 @@ class EscalationTopic(Entry):
     # Softer signals: ordinary words that often come up when this topic is sensitive.
     # Never decisive alone; the diagnosis model learns how much they count.
     hints: list[str] = Field(default_factory=list)
+    # Topics this one is chosen over when one of its own terms appears, however the reader ranks them:
+    # a threat aimed at a child is that child's safeguarding first, and its routes are the statutory ones.
+    outranks: list[str] = Field(default_factory=list)
 
 
 class UnsureBlock(Entry):

@@ -106,6 +106,19 @@ def test_dangling_reference_is_reported(content_copy):
     assert any(e.startswith("nudges.yaml: entry") and "'also-missing'" in e for e in errors), errors
 
 
+def test_a_topic_outranking_a_missing_topic_is_reported(content_copy):
+    def outrank(data):
+        topic = next(t for t in data["topics"] if t["id"] == "safeguarding-child")
+        topic["outranks"] = ["threats-violence", "threats-and-violence"]
+
+    edit_yaml(content_copy / "escalation.yaml", outrank)
+    errors = _errors(content_copy)
+    assert (
+        "escalation.yaml: entry safeguarding-child: field outranks.1: names a missing topic 'threats-and-violence'"
+        in errors
+    ), errors
+
+
 def test_every_error_is_reported_not_just_the_first(content_copy):
     edit_yaml(content_copy / "patterns.yaml", lambda d: d["patterns"][0].update(first_move="sideways"))
     edit_yaml(content_copy / "escalation.yaml", lambda d: d["topics"][0]["routes"].append("nowhere"))

@@ -151,6 +151,32 @@ def test_indirect_wording_reaches_the_topics_people(content, diagnoser, topic, m
     assert right, f"{text!r} was shown {reply.title!r} without every route of {sorted(acceptable)}"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "a dad at the family hub threatened to kill his daughter if she told anyone",
+        "mum picking up from nursery said she'd batter the kid when they got home",
+        "one of the foster carers said he would hit the boy if he ran off again",
+    ],
+)
+def test_a_threat_aimed_at_a_child_goes_to_the_childs_safeguarding_people(content, diagnoser, message):
+    # Before `outranks`, a father "threatened to kill his daughter" was shown "Threats or violence
+    # against staff", with no children's social care and no LADO.
+    d = diagnoser.diagnose(message)
+    reply = escalation_reply(content, d.topic, d.topic_sure, d.topic_alternatives)
+    assert d.topic == "safeguarding-child" and reply.title == content.topics["safeguarding-child"].name, reply.title
+    shown = "\n".join(reply.lines)
+    assert all(content.routes[r].name in shown for r in content.topics["safeguarding-child"].routes)
+
+
+@pytest.mark.parametrize(
+    "message", ["a visitor threatened to stab my receptionist", "mum threatened to kill our social worker at the door"]
+)
+def test_a_threat_against_staff_still_gets_the_staff_safety_routes(content, diagnoser, message):
+    d = diagnoser.diagnose(message)
+    assert d.topic == "threats-violence" and d.topic_sure, (d.topic, d.topic_sure)
+
+
 @pytest.mark.parametrize("kind, message", _cases(NEAR_MISSES))
 def test_ordinary_wording_is_left_alone(diagnoser, kind, message):
     d = diagnoser.diagnose(message)

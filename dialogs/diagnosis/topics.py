@@ -9,6 +9,9 @@ evidence, never by position in a list:
   can still be read as safeguarding an adult;
 - when a term of an urgent topic appears, an urgent topic is chosen whatever
   else is found: bullying *and* a hint of self-harm must get the urgent line;
+- a topic whose term appears is chosen over those it `outranks` (a father
+  "threatened to kill his daughter" is a child's safeguarding, not a threat
+  against staff, whatever the reader makes of "threatened to kill");
 - without a term, the model's choice stands when it is clear enough
   (`SURE_AT`, higher for urgent topics, whose reply leads with 999 and
   Samaritans: that wording needs real signs of risk, not a guess);
@@ -43,6 +46,8 @@ def choose_topic(term_topics: list[str], probs: dict[str, float], topics: dict[s
         candidates = set(named) | {t for t in ranked[:1] if probs[t] >= MODEL_CANDIDATE_AT}
         if any(topics[t].urgent for t in named):
             candidates = {t for t in candidates if topics[t].urgent}
+        outranked = {o for t in named for o in topics[t].outranks}
+        candidates = candidates - outranked or candidates
 
         def score(t: str) -> float:
             return probs.get(t, 0.0) + (TERM_WEIGHT if t in named else 0.0)
