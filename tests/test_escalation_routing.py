@@ -106,6 +106,7 @@ NEAR_MISSES = {
         "I feel like I'm stalking them for their timesheets every month",
         "honestly the handover sheet is bleeding us dry, nobody fills it in properly",
         "that audit was a bloodbath but we got through it",
+        "the inspectors gave the service a proper hiding in their report, the team are gutted",
     ],
     "the team's own sensitive-sounding work": [
         "half the team haven't done the safeguarding refresher and the deadline's friday",
@@ -157,6 +158,7 @@ def test_indirect_wording_reaches_the_topics_people(content, diagnoser, topic, m
         "a dad at the family hub threatened to kill his daughter if she told anyone",
         "mum picking up from nursery said she'd batter the kid when they got home",
         "one of the foster carers said he would hit the boy if he ran off again",
+        "a foster carer said he would give the lad a good hiding",
     ],
 )
 def test_a_threat_aimed_at_a_child_goes_to_the_childs_safeguarding_people(content, diagnoser, message):
