@@ -159,6 +159,7 @@ def test_indirect_wording_reaches_the_topics_people(content, diagnoser, topic, m
         "mum picking up from nursery said she'd batter the kid when they got home",
         "one of the foster carers said he would hit the boy if he ran off again",
         "a foster carer said he would give the lad a good hiding",
+        "mae tad un o'r plant wedi bygwth lladd ei ferch os bydd hi'n dweud wrth unrhyw un",
     ],
 )
 def test_a_threat_aimed_at_a_child_goes_to_the_childs_safeguarding_people(content, diagnoser, message):
