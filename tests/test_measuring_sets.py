@@ -7,7 +7,7 @@ the model; this catches one added by accident or written from a set's
 messages. `benchmarks/training_overlap.py` reviews new data at a stricter 0.5,
 where a pair can sit right at the line (one public pair is at 0.50), which is
 a call for a person rather than a test. The persona
-sets in `benchmarks/data/` are checked always, the public sets when they are
+sets and the scenario cards in `benchmarks/data/` are checked always, the public sets when they are
 on this machine (`../shared/eval/`). The older holdout and the Welsh/English
 parallel set are not held to it: they already share some wording with the
 training data (benchmarks/README.md, "A blind-labelled persona set").
@@ -29,6 +29,7 @@ MIN_WORDS = 6  # "hiya" and "thanks a lot" are bound to recur
 KEPT_APART = [
     ROOT / "benchmarks" / "data" / "persona_blind.jsonl",
     ROOT / "benchmarks" / "data" / "persona_escalations.jsonl",
+    ROOT / "benchmarks" / "data" / "scenario_cards.jsonl",
 ]
 PUBLIC = [ROOT.parent / "shared" / "eval" / "public_dev.jsonl", ROOT.parent / "shared" / "eval" / "public_dev2.jsonl"]
 
@@ -50,7 +51,7 @@ def _messages(path: Path) -> list[tuple[str, str]]:
 
 def test_no_training_example_is_a_near_copy_of_a_message_we_measure_on():
     measured = [m for path in KEPT_APART + [p for p in PUBLIC if p.exists()] for m in _messages(path)]
-    assert len(measured) >= 346, "both persona sets are here"
+    assert len(measured) >= 346 + 335, "both persona sets and the scenario cards are here"
     training = _training()
     docs = [char_features(text.lower()) for _, text in training] + [char_features(t.lower()) for _, t in measured]
     # The feature weights come from every labelled message here as well, as in training_overlap.py,
