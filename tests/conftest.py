@@ -31,6 +31,7 @@ from dialogs.conversation import Conversations
 from dialogs.diagnosis.diagnoser import ContentDiagnoser
 from dialogs.dialog import Dialog
 from dialogs.flows.escalation import offers_way_back
+from dialogs.language import looks_welsh
 from dialogs.store import MemoryStore
 
 PG_ADMIN = os.environ.get("LEADBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -131,8 +132,8 @@ def false_alarm(content, diagnoser, model_probe_texts) -> str:
     reading and as no risk to life, and reads as a team problem (however unsure) once told it is not one.
     Chosen from the training examples, then our own measuring sets, so it follows the model, not a fixed text."""
     for text in model_probe_texts:
-        if not text.isascii() or len(text) > 200:
-            continue
+        if not text.isascii() or len(text) > 200 or looks_welsh(text):
+            continue  # the dialog answers Welsh in Welsh; these tests read the English replies
         offered = offers_way_back(content, diagnoser.diagnose(text), diagnoser.ask_below)
         if offered and diagnoser.diagnose(text, second_look=True).first_move in ("lead", "manage"):
             return text
