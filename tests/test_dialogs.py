@@ -513,6 +513,11 @@ async def test_a_matter_told_after_the_difference_question_is_read_not_lost_behi
     assert reply.kind == "escalation", f"got {reply.kind}: {reply.title or reply.lines}"
     reply = await answer_to(content, diagnoser, "leading or managing? the rota is a mess, nobody knows who is on")
     assert reply.kind in ("diagnosis", "question") and reply.title != content.messages.concept_title
+    # The same in Welsh: "what's the difference between leading and managing? a carer takes money from residents"
+    reply = await answer_to(
+        content, diagnoser, "beth yw'r gwahaniaeth rhwng arwain a rheoli? mae gofalwr yn cymryd arian gan breswylwyr"
+    )
+    assert reply.kind == "escalation", f"got {reply.kind}: {reply.title or reply.lines}"
 
 
 @pytest.mark.parametrize("aside", ["just curious", "asking for a friend", "thanks!"])
