@@ -213,6 +213,7 @@ RULES: list[tuple[str, re.Pattern[str]]] = [
 MAX_INTENT_WORDS = 14
 
 
+CONCEPT = dict(RULES)["concept"]
 SENTENCE_END = re.compile(r"(?<=[.?!;:])\s+")
 # "just curious", "asking for a friend": said around a question without adding a matter of its own.
 MAX_ASIDE_WORDS = 4
@@ -223,9 +224,8 @@ def beside_the_question(clean_text: str) -> str | None:
     own: "leadership vs management? a carer takes money from residents" -> "a carer takes money from
     residents". That part is what gets read, so a matter tacked on to the question is never lost
     behind the answer to it. None when there is no such question, or nothing said beside it."""
-    concept = dict(RULES)["concept"]
     sentences = SENTENCE_END.split(clean_text.strip())
-    others = [s for s in sentences if not concept.search(s)]
+    others = [s for s in sentences if not CONCEPT.search(s)]
     if len(others) == len(sentences) or not any(len(s.split()) > MAX_ASIDE_WORDS for s in others):
         return None
     return " ".join(others)
