@@ -232,7 +232,10 @@ def beside_the_question(clean_text: str) -> str | None:
 
 
 def intent_of(clean_text: str) -> str | None:
-    """The kind of non-problem message this is, or None if it should be diagnosed."""
+    """The kind of non-problem message this is, or None if it should be diagnosed.
+
+    Called on what the diagnoser reads: a matter said beside a question about the ideas has already
+    been taken out of the message by `beside_the_question`, so it is never answered as "concept"."""
     words = clean_text.split()
     if not words or len(words) > MAX_INTENT_WORDS:
         # Long messages are problems even when they mention privacy in passing;
@@ -240,7 +243,7 @@ def intent_of(clean_text: str) -> str | None:
         return "forget" if RULES[0][1].search(clean_text) and len(words) <= 30 else None
     for name, pattern in RULES:
         if pattern.search(clean_text):
-            if name == "concept" and (ABOUT_A_SITUATION.search(clean_text) or beside_the_question(clean_text)):
+            if name == "concept" and ABOUT_A_SITUATION.search(clean_text):
                 continue
             return name
     return None
